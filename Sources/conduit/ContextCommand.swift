@@ -1,0 +1,2 @@
+import ArgumentParser
+struct ContextCommand: AsyncParsableCommand { static let configuration = CommandConfiguration(commandName: "context") }
