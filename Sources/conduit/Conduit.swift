@@ -1,10 +1,33 @@
 import ArgumentParser
+import Foundation
 
+/// The `conduit` command line.
 @main
 struct Conduit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conduit",
         abstract: "Conduit: Dataverse-style service endpoints, self-hosted.",
+        discussion: """
+            Built so far: 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
+            formats). Not built yet: serve, listen, endpoint, step, jobs, bus, bench (see README.md).
+            """,
         subcommands: [ContextCommand.self]
     )
+
+    /// Runs the command; input problems print one line on standard error and exit with code 2.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("conduit: \(failure.description)\n".utf8))
+            Foundation.exit(2)
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
 }

@@ -1,2 +1,86 @@
 import ArgumentParser
-struct ContextCommand: AsyncParsableCommand { static let configuration = CommandConfiguration(commandName: "context") }
+import ConduitContext
+import Foundation
+
+/// `conduit context`: convert and inspect execution-context bodies offline.
+struct ContextCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "context",
+        abstract: "Convert and inspect RemoteExecutionContext bodies (JSON, XML, .NET binary).",
+        discussion: """
+            Reads a body from a file or standard input, as a Dataverse listener receives it: \
+            'json' (application/json, DataContractJsonSerializer), 'xml' (application/xml, DataContractSerializer) \
+            or 'binary' (application/msbin1, .NET binary XML). Bad input exits with code 2 and one message naming \
+            the position and the problem.
+            """,
+        subcommands: [Convert.self, Inspect.self]
+    )
+
+    struct Convert: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert a context from one wire format to another.",
+            discussion: "Example: conduit context convert --from json --to binary --input ctx.json --output ctx.bin"
+        )
+
+        @Option(help: "The input format: json, xml or binary.")
+        var from: WireFormat
+
+        @Option(help: "The output format: json, xml or binary.")
+        var to: WireFormat
+
+        @Option(help: "Read from this file instead of standard input.")
+        var input: String?
+
+        @Option(help: "Write to this file instead of standard output.")
+        var output: String?
+
+        func run() async throws {
+            let bytes = try CommandIO.read(input)
+            let context = try CommandIO.decode(bytes, format: from, source: input)
+            try CommandIO.write(ContextCodec.encode(context, format: to), to: output)
+        }
+    }
+
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a short summary of a context: message, table, stage, ids, attributes, images, sizes."
+        )
+
+        @Option(help: "The input format: json, xml or binary (detected from the first byte when omitted).")
+        var format: WireFormat?
+
+        @Option(help: "Read from this file instead of standard input.")
+        var input: String?
+
+        func run() async throws {
+            let bytes = try CommandIO.read(input)
+            let format = self.format ?? WireFormat.detect(bytes)
+            guard let format else {
+                throw CommandFailure("cannot tell the format of \(input ?? "standard input"): pass --format json|xml|binary")
+            }
+            let context = try CommandIO.decode(bytes, format: format, source: input)
+            print(ContextSummary(context: context, inputFormat: format, inputSize: bytes.count).text, terminator: "")
+        }
+    }
+}
+
+extension WireFormat: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
+    }
+
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+
+    /// Guesses the format from the first significant byte: `{` JSON, `<` XML, an element record binary.
+    static func detect(_ bytes: [UInt8]) -> WireFormat? {
+        var start = 0
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+        guard let first = bytes[start...].first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { return nil }
+        switch first {
+        case UInt8(ascii: "{"): return .json
+        case UInt8(ascii: "<"): return .xml
+        case 0x40, 0x41, 0x5E...0x77: return .binary
+        default: return nil
+        }
+    }
+}

@@ -3,7 +3,8 @@ import Foundation
 /// Number and duration text as .NET writes it.
 enum DotNetNumberFormat {
     /// `double.ToString("R", InvariantCulture)` (the shortest text that round-trips), which `XmlConvert` and the
-    /// JSON writer use: `2`, `0.1`, `1E-05`, `1.2345678901234568E+17`; `INF`, `-INF`, `NaN` in XML.
+    /// JSON writer use: `2`, `0.1`, `1E-05`, `1.2345678901234568E+17`; `INF`, `-INF`, `NaN` (in JSON too, unquoted,
+    /// as .NET writes them).
     static func xml(_ value: Double, isFloat: Bool) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-INF" : "INF" }
@@ -41,7 +42,8 @@ enum DotNetNumberFormat {
         while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
         let decimalExponent = pointPosition - 1
         var text: String
-        if decimalExponent >= 15 || decimalExponent < -5 {
+        // .NET Core 3.0+ "R": scientific when the digit position passes max(digits, 17) (9 for float) or is below -3.
+        if pointPosition > max(digits.count, isFloat ? 9 : 17) || pointPosition < -3 {
             text = String(digits.prefix(1))
             if digits.count > 1 { text += "." + digits.dropFirst() }
             text += "E" + (decimalExponent < 0 ? "-" : "+")

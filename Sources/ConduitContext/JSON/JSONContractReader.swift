@@ -195,6 +195,10 @@ struct JSONContractReader: ContractReader {
             let text = try readStringToken()
             if let date = JSONDate.parse(text) { return .dateTime(date) }
             return .string(text)
+        case UInt8(ascii: "N"), UInt8(ascii: "I"):
+            return .double(try readNonFiniteToken())
+        case UInt8(ascii: "-") where index + 1 < input.count && input[index + 1] == UInt8(ascii: "I"):
+            return .double(try readNonFiniteToken())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = index
             let number = try readNumberToken()
@@ -521,6 +525,20 @@ struct JSONContractReader: ContractReader {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: input[start..<index]), as: UTF8.self)
         return JSONNumber(text: text, isFloating: floating)
+    }
+
+    /// `NaN`, `INF` or `-INF`, which .NET writes unquoted for non-finite doubles.
+    private mutating func readNonFiniteToken() throws(ContextCodingError) -> Double {
+        if input[index] == UInt8(ascii: "N") {
+            try expectLiteral("NaN")
+            return .nan
+        }
+        if input[index] == UInt8(ascii: "-") {
+            try expectLiteral("-INF")
+            return -.infinity
+        }
+        try expectLiteral("INF")
+        return .infinity
     }
 
     private func describeCurrent() -> String {

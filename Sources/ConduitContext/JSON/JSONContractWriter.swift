@@ -53,13 +53,7 @@ struct JSONContractWriter: ContractWriter {
     }
 
     mutating func writeDouble(_ value: Double, typeHint: Bool) {
-        if value.isNaN {
-            appendASCII("\"NaN\"")
-        } else if value.isInfinite {
-            appendASCII(value < 0 ? "\"-Infinity\"" : "\"Infinity\"")
-        } else {
-            appendASCII(DotNetNumberFormat.shortest(value, isFloat: false))
-        }
+        appendASCII(DotNetNumberFormat.xml(value, isFloat: false))
         needsComma = true
     }
 
@@ -184,6 +178,16 @@ struct JSONContractWriter: ContractWriter {
             var runStart = 0
             for index in 0..<utf8.count {
                 let byte = utf8[index]
+                if byte >= 0xC2 {
+                    // U+0085, U+2028, U+2029, U+FFFE, U+FFFF are written as \u escapes.
+                    guard let scalar = JSONEscaping.specialScalar(utf8, at: index) else { continue }
+                    if runStart < index {
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    }
+                    JSONEscaping.appendUnicodeEscape(scalar.value, to: &bytes)
+                    runStart = index + scalar.length
+                    continue
+                }
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
                     || byte == UInt8(ascii: "/")
                 else { continue }
@@ -197,8 +201,32 @@ struct JSONContractWriter: ContractWriter {
     }
 }
 
-/// The escapes .NET's JSON writer uses.
+/// The escapes .NET's JSON writer uses: `\"`, `\\`, `\/`, `\b \t \n \f \r`, `\u00xx` (lower-case hex) for
+/// other control characters and `\uxxxx` for U+0085, U+2028, U+2029, U+FFFE and U+FFFF; other text is raw UTF-8.
 enum JSONEscaping {
+    /// The scalar at `index` if it is one .NET escapes, with its UTF-8 length.
+    @inline(__always)
+    static func specialScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (value: UInt32, length: Int)? {
+        let byte = utf8[index]
+        if byte == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 { return (0x85, 2) }
+        if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+            return (utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029, 3)
+        }
+        if byte == 0xEF, index + 2 < utf8.count, utf8[index + 1] == 0xBF, utf8[index + 2] == 0xBE || utf8[index + 2] == 0xBF {
+            return (utf8[index + 2] == 0xBE ? 0xFFFE : 0xFFFF, 3)
+        }
+        return nil
+    }
+
+    static func appendUnicodeEscape(_ value: UInt32, to bytes: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        bytes.append(UInt8(ascii: "\\"))
+        bytes.append(UInt8(ascii: "u"))
+        hex.withUTF8Buffer { digits in
+            for shift in stride(from: 12, through: 0, by: -4) { bytes.append(digits[Int((value >> UInt32(shift)) & 0xF)]) }
+        }
+    }
+
     static func appendEscape(of byte: UInt8, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\\"))
         switch byte {

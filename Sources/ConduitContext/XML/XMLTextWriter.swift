@@ -87,6 +87,14 @@ struct XMLTextWriter: XMLNodeWriter {
                 case UInt8(ascii: "\""): replacement = inAttribute ? "&quot;" : nil
                 case 0x0A where !inAttribute, 0x09 where !inAttribute: replacement = nil
                 case 0..<0x20: replacement = ""
+                case 0xEF where index + 2 < utf8.count && utf8[index + 1] == 0xBF && utf8[index + 2] >= 0xBE:
+                    // U+FFFE and U+FFFF are written as character references.
+                    if runStart < index {
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    }
+                    bytes.append(contentsOf: Array((utf8[index + 2] == 0xBE ? "&#xFFFE;" : "&#xFFFF;").utf8))
+                    runStart = index + 3
+                    continue
                 default: replacement = nil
                 }
                 guard let replacement else { continue }
