@@ -218,6 +218,7 @@ struct XMLTextReader: XMLNodeReader {
             if let quote, byte == quote { break }
             if quote == nil, byte == UInt8(ascii: "<") { break }
             if quote != nil, byte == UInt8(ascii: "<") { throw error("'<' inside an attribute value") }
+            if byte == 0 { throw error("a NUL byte in the text: this is not XML text") }
             if byte == UInt8(ascii: "&") {
                 appendRaw(runStart, index, into: &bytes, inAttribute: quote != nil)
                 try readReference(into: &bytes)
@@ -273,7 +274,8 @@ struct XMLTextReader: XMLNodeReader {
             } else if name.hasPrefix("#") {
                 value = UInt32(name.dropFirst(), radix: 10)
             }
-            guard let value, let scalar = Unicode.Scalar(value), value != 0 else {
+            // &#x0; is accepted: .NET's writer emits it for U+0000, so a round trip needs it back.
+            guard let value, let scalar = Unicode.Scalar(value) else {
                 throw error("unknown reference &\(name);", at: start)
             }
             bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
