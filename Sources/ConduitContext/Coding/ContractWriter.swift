@@ -78,6 +78,8 @@ extension ContractWriter {
             writeRawNumber(text)
         case .boolean(let flag):
             writeBool(flag, typeHint: false)
+        case .typedText(let type, let text):
+            writeTypedText(text, type: type, jsonNumber: false)
         case .object(let type, let members):
             beginContract(type, typeHint: type != nil)
             let memberNamespace = type?.namespace ?? namespace

@@ -12,6 +12,8 @@ public indirect enum ExtensionValue: Hashable, Sendable {
     case number(String)
     /// A JSON `true`/`false`.
     case boolean(Bool)
+    /// XML text with an `i:type` (a primitive of a type the decoder does not model).
+    case typedText(type: ContractName, text: String)
     /// An object (JSON object, XML element with child elements), with its type name when one was given.
     case object(type: ContractName?, members: [ExtensionMember])
     /// A JSON array; in XML, the items of a collection element.

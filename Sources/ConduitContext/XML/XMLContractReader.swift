@@ -344,11 +344,11 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
     private mutating func unknownValue(type: ContractName?) throws(ContextCodingError) -> ContextValue {
         var content = try readExtensionContent()
         if let type, case .object(nil, let members) = content { content = .object(type: type, members: members) }
-        if let type, type.namespace == XMLNamespaces.schema, case .string(let text) = content,
-            ["short", "byte", "unsignedByte", "unsignedShort", "unsignedInt", "unsignedLong", "float", "integer"]
-                .contains(type.name)
-        {
-            content = .number(text)
+        if let type, case .typedText(_, let text) = content {
+            let numeric = type.namespace == XMLNamespaces.schema
+                && ["short", "byte", "unsignedByte", "unsignedShort", "unsignedInt", "unsignedLong", "float", "integer"]
+                    .contains(type.name)
+            content = numeric ? .number(text) : .string(text)
         }
         return .unknown(UnknownValue(type: type, content: content))
     }
@@ -374,10 +374,11 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
                 scopes.pop()
                 if !members.isEmpty { return .object(type: type, members: members) }
                 let joined = text.map { $0.text(localOffsetMinutes: 0) }.joined()
-                if let type, type.namespace == XMLNamespaces.contracts || joined.isEmpty && type.namespace != XMLNamespaces.schema {
+                guard let type else { return .string(joined) }
+                if joined.isEmpty && type.namespace != XMLNamespaces.schema && type.namespace != XMLNamespaces.serialization {
                     return .object(type: type, members: [])
                 }
-                return .string(joined)
+                return .typedText(type: type, text: joined)
             case .endOfDocument:
                 throw error("the document ends inside <\(slot.name)>")
             }
