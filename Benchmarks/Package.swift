@@ -9,7 +9,7 @@ let package = Package(
     name: "ConduitBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "conduit", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: []),
     ],
     targets: [

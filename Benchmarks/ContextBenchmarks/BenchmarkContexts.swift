@@ -24,7 +24,7 @@ struct BenchmarkContexts {
         var image = Entity(logicalName: target.logicalName, id: target.id)
         var column = 0
         while ContextCodec.encode(context, format: .json).count < size {
-            for _ in 0..<8 {
+            for _ in 0..<(size > 50_000 ? 8 : 1) {
                 column += 1
                 let value: ContextValue
                 switch column % 6 {

@@ -1,2 +1,109 @@
+import Foundation
 import Testing
-@Test func cliSmoke() { #expect(Bool(true)) }
+
+/// `conduit context` run as a process, as a user runs it.
+@Suite("conduit context")
+struct CLITests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ConduitContextTests/Fixtures/contexts/webhook-update-contact-docs.json").path
+
+    struct Run {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+    }
+
+    /// The `conduit` binary built beside the test bundle.
+    static var binary: URL {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("conduit")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/conduit")
+    }
+
+    static func run(_ arguments: [String], stdin: [UInt8] = []) throws -> Run {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let input = Pipe()
+        let output = Pipe()
+        let error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin))
+        try input.fileHandleForWriting.close()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("convert goes through every pair of formats and back to the same JSON")
+    func convertAllPairs() throws {
+        let original = try Self.run(["context", "convert", "--from", "json", "--to", "json", "--input", Self.fixture])
+        #expect(original.status == 0)
+        for middle in ["xml", "binary", "json"] {
+            let there = try Self.run(["context", "convert", "--from", "json", "--to", middle, "--input", Self.fixture])
+            #expect(there.status == 0, "\(there.stderr)")
+            let back = try Self.run(["context", "convert", "--from", middle, "--to", "json"], stdin: there.stdout)
+            #expect(back.status == 0, "\(back.stderr)")
+            #expect(back.stdout == original.stdout, "json → \(middle) → json changed the context")
+        }
+    }
+
+    @Test("convert writes to --output")
+    func convertToFile() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-cli-\(UUID()).xml").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let run = try Self.run(["context", "convert", "--from", "json", "--to", "xml", "--input", Self.fixture, "--output", output])
+        #expect(run.status == 0)
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(written.hasPrefix(#"<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts""#))
+    }
+
+    @Test("inspect summarises the context and detects the format")
+    func inspect() throws {
+        let binary = try Self.run(["context", "convert", "--from", "json", "--to", "binary", "--input", Self.fixture])
+        let run = try Self.run(["context", "inspect"], stdin: binary.stdout)
+        #expect(run.status == 0, "\(run.stderr)")
+        let text = String(decoding: run.stdout, as: UTF8.self)
+        #expect(text.contains("message:        Update of contact 6d81597f-0f9f-e711-8122-000d3aa2331c"))
+        #expect(text.contains("stage:          40 PostOperation, mode 1 asynchronous, depth 1"))
+        #expect(text.contains("target columns: firstname, contactid, fullname, yomifullname, modifiedon, modifiedby"))
+        #expect(text.contains("post-images:    AsynchronousStepPrimaryName"))
+        #expect(text.contains("parent context: Update stage 30"))
+        #expect(text.contains("size:           binary "))
+        #expect(text.contains("of binary)"))
+    }
+
+    @Test("bad input exits with code 2 and one message naming the position and the problem")
+    func badInput() throws {
+        let cases: [(args: [String], stdin: String, message: String)] = [
+            (["context", "inspect", "--format", "json"], #"{"Depth": x}"#, "line 1, column 11 (byte 10): Depth must be a number"),
+            (["context", "convert", "--from", "xml", "--to", "json"], #"<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts"><Depth>1</Dept>"#, "does not match"),
+            (["context", "convert", "--from", "binary", "--to", "json"], "\u{1}\u{2}", "byte 0"),
+            (["context", "inspect"], "hello", "cannot tell the format"),
+            (["context", "inspect", "--input", "/nonexistent/file"], "", "cannot read /nonexistent/file"),
+        ]
+        for item in cases {
+            let run = try Self.run(item.args, stdin: Array(item.stdin.utf8))
+            #expect(run.status == 2, "\(item.args): \(run.stderr)")
+            #expect(run.stderr.contains(item.message), "\(item.args): \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1)
+            #expect(run.stdout.isEmpty)
+        }
+    }
+
+    @Test("an unknown format is a usage error that lists the formats")
+    func unknownFormat() throws {
+        let run = try Self.run(["context", "convert", "--from", "yaml", "--to", "json"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("json"))
+    }
+}

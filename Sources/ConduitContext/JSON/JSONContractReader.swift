@@ -40,27 +40,33 @@ struct JSONContractReader: ContractReader {
 
     // MARK: - ContractReader
 
-    mutating func beginContract() throws(ContextCodingError) -> Bool {
+    /// Opens `opener` (`{` or `[`) or reads `null` (returning `false`).
+    private mutating func openOrNull(_ opener: UInt8, expected: String) throws(ContextCodingError) -> Bool {
         skipWhitespace()
-        guard index < input.count else { throw error("the input ends where an object was expected") }
+        guard index < input.count else { throw error("the input ends where \(expected) was expected") }
         switch input[index] {
         case UInt8(ascii: "n"):
             try expectLiteral("null")
             return false
-        case UInt8(ascii: "{"):
+        case opener:
             try open()
-            // A leading "__type" on a declared slot is accepted and ignored.
-            if let key = try readKey() {
-                if key == "__type" {
-                    _ = try readStringToken()
-                } else {
-                    pendingKey = key
-                }
-            }
             return true
         default:
-            throw error("expected an object or null, found \(describeCurrent())")
+            throw error("expected \(expected) or null, found \(describeCurrent())")
         }
+    }
+
+    mutating func beginContract() throws(ContextCodingError) -> Bool {
+        guard try openOrNull(UInt8(ascii: "{"), expected: "an object") else { return false }
+        // A leading "__type" on a declared slot is accepted and ignored.
+        if let key = try readKey() {
+            if key == "__type" {
+                _ = try readStringToken()
+            } else {
+                pendingKey = key
+            }
+        }
+        return true
     }
 
     mutating func nextMember() throws(ContextCodingError) -> String? {
@@ -75,18 +81,7 @@ struct JSONContractReader: ContractReader {
     }
 
     mutating func beginCollection() throws(ContextCodingError) -> Bool {
-        skipWhitespace()
-        guard index < input.count else { throw error("the input ends where an array was expected") }
-        switch input[index] {
-        case UInt8(ascii: "n"):
-            try expectLiteral("null")
-            return false
-        case UInt8(ascii: "["):
-            try open()
-            return true
-        default:
-            throw error("expected an array or null, found \(describeCurrent())")
-        }
+        try openOrNull(UInt8(ascii: "["), expected: "an array")
     }
 
     mutating func nextItem() throws(ContextCodingError) -> Bool {
