@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(
             name: "ConduitContextTests",
             dependencies: ["ConduitContext"],
+            exclude: ["Interop"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

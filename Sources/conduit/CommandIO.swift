@@ -28,6 +28,20 @@ enum CommandIO {
         }
     }
 
+    /// A zone from a name (`Europe/Paris`) or an offset (`-07:00`, `+0530`); the system's zone when `nil`.
+    static func timeZone(_ text: String?) throws -> TimeZone {
+        guard let text else { return .current }
+        if let zone = TimeZone(identifier: text) { return zone }
+        let digits = text.dropFirst().filter { $0 != ":" }
+        if let sign = text.first, sign == "+" || sign == "-", digits.count == 4, let value = Int(digits),
+            value / 100 <= 14, value % 100 < 60,
+            let zone = TimeZone(secondsFromGMT: (sign == "-" ? -1 : 1) * (value / 100 * 3600 + value % 100 * 60))
+        {
+            return zone
+        }
+        throw CommandFailure("unknown time zone '\(text)': give a name such as Europe/Paris or an offset such as -07:00")
+    }
+
     static func write(_ bytes: [UInt8], to path: String?) throws {
         if let path {
             guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {

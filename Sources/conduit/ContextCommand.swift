@@ -34,10 +34,18 @@ struct ContextCommand: AsyncParsableCommand {
         @Option(help: "Write to this file instead of standard output.")
         var output: String?
 
+        @Option(
+            name: .customLong("time-zone"),
+            help: ArgumentHelp(
+                "The zone of local dates that carry no offset, as the .NET binary format writes them: a name such as Europe/Paris or an offset such as -07:00. Default: this system's zone.",
+                valueName: "zone"))
+        var timeZone: String?
+
         func run() async throws {
+            let options = ContextEncodingOptions(localTimeZone: try CommandIO.timeZone(timeZone))
             let bytes = try CommandIO.read(input)
             let context = try CommandIO.decode(bytes, format: from, source: input)
-            try CommandIO.write(ContextCodec.encode(context, format: to), to: output)
+            try CommandIO.write(ContextCodec.encode(context, format: to, options: options), to: output)
         }
     }
 
@@ -71,15 +79,19 @@ extension WireFormat: ExpressibleByArgument {
 
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 
-    /// Guesses the format from the first significant byte: `{` JSON, `<` XML, an element record binary.
+    /// Guesses the format: `{` JSON, `<` XML, or an [MC-NBFX] element record whose name fits in the body.
     static func detect(_ bytes: [UInt8]) -> WireFormat? {
+        if let first = bytes.first, first == 0x40 || (0x5E...0x77).contains(first), bytes.count > 2,
+            Int(bytes[1]) > 0, Int(bytes[1]) < 0x80, Int(bytes[1]) + 2 <= bytes.count
+        {
+            return .binary
+        }
         var start = 0
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
         guard let first = bytes[start...].first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) else { return nil }
         switch first {
         case UInt8(ascii: "{"): return .json
         case UInt8(ascii: "<"): return .xml
-        case 0x40, 0x41, 0x5E...0x77: return .binary
         default: return nil
         }
     }

@@ -43,6 +43,34 @@ struct JSONFixtureTests {
         #expect(ContextCodec.encode(back, format: .json) == ContextCodec.encode(context, format: .json))
     }
 
+    @Test("JSON → binary → JSON gives back the same context", arguments: fixtureNames)
+    func throughBinary(name: String) throws {
+        let context = try ContextCodec.decode(try Fixtures.jsonContext(name), format: .json)
+        let binary = ContextCodec.encode(context, format: .binary)
+        let back = try ContextCodec.decode(binary, format: .binary)
+        // The binary DateTime record carries ticks and kind but no offset, exactly as .NET's DateTime.ToBinary():
+        // the local OperationCreatedOn comes back as the same instant, local, and a reader writes it with its own
+        // zone. Read in the writer's zone, the JSON is byte for byte the original's.
+        guard case .local(let offset?) = context.operationCreatedOn.kind else {
+            Issue.record("the fixtures' OperationCreatedOn are local dates")
+            return
+        }
+        #expect(back.operationCreatedOn.ticks == context.operationCreatedOn.ticks)
+        #expect(back.operationCreatedOn.kind == .local(offsetMinutes: nil))
+        let writerZone = ContextEncodingOptions(localTimeZone: TimeZone(secondsFromGMT: offset * 60)!)
+        #expect(
+            ContextCodec.encode(back, format: .json, options: writerZone)
+                == ContextCodec.encode(context, format: .json))
+        // Everything else is equal as it is.
+        var normalized = back
+        normalized.operationCreatedOn = context.operationCreatedOn
+        if var parent = normalized.parent, let original = context.parent {
+            parent.operationCreatedOn = original.operationCreatedOn
+            normalized.parent = parent
+        }
+        #expect(normalized == context)
+    }
+
     /// The fixture with insignificant whitespace removed and '/' escaped inside strings, which is what the .NET
     /// serializer writes; built with a tokenizer independent of the codec.
     static func compact(_ bytes: [UInt8]) -> String {

@@ -72,7 +72,7 @@ public enum ContextCodec {
                     var reader = XMLContractReader(nodes: XMLTextReader(input: buffer, limits: limits))
                     return .success(try reader.readDocument())
                 case .binary:
-                    var reader = XMLContractReader(nodes: try NBFXReader(bytes: array, limits: limits))
+                    var reader = XMLContractReader(nodes: NBFXReader(bytes: array, limits: limits))
                     return .success(try reader.readDocument())
                 }
             } catch {

@@ -9,6 +9,8 @@ struct JSONContractReader: ContractReader {
     private var hasElements: [Bool] = []
     /// A member name read ahead while looking for `__type`.
     private var pendingKey: String?
+    /// `beginContract` met `{}`: the object is already closed.
+    private var closedEmptyObject = false
     private(set) var currentMemberName = ""
 
     init(input: UnsafeRawBufferPointer, limits: DecodingLimits) {
@@ -65,11 +67,17 @@ struct JSONContractReader: ContractReader {
             } else {
                 pendingKey = key
             }
+        } else {
+            closedEmptyObject = true
         }
         return true
     }
 
     mutating func nextMember() throws(ContextCodingError) -> String? {
+        if closedEmptyObject {
+            closedEmptyObject = false
+            return nil
+        }
         if let key = pendingKey {
             pendingKey = nil
             currentMemberName = key

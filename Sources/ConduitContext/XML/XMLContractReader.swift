@@ -373,6 +373,7 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
             case .endElement:
                 scopes.pop()
                 if !members.isEmpty { return .object(type: type, members: members) }
+                if type == nil, text.count == 1, let typed = ExtensionValue(binaryText: text[0]) { return typed }
                 let joined = text.map { $0.text(localOffsetMinutes: 0) }.joined()
                 guard let type else { return .string(joined) }
                 if joined.isEmpty && type.namespace != XMLNamespaces.schema && type.namespace != XMLNamespaces.serialization {
@@ -382,6 +383,18 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
             case .endOfDocument:
                 throw error("the document ends inside <\(slot.name)>")
             }
+        }
+    }
+}
+
+extension ExtensionValue {
+    /// A typed binary text record as the JSON-like value it was written from (`TrueText` → `true`, numbers as
+    /// numbers), so an unknown member read from binary is written back with the same record.
+    init?(binaryText value: XMLTextValue) {
+        switch value {
+        case .bool(let flag): self = .boolean(flag)
+        case .int32, .int64, .uint64, .float, .double, .decimal: self = .number(value.text(localOffsetMinutes: 0))
+        default: return nil
         }
     }
 }
