@@ -59,10 +59,10 @@ public struct Guid: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Creates a GUID from the 16 bytes .NET's `Guid.ToByteArray()` returns (the first three groups
-    /// little-endian), the order used by [MC-NBFX] `UuidText` records.
-    public init(dotNetBytes b: some Collection<UInt8>) {
+    /// little-endian), the order used by [MC-NBFX] `UuidText` records. Returns `nil` unless there are 16 bytes.
+    public init?(dotNetBytes b: some Collection<UInt8>) {
         let a = Array(b)
-        precondition(a.count == 16, "a .NET GUID has 16 bytes")
+        guard a.count == 16 else { return nil }
         let ordered: [UInt8] = [a[3], a[2], a[1], a[0], a[5], a[4], a[7], a[6]] + a[8..<16]
         var high: UInt64 = 0
         var low: UInt64 = 0
