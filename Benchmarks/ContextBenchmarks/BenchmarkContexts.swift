@@ -9,7 +9,9 @@ struct BenchmarkContexts {
     static func load() -> BenchmarkContexts {
         let fixture = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Tests/ConduitContextTests/Fixtures/contexts/webhook-update-msdyn_agentstatus-async-postop.json")
+            .appendingPathComponent(
+                "Tests/ConduitContextTests/Fixtures/contexts/webhook-update-msdyn_agentstatus-async-postop.json"
+            )
         guard let data = FileManager.default.contents(atPath: fixture.path),
             let base = try? ContextCodec.decode(Array(data), format: .json)
         else { fatalError("benchmark fixture missing at \(fixture.path)") }
@@ -32,8 +34,10 @@ struct BenchmarkContexts {
                 case 1: value = .int(Int32(column * 37))
                 case 2:
                     value = .entityReference(
-                        EntityReference(logicalName: "systemuser", id: Guid.random(), name: "User \(column)"))
-                case 3: value = .dateTime(DotNetDateTime(unixMilliseconds: 1_722_582_039_000 + Int64(column), kind: .utc)!)
+                        EntityReference(logicalName: "systemuser", id: Guid.random(), name: "User \(column)")
+                    )
+                case 3:
+                    value = .dateTime(DotNetDateTime(unixMilliseconds: 1_722_582_039_000 + Int64(column), kind: .utc)!)
                 case 4: value = .money(Money(DotNetDecimal("\(column).5000")!))
                 default: value = .optionSetValue(OptionSetValue(Int32(100_000_000 + column)))
                 }

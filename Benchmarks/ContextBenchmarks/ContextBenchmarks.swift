@@ -8,8 +8,12 @@ import Foundation
 let benchmarks: @Sendable () -> Void = {
     let contexts = BenchmarkContexts.load()
     let configuration = Benchmark.Configuration(
-        metrics: [.throughput, .wallClock], timeUnits: .microseconds, units: [.throughput: .count],
-        maxDuration: .seconds(3), maxIterations: 100_000)
+        metrics: [.throughput, .wallClock],
+        timeUnits: .microseconds,
+        units: [.throughput: .count],
+        maxDuration: .seconds(3),
+        maxIterations: 100_000
+    )
 
     for (label, context) in [("typical", contexts.typical), ("large", contexts.large)] {
         for format in WireFormat.allCases {

@@ -39,7 +39,9 @@ enum CommandIO {
         {
             return zone
         }
-        throw CommandFailure("unknown time zone '\(text)': give a name such as Europe/Paris or an offset such as -07:00")
+        throw CommandFailure(
+            "unknown time zone '\(text)': give a name such as Europe/Paris or an offset such as -07:00"
+        )
     }
 
     static func write(_ bytes: [UInt8], to path: String?) throws {

@@ -38,7 +38,9 @@ struct ContextCommand: AsyncParsableCommand {
             name: .customLong("time-zone"),
             help: ArgumentHelp(
                 "The zone of local dates that carry no offset, as the .NET binary format writes them: a name such as Europe/Paris or an offset such as -07:00. Default: this system's zone.",
-                valueName: "zone"))
+                valueName: "zone"
+            )
+        )
         var timeZone: String?
 
         func run() async throws {
@@ -64,7 +66,9 @@ struct ContextCommand: AsyncParsableCommand {
             let bytes = try CommandIO.read(input)
             let format = self.format ?? WireFormat.detect(bytes)
             guard let format else {
-                throw CommandFailure("cannot tell the format of \(input ?? "standard input"): pass --format json|xml|binary")
+                throw CommandFailure(
+                    "cannot tell the format of \(input ?? "standard input"): pass --format json|xml|binary"
+                )
             }
             let context = try CommandIO.decode(bytes, format: format, source: input)
             print(ContextSummary(context: context, inputFormat: format, inputSize: bytes.count).text, terminator: "")

@@ -9,8 +9,12 @@ struct ContextSummary {
     var text: String {
         var lines: [String] = []
         let c = context
-        lines.append("message:        \(c.messageName ?? "(none)") of \(c.primaryEntityName ?? "(none)") \(c.primaryEntityId)")
-        lines.append("stage:          \(c.stage) \(Self.stageName(c.stage)), mode \(c.mode) \(c.mode == 0 ? "synchronous" : c.mode == 1 ? "asynchronous" : "unknown"), depth \(c.depth)")
+        lines.append(
+            "message:        \(c.messageName ?? "(none)") of \(c.primaryEntityName ?? "(none)") \(c.primaryEntityId)"
+        )
+        lines.append(
+            "stage:          \(c.stage) \(Self.stageName(c.stage)), mode \(c.mode) \(c.mode == 0 ? "synchronous" : c.mode == 1 ? "asynchronous" : "unknown"), depth \(c.depth)"
+        )
         lines.append("organization:   \(c.organizationName ?? "(none)") \(c.organizationId)")
         lines.append("user:           \(c.userId) (initiating \(c.initiatingUserId))")
         lines.append("correlation:    \(c.correlationId)")

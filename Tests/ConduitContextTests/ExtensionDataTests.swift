@@ -13,20 +13,28 @@ struct ExtensionDataTests {
     /// in InputParameters and an explicit null for a newer optional member.
     static func extendedJSON() throws -> [UInt8] {
         // The compact form, so the replacements below match whatever the fixture's layout.
-        let compact = ContextCodec.encode(try ContextCodec.decode(try Fixtures.jsonContext(fixture), format: .json), format: .json)
+        let compact = ContextCodec.encode(
+            try ContextCodec.decode(try Fixtures.jsonContext(fixture), format: .json),
+            format: .json
+        )
         var text = String(decoding: compact, as: UTF8.self)
         text = text.replacingOccurrences(
             of: #""IsExecutingOffline":false,"#,
-            with: #""IsApplicationUser":true,"IsExecutingOffline":false,"#)
+            with: #""IsApplicationUser":true,"IsExecutingOffline":false,"#
+        )
         text = text.replacingOccurrences(
             of: #""LogicalName":"msdyn_agentstatus","#,
-            with: #""LogicalName":"msdyn_agentstatus","NewEntityMember":{"A":[1,2.5,"x"],"B":null},"#)
+            with: #""LogicalName":"msdyn_agentstatus","NewEntityMember":{"A":[1,2.5,"x"],"B":null},"#
+        )
         text = text.replacingOccurrences(
             of: #""InputParameters":["#,
-            with: #""InputParameters":[{"key":"Query","value":{"__type":"QueryExpression:http:\/\/schemas.microsoft.com\/xrm\/2011\/Contracts","ColumnSet":{"AllColumns":true,"Columns":[]},"EntityName":"account","TopCount":null}},"#)
+            with:
+                #""InputParameters":[{"key":"Query","value":{"__type":"QueryExpression:http:\/\/schemas.microsoft.com\/xrm\/2011\/Contracts","ColumnSet":{"AllColumns":true,"Columns":[]},"EntityName":"account","TopCount":null}},"#
+        )
         text = text.replacingOccurrences(
             of: #""UserAzureActiveDirectoryObjectId":"00000000-0000-0000-0000-000000000000""#,
-            with: #""UserAzureActiveDirectoryObjectId":null"#)
+            with: #""UserAzureActiveDirectoryObjectId":null"#
+        )
         return Array(text.utf8)
     }
 
@@ -64,7 +72,9 @@ struct ExtensionDataTests {
         let base = String(decoding: ContextCodec.encode(Samples.context(with: .int(1)), format: .xml), as: UTF8.self)
         let input = base.replacingOccurrences(
             of: "<IsExecutingOffline>",
-            with: #"<IsApplicationUser>true</IsApplicationUser><Future xmlns:x="urn:x"><x:Inner i:type="x:T">5</x:Inner></Future><IsExecutingOffline>"#)
+            with:
+                #"<IsApplicationUser>true</IsApplicationUser><Future xmlns:x="urn:x"><x:Inner i:type="x:T">5</x:Inner></Future><IsExecutingOffline>"#
+        )
         let context = try ContextCodec.decode(Array(input.utf8), format: .xml)
         #expect(context.extensionData.members.count == 2)
         let output = String(decoding: ContextCodec.encode(context, format: .xml), as: UTF8.self)

@@ -60,7 +60,8 @@ struct JSONFixtureTests {
         let writerZone = ContextEncodingOptions(localTimeZone: TimeZone(secondsFromGMT: offset * 60)!)
         #expect(
             ContextCodec.encode(back, format: .json, options: writerZone)
-                == ContextCodec.encode(context, format: .json))
+                == ContextCodec.encode(context, format: .json)
+        )
         // Everything else is equal as it is.
         var normalized = back
         normalized.operationCreatedOn = context.operationCreatedOn

@@ -113,20 +113,38 @@ private func array(_ values: [XMLTextValue]) -> [XMLNode] {
 let writtenExamples: [SpecExample] = [
     spec("EndElement", "\(doc) 01", [start("doc"), .endElement]),
     spec("ShortAttribute", "\(doc) 04 04 61 74 74 72 84 01", docAttribute("attr", .bool(false))),
-    spec("Attribute", "\(doc) 09 03 70 72 65 \(abc) 05 03 70 72 65 04 61 74 74 72 84 01",
-         [start("doc", [xmlns("pre", "http://abc"), attr("pre", "attr", .bool(false))]), .endElement]),
+    spec(
+        "Attribute",
+        "\(doc) 09 03 70 72 65 \(abc) 05 03 70 72 65 04 61 74 74 72 84 01",
+        [start("doc", [xmlns("pre", "http://abc"), attr("pre", "attr", .bool(false))]), .endElement]
+    ),
     spec("ShortXmlnsAttribute", "\(doc) 08 \(abc) 01", [start("doc", [xmlns("", "http://abc")]), .endElement]),
     spec("XmlnsAttribute", "\(doc) 09 01 70 \(abc) 01", [start("doc", [xmlns("p", "http://abc")]), .endElement]),
-    spec("PrefixAttributeK", "\(doc) 09 01 6B \(abc) 30 04 61 74 74 72 86 01",
-         [start("doc", [xmlns("k", "http://abc"), attr("k", "attr", .bool(true))]), .endElement]),
-    spec("PrefixAttributeZ", "\(doc) 09 01 7A \(abc) 3F 03 61 62 63 98 03 78 79 7A 01",
-         [start("doc", [xmlns("z", "http://abc"), attr("z", "abc", .string("xyz"))]), .endElement]),
-    spec("Element", "41 03 70 72 65 03 64 6F 63 09 03 70 72 65 \(abc) 01",
-         [start("doc", prefix: "pre", [xmlns("pre", "http://abc")]), .endElement]),
-    spec("PrefixElementA", "5E \(hello) 09 01 61 \(abc) 01",
-         [start("hello", prefix: "a", [xmlns("a", "http://abc")]), .endElement]),
-    spec("PrefixElementS", "70 09 4D 79 4D 65 73 73 61 67 65 09 01 73 \(abc) 01",
-         [start("MyMessage", prefix: "s", [xmlns("s", "http://abc")]), .endElement]),
+    spec(
+        "PrefixAttributeK",
+        "\(doc) 09 01 6B \(abc) 30 04 61 74 74 72 86 01",
+        [start("doc", [xmlns("k", "http://abc"), attr("k", "attr", .bool(true))]), .endElement]
+    ),
+    spec(
+        "PrefixAttributeZ",
+        "\(doc) 09 01 7A \(abc) 3F 03 61 62 63 98 03 78 79 7A 01",
+        [start("doc", [xmlns("z", "http://abc"), attr("z", "abc", .string("xyz"))]), .endElement]
+    ),
+    spec(
+        "Element",
+        "41 03 70 72 65 03 64 6F 63 09 03 70 72 65 \(abc) 01",
+        [start("doc", prefix: "pre", [xmlns("pre", "http://abc")]), .endElement]
+    ),
+    spec(
+        "PrefixElementA",
+        "5E \(hello) 09 01 61 \(abc) 01",
+        [start("hello", prefix: "a", [xmlns("a", "http://abc")]), .endElement]
+    ),
+    spec(
+        "PrefixElementS",
+        "70 09 4D 79 4D 65 73 73 61 67 65 09 01 73 \(abc) 01",
+        [start("MyMessage", prefix: "s", [xmlns("s", "http://abc")]), .endElement]
+    ),
     spec("ZeroTextWithEndElement", "40 03 61 62 63 81", element("abc", .int32(0))),
     spec("OneTextWithEndElement", "40 03 61 62 63 83", element("abc", .int32(1))),
     spec("FalseTextWithEndElement", "40 03 61 62 63 85", element("abc", .bool(false))),
@@ -141,18 +159,36 @@ let writtenExamples: [SpecExample] = [
     spec("Int64TextWithEndElement", "40 01 61 8F 00 00 00 00 00 01 00 00", element("a", .int64(1 << 40))),
     spec("FloatText", "\(doc) 04 01 61 90 CD CC 8C 3F 01", docAttribute("a", .float(1.1))),
     spec("FloatTextWithEndElement", "40 05 50 72 69 63 65 91 CD CC 01 42", element("Price", .float(32.45))),
-    spec("DoubleText", "\(doc) 04 01 61 92 74 57 14 8B 0A BF 05 40 01",
-         docAttribute("a", .double(Double(bitPattern: 0x4005_BF0A_8B14_5774)))),
-    spec("DoubleTextWithEndElement", "40 02 50 49 93 11 2D 44 54 FB 21 09 40",
-         element("PI", .double(Double(bitPattern: 0x4009_21FB_5444_2D11)))),
-    spec("DecimalText", "\(doc) 04 03 69 6E 74 94 00 00 06 00 00 00 00 00 80 2D 4E 00 00 00 00 00 01",
-         docAttribute("int", .decimal(decimal(5_123_456, scale: 6)))),
-    spec("DecimalTextWithEndElement", "40 08 4D 61 78 56 61 6C 75 65 95 00 00 00 00 \(ff12)",
-         element("MaxValue", .decimal(decimal(high: .max, .max, scale: 0)))),
-    spec("DateTimeTextWithEndElement", "\(doc) 97 FF 3F 37 F4 75 28 CA 2B",
-         element("doc", .dateTime(date(DotNetDateTime.maxTicks, .unspecified)))),
-    spec("DateTimeTextWithEndElement", "40 01 61 97 00 40 8E F9 5B 47 C8 08",
-         element("a", .dateTime(DotNetDateTime(xmlText: "2006-05-17T00:00:00") ?? date(0, .utc)))),
+    spec(
+        "DoubleText",
+        "\(doc) 04 01 61 92 74 57 14 8B 0A BF 05 40 01",
+        docAttribute("a", .double(Double(bitPattern: 0x4005_BF0A_8B14_5774)))
+    ),
+    spec(
+        "DoubleTextWithEndElement",
+        "40 02 50 49 93 11 2D 44 54 FB 21 09 40",
+        element("PI", .double(Double(bitPattern: 0x4009_21FB_5444_2D11)))
+    ),
+    spec(
+        "DecimalText",
+        "\(doc) 04 03 69 6E 74 94 00 00 06 00 00 00 00 00 80 2D 4E 00 00 00 00 00 01",
+        docAttribute("int", .decimal(decimal(5_123_456, scale: 6)))
+    ),
+    spec(
+        "DecimalTextWithEndElement",
+        "40 08 4D 61 78 56 61 6C 75 65 95 00 00 00 00 \(ff12)",
+        element("MaxValue", .decimal(decimal(high: .max, .max, scale: 0)))
+    ),
+    spec(
+        "DateTimeTextWithEndElement",
+        "\(doc) 97 FF 3F 37 F4 75 28 CA 2B",
+        element("doc", .dateTime(date(DotNetDateTime.maxTicks, .unspecified)))
+    ),
+    spec(
+        "DateTimeTextWithEndElement",
+        "40 01 61 97 00 40 8E F9 5B 47 C8 08",
+        element("a", .dateTime(DotNetDateTime(xmlText: "2006-05-17T00:00:00") ?? date(0, .utc)))
+    ),
     spec("Chars8TextWithEndElement", "40 01 61 99 \(hello)", element("a", .string("hello"))),
     spec("EmptyText", "\(doc) 04 01 61 A8 01", docAttribute("a", .string(""))),
     spec("UniqueIdTextWithEndElement", "40 01 61 AD \(bytes00toFF)", element("a", .uniqueId(guid))),
@@ -165,8 +201,11 @@ let writtenExamples: [SpecExample] = [
 /// writes `*WithEndElement`, records .NET never picks, lists, arrays, comments).
 let readExamples: [SpecExample] = [
     spec("Comment", "02 07 63 6F 6D 6D 65 6E 74 \(doc) 01", [start("doc"), .endElement]),
-    spec("Array", "40 01 72 03 40 03 61 72 72 01 8B 03 33 33 88 88 DD DD 01",
-         array([13107, -30584, -8739].map { .int32($0) })),
+    spec(
+        "Array",
+        "40 01 72 03 40 03 61 72 72 01 8B 03 33 33 88 88 DD DD 01",
+        array([13107, -30584, -8739].map { .int32($0) })
+    ),
     spec("Chars8Text", "\(doc) 98 \(hello) 01", element("doc", .string("hello"))),
     spec("Chars16Text", "\(doc) 9A 05 00 68 65 6C 6C 6F 01", element("doc", .string("hello"))),
     spec("Chars16TextWithEndElement", "40 01 61 9B 05 00 68 65 6C 6C 6F", element("a", .string("hello"))),
@@ -178,26 +217,44 @@ let readExamples: [SpecExample] = [
     spec("Bytes16TextWithEndElement", "\(base64) A1 08 00 \(bytes0to7)", element("Base64", .bytes(Array(0...7)))),
     spec("Bytes32Text", "\(doc) A2 08 00 00 00 \(bytes0to7) 01", element("doc", .bytes(Array(0...7)))),
     spec("Bytes32TextWithEndElement", "\(base64) A3 08 00 00 00 \(bytes0to7)", element("Base64", .bytes(Array(0...7)))),
-    spec("StartListText/EndListText", "\(doc) 04 01 61 A4 88 7B 98 \(hello) 86 A6 01",
-         docAttribute("a", .string("123 hello true"))),
+    spec(
+        "StartListText/EndListText",
+        "\(doc) 04 01 61 A4 88 7B 98 \(hello) 86 A6 01",
+        docAttribute("a", .string("123 hello true"))
+    ),
     spec("EmptyTextWithEndElement", "\(doc) A9", element("doc", .string(""))),
     spec("UniqueIdText", "\(doc) AC \(bytes00toFF) 01", element("doc", .uniqueId(guid))),
     spec("TimeSpanText", "\(doc) AE 00 C4 F5 32 FF FF FF FF 01", element("doc", .timeSpan(-3_440_000_000))),
     spec("UuidText", "\(doc) B0 \(bytes0to15) 01", element("doc", .guid(uuid))),
     spec("UInt64Text", "\(doc) B2 FF FF FF FF FF FF FF FF 01", element("doc", .uint64(.max))),
     spec("BoolText", "\(doc) B4 01 01", element("doc", .bool(true))),
-    spec("BoolTextWithEndElement", "40 01 72 03 40 03 61 72 72 01 B5 05 01 00 01 00 01 01",
-         array([true, false, true, false, true].map { .bool($0) })),
+    spec(
+        "BoolTextWithEndElement",
+        "40 01 72 03 40 03 61 72 72 01 B5 05 01 00 01 00 01 01",
+        array([true, false, true, false, true].map { .bool($0) })
+    ),
     spec("UnicodeChars8Text", "\(doc) 04 01 75 B6 06 75 00 6E 00 69 00 01", docAttribute("u", .string("uni"))),
     spec("UnicodeChars8TextWithEndElement", "40 01 55 B7 06 75 00 6E 00 69 00", element("U", .string("uni"))),
-    spec("UnicodeChars16Text", "\(doc) 04 03 75 31 36 B8 08 00 75 00 6E 00 69 00 32 00 01",
-         docAttribute("u16", .string("uni2"))),
-    spec("UnicodeChars16TextWithEndElement", "40 03 55 31 36 B9 08 00 75 00 6E 00 69 00 32 00",
-         element("U16", .string("uni2"))),
-    spec("UnicodeChars32Text", "\(doc) 04 03 75 33 32 BA 04 00 00 00 33 00 32 00 01",
-         docAttribute("u32", .string("32"))),
-    spec("UnicodeChars32TextWithEndElement", "40 03 55 33 32 BB 04 00 00 00 33 00 32 00",
-         element("U32", .string("32"))),
+    spec(
+        "UnicodeChars16Text",
+        "\(doc) 04 03 75 31 36 B8 08 00 75 00 6E 00 69 00 32 00 01",
+        docAttribute("u16", .string("uni2"))
+    ),
+    spec(
+        "UnicodeChars16TextWithEndElement",
+        "40 03 55 31 36 B9 08 00 75 00 6E 00 69 00 32 00",
+        element("U16", .string("uni2"))
+    ),
+    spec(
+        "UnicodeChars32Text",
+        "\(doc) 04 03 75 33 32 BA 04 00 00 00 33 00 32 00 01",
+        docAttribute("u32", .string("32"))
+    ),
+    spec(
+        "UnicodeChars32TextWithEndElement",
+        "40 03 55 33 32 BB 04 00 00 00 33 00 32 00",
+        element("U32", .string("32"))
+    ),
 ]
 
 @Test(arguments: writtenExamples + readExamples)
@@ -248,19 +305,29 @@ let roundTrips: [RoundTrip] = [
     .init(.guid(guid)), .init(.uniqueId(guid)),
     .init(.dateTime(date(636_420_950_480_000_000, .utc))),
     .init(.dateTime(date(636_420_950_480_000_000, .unspecified))),
-    .init(.dateTime(date(636_420_950_480_000_000, .local(offsetMinutes: -420))),
-          content: [.dateTime(date(636_420_950_480_000_000, .local(offsetMinutes: nil)))]),
+    .init(
+        .dateTime(date(636_420_950_480_000_000, .local(offsetMinutes: -420))),
+        content: [.dateTime(date(636_420_950_480_000_000, .local(offsetMinutes: nil)))]
+    ),
     .init(.timeSpan(-3_440_000_000)),
     .init(.bytes([]), content: [], attribute: .string("")),
     .init(.bytes([1, 2])), .init(.bytes([1, 2, 3])),
-    .init(.bytes([1, 2, 3, 4, 5]),
-          content: [.bytes([1, 2, 3]), .bytes([4, 5])], attribute: .bytes([1, 2, 3, 4, 5])),
+    .init(
+        .bytes([1, 2, 3, 4, 5]),
+        content: [.bytes([1, 2, 3]), .bytes([4, 5])],
+        attribute: .bytes([1, 2, 3, 4, 5])
+    ),
     .init(.bytes(Array(repeating: 9, count: 300))),
-    .init(.bytes(Array(repeating: 7, count: 70_001)),
-          content: [.bytes(Array(repeating: 7, count: 69_999)), .bytes([7, 7])],
-          attribute: .bytes(Array(repeating: 7, count: 70_001))),
-    .init(.qualifiedName(prefix: "a", localName: "Entity"),
-          content: [.string("a"), .string(":"), .string("Entity")], attribute: .string("a:Entity")),
+    .init(
+        .bytes(Array(repeating: 7, count: 70_001)),
+        content: [.bytes(Array(repeating: 7, count: 69_999)), .bytes([7, 7])],
+        attribute: .bytes(Array(repeating: 7, count: 70_001))
+    ),
+    .init(
+        .qualifiedName(prefix: "a", localName: "Entity"),
+        content: [.string("a"), .string(":"), .string("Entity")],
+        attribute: .string("a:Entity")
+    ),
     .init(.qualifiedName(prefix: "", localName: "Entity"), content: [.string("Entity")]),
 ]
 
@@ -336,7 +403,8 @@ func valueRoundTrips(_ trip: RoundTrip) throws {
 
 @Test func readsXmlPrefixedAttributesArraysWithAttributesAndContentLists() throws {
     // <r xml:lang="en">"0 1" as a list, then an Int32 array of one <a:i n="1">.
-    let body = "40 01 72 05 03 78 6D 6C 04 6C 61 6E 67 98 02 65 6E "
+    let body =
+        "40 01 72 05 03 78 6D 6C 04 6C 61 6E 67 98 02 65 6E "
         + "A4 80 82 A6 03 5E 01 69 04 01 6E 82 01 8D 01 02 00 00 00 01"
     let nodes = try readAll(hex(body))
     #expect(

@@ -87,7 +87,14 @@ struct PayloadSizePolicyTests {
         // SharedVariables padding sized so that the truncated body is exactly the limit.
         let policy = PayloadSizePolicy(limit: 10_000)
         var context = Self.context(size: policy.limit, format: format, padRemovable: false)
-        context.inputParameters = [("Target", .entity(Entity(logicalName: "account", attributes: [("big", .string(String(repeating: "y", count: 5000)))])))]
+        context.inputParameters = [
+            (
+                "Target",
+                .entity(
+                    Entity(logicalName: "account", attributes: [("big", .string(String(repeating: "y", count: 5000)))])
+                )
+            )
+        ]
         let truncatedSize = ContextCodec.encode(PayloadSizePolicy.truncate(context), format: format).count
         let payload = try PayloadSizePolicy(limit: truncatedSize).apply(to: context, format: format)
         #expect(payload.isTruncated)

@@ -13,7 +13,9 @@ struct RobustnessTests {
             ContextCodec.encode(try ContextCodec.decode(fixture.bytes, format: .json), format: format)
         }
         var everything = RemoteExecutionContext()
-        everything.inputParameters = KeyedCollection(Samples.everyValue.map { KeyValuePair(key: $0.name, value: $0.value) })
+        everything.inputParameters = KeyedCollection(
+            Samples.everyValue.map { KeyValuePair(key: $0.name, value: $0.value) }
+        )
         seeds.append(ContextCodec.encode(everything, format: format))
         if format == .json { seeds += try Fixtures.jsonContexts().map(\.bytes) }
         return seeds
@@ -44,9 +46,12 @@ struct RobustnessTests {
                 let again = try ContextCodec.decode(encoded, format: format)
                 #expect(
                     ContextCodec.encode(again, format: format) == encoded,
-                    "iteration \(iteration): re-encoding is not stable")
+                    "iteration \(iteration): re-encoding is not stable"
+                )
             } catch {
-                Issue.record("iteration \(iteration): the re-encoded body does not decode: \(error)\n\(String(decoding: input, as: UTF8.self))")
+                Issue.record(
+                    "iteration \(iteration): the re-encoded body does not decode: \(error)\n\(String(decoding: input, as: UTF8.self))"
+                )
             }
         }
         #expect(decoded + rejected == Self.iterations)

@@ -41,7 +41,8 @@ struct WCFInteropTests {
     @Test(
         "every fixture: wcf's reading of the binary equals the XML infoset",
         .enabled(if: python != nil, "CONDUIT_PYTHON is not set: run bash .ci/run, which installs wcf"),
-        arguments: (try? Fixtures.jsonContexts().map(\.name)) ?? [])
+        arguments: (try? Fixtures.jsonContexts().map(\.name)) ?? []
+    )
     func fixtures(name: String) throws {
         let context = try ContextCodec.decode(try Fixtures.jsonContext(name), format: .json)
         let result = try Self.compare(context, name: name)
@@ -51,11 +52,13 @@ struct WCFInteropTests {
 
     @Test(
         "every value type: wcf's reading of the binary equals the XML infoset",
-        .enabled(if: python != nil, "CONDUIT_PYTHON is not set: run bash .ci/run, which installs wcf"))
+        .enabled(if: python != nil, "CONDUIT_PYTHON is not set: run bash .ci/run, which installs wcf")
+    )
     func everyValue() throws {
         var context = Samples.context(with: .null)
         context.inputParameters = KeyedCollection(
-            Samples.everyValue.map { KeyValuePair(key: $0.name, value: $0.value) })
+            Samples.everyValue.map { KeyValuePair(key: $0.name, value: $0.value) }
+        )
         let result = try Self.compare(context, name: "every value")
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.hasPrefix("same infoset"))

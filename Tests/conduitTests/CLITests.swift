@@ -53,7 +53,9 @@ struct CLITests {
             #expect(there.status == 0, "\(there.stderr)")
             // The binary DateTime record has no offset (as in .NET): read it back in the writer's zone (-07:00).
             let back = try Self.run(
-                ["context", "convert", "--from", middle, "--to", "json", "--time-zone=-07:00"], stdin: there.stdout)
+                ["context", "convert", "--from", middle, "--to", "json", "--time-zone=-07:00"],
+                stdin: there.stdout
+            )
             #expect(back.status == 0, "\(back.stderr)")
             #expect(back.stdout == original.stdout, "json → \(middle) → json changed the context")
         }
@@ -63,7 +65,9 @@ struct CLITests {
     func convertToFile() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-cli-\(UUID()).xml").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let run = try Self.run(["context", "convert", "--from", "json", "--to", "xml", "--input", Self.fixture, "--output", output])
+        let run = try Self.run([
+            "context", "convert", "--from", "json", "--to", "xml", "--input", Self.fixture, "--output", output,
+        ])
         #expect(run.status == 0)
         let written = try String(contentsOfFile: output, encoding: .utf8)
         #expect(written.hasPrefix(#"<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts""#))
@@ -87,12 +91,22 @@ struct CLITests {
     @Test("bad input exits with code 2 and one message naming the position and the problem")
     func badInput() throws {
         let cases: [(args: [String], stdin: String, message: String)] = [
-            (["context", "inspect", "--format", "json"], #"{"Depth": x}"#, "line 1, column 11 (byte 10): Depth must be a number"),
-            (["context", "convert", "--from", "xml", "--to", "json"], #"<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts"><Depth>1</Dept>"#, "does not match"),
+            (
+                ["context", "inspect", "--format", "json"], #"{"Depth": x}"#,
+                "line 1, column 11 (byte 10): Depth must be a number"
+            ),
+            (
+                ["context", "convert", "--from", "xml", "--to", "json"],
+                #"<RemoteExecutionContext xmlns="http://schemas.microsoft.com/xrm/2011/Contracts"><Depth>1</Dept>"#,
+                "does not match"
+            ),
             (["context", "convert", "--from", "binary", "--to", "json"], "\u{1}\u{2}", "byte 0"),
             (["context", "inspect"], "hello", "cannot tell the format"),
             (["context", "inspect", "--input", "/nonexistent/file"], "", "cannot read /nonexistent/file"),
-            (["context", "convert", "--from", "json", "--to", "xml", "--time-zone", "Mars/Olympus"], "{}", "unknown time zone 'Mars/Olympus'"),
+            (
+                ["context", "convert", "--from", "json", "--to", "xml", "--time-zone", "Mars/Olympus"], "{}",
+                "unknown time zone 'Mars/Olympus'"
+            ),
         ]
         for item in cases {
             let run = try Self.run(item.args, stdin: Array(item.stdin.utf8))

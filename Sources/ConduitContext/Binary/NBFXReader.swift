@@ -260,8 +260,9 @@ struct NBFXReader: XMLNodeReader {
         case NBFXRecord.decimalText: return .decimal(try readDecimal())
         case NBFXRecord.dateTimeText: return .dateTime(try readDateTime())
         case NBFXRecord.timeSpanText: return .timeSpan(Int64(bitPattern: try readInteger(8, type)))
-        case NBFXRecord.uuidText: return .guid(Guid(dotNetBytes: try readFixed(16, type))!)  // readFixed gives 16 bytes
-        case NBFXRecord.uniqueIdText: return .uniqueId(Guid(dotNetBytes: try readFixed(16, type))!)  // readFixed gives 16 bytes
+        // readFixed returns exactly 16 bytes, so the GUIDs below always exist.
+        case NBFXRecord.uuidText: return .guid(Guid(dotNetBytes: try readFixed(16, type))!)
+        case NBFXRecord.uniqueIdText: return .uniqueId(Guid(dotNetBytes: try readFixed(16, type))!)
         case NBFXRecord.emptyText: return .string("")
         case NBFXRecord.chars8Text, NBFXRecord.chars8Text + 2, NBFXRecord.chars8Text + 4:
             let length = try readLength(type, wide: type - NBFXRecord.chars8Text)

@@ -58,7 +58,9 @@ public enum ContextCodec {
     ) throws(ContextCodingError) -> RemoteExecutionContext {
         guard bytes.count <= limits.maximumSize else {
             throw ContextCodingError(
-                format: format, message: "the body is \(bytes.count) bytes, above the \(limits.maximumSize)-byte limit")
+                format: format,
+                message: "the body is \(bytes.count) bytes, above the \(limits.maximumSize)-byte limit"
+            )
         }
         let array = Array(bytes)
         guard !array.isEmpty else { throw ContextCodingError(format: format, offset: 0, message: "the body is empty") }

@@ -63,7 +63,8 @@ extension ContractReader {
     /// An optional newer member present as null is kept as an unknown member, so it is written back as null.
     private func keepNull(_ name: String, in context: inout RemoteExecutionContext) {
         context.extensionData.members.append(
-            ExtensionMember(name: name, namespace: XMLNamespaces.contracts, value: .null))
+            ExtensionMember(name: name, namespace: XMLNamespaces.contracts, value: .null)
+        )
     }
 
     /// Reads a collection whose items are `{key, value}` pairs, calling `readEntry` positioned on each pair.
@@ -99,7 +100,8 @@ extension ContractReader {
 
     mutating func readFormattedValues() throws(ContextCodingError) -> FormattedValueCollection {
         KeyedCollection(
-            try readPairs { (reader: inout Self) throws(ContextCodingError) in try reader.readString() ?? "" })
+            try readPairs { (reader: inout Self) throws(ContextCodingError) in try reader.readString() ?? "" }
+        )
     }
 
     mutating func readImages() throws(ContextCodingError) -> EntityImageCollection {
@@ -109,7 +111,8 @@ extension ContractReader {
                     throw reader.error("an entity image must not be null")
                 }
                 return entity
-            })
+            }
+        )
     }
 
     /// Reads the members of an `Entity` (the slot is a declared `Entity`).

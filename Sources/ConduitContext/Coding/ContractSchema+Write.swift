@@ -290,7 +290,11 @@ extension ContractWriter {
         case .aliasedValue(let v): write(v, typeHint: true)
         case .keyValuePair(let v): writeStringPair(v, typeHint: true)
         case .optionSetValueCollection(let options):
-            beginCollection(ContractNames.optionSetValueCollection, itemNamespace: XMLNamespaces.contracts, typeHint: true)
+            beginCollection(
+                ContractNames.optionSetValueCollection,
+                itemNamespace: XMLNamespaces.contracts,
+                typeHint: true
+            )
             for option in options {
                 item("OptionSetValue", namespace: XMLNamespaces.contracts)
                 write(option, typeHint: false)
@@ -298,7 +302,10 @@ extension ContractWriter {
             endCollection()
         case .entityReferenceCollection(let references):
             beginCollection(
-                ContractNames.entityReferenceCollection, itemNamespace: XMLNamespaces.contracts, typeHint: true)
+                ContractNames.entityReferenceCollection,
+                itemNamespace: XMLNamespaces.contracts,
+                typeHint: true
+            )
             for reference in references {
                 item("EntityReference", namespace: XMLNamespaces.contracts)
                 write(reference, typeHint: false)
@@ -343,7 +350,11 @@ extension ContractWriter {
                 writeString(text, typeHint: false)
             }
         case .number(let text):
-            if let type = unknown.type { writeTypedText(text, type: type, jsonNumber: true) } else { writeRawNumber(text) }
+            if let type = unknown.type {
+                writeTypedText(text, type: type, jsonNumber: true)
+            } else {
+                writeRawNumber(text)
+            }
         default:
             writeExtensionValue(unknown.content, namespace: unknown.type?.namespace ?? XMLNamespaces.contracts)
         }

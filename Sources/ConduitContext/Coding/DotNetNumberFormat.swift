@@ -67,9 +67,11 @@ enum DotNetNumberFormat {
         case "-INF", "-Infinity": return -.infinity
         case "NaN": return .nan
         default:
-            guard !text.isEmpty, text.utf8.allSatisfy({ byte in
-                (byte >= 48 && byte <= 57) || byte == 43 || byte == 45 || byte == 46 || byte == 69 || byte == 101
-            }) else { return nil }
+            guard !text.isEmpty,
+                text.utf8.allSatisfy({ byte in
+                    (byte >= 48 && byte <= 57) || byte == 43 || byte == 45 || byte == 46 || byte == 69 || byte == 101
+                })
+            else { return nil }
             return Double(text)
         }
     }

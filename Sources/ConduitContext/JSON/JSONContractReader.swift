@@ -26,7 +26,12 @@ struct JSONContractReader: ContractReader {
     func error(_ message: String, at offset: Int) -> ContextCodingError {
         let position = ContextCodingError.locate(offset, in: input)
         return ContextCodingError(
-            format: .json, offset: offset, line: position.line, column: position.column, message: message)
+            format: .json,
+            offset: offset,
+            line: position.line,
+            column: position.column,
+            message: message
+        )
     }
 
     // MARK: - Top level
@@ -155,8 +160,10 @@ struct JSONContractReader: ContractReader {
         let start = index
         guard let text = try readString() else { throw error("\(currentMemberName) must be a date, not null") }
         guard let date = JSONDate.parse(text) else {
-            throw error("\(currentMemberName) must be a date like \"\\/Date(1506409448000-0700)\\/\", found \"\(text)\"",
-                at: start)
+            throw error(
+                "\(currentMemberName) must be a date like \"\\/Date(1506409448000-0700)\\/\", found \"\(text)\"",
+                at: start
+            )
         }
         return date
     }
@@ -179,7 +186,9 @@ struct JSONContractReader: ContractReader {
         if index < input.count, input[index] == UInt8(ascii: "\"") {
             let start = index
             let text = try readStringToken()
-            guard let value = names(text) else { throw error("unknown \(currentMemberName) value \"\(text)\"", at: start) }
+            guard let value = names(text) else {
+                throw error("unknown \(currentMemberName) value \"\(text)\"", at: start)
+            }
             return value
         }
         return try readInt32()
@@ -405,7 +414,9 @@ struct JSONContractReader: ContractReader {
     private mutating func readStringToken() throws(ContextCodingError) -> String {
         skipWhitespace()
         guard index < input.count, input[index] == UInt8(ascii: "\"") else {
-            throw error("\(currentMemberName.isEmpty ? "a value" : currentMemberName) must be a string, found \(describeCurrent())")
+            throw error(
+                "\(currentMemberName.isEmpty ? "a value" : currentMemberName) must be a string, found \(describeCurrent())"
+            )
         }
         let start = index
         index += 1
@@ -503,7 +514,9 @@ struct JSONContractReader: ContractReader {
         while index < input.count, input[index] >= UInt8(ascii: "0"), input[index] <= UInt8(ascii: "9") { index += 1 }
         guard index > integerStart else {
             index = start
-            throw error("\(currentMemberName.isEmpty ? "a value" : currentMemberName) must be a number, found \(describeCurrent())")
+            throw error(
+                "\(currentMemberName.isEmpty ? "a value" : currentMemberName) must be a number, found \(describeCurrent())"
+            )
         }
         if index < input.count, input[index] == UInt8(ascii: ".") {
             floating = true
@@ -560,7 +573,9 @@ enum JSONShape {
         let set = Set(keys)
         if set.isSuperset(of: ["Attributes", "LogicalName", "Id"]) {
             self = .entity
-        } else if set.isSuperset(of: ["Id", "LogicalName"]), set.isSubset(of: ["Id", "KeyAttributes", "LogicalName", "Name", "RowVersion"]) {
+        } else if set.isSuperset(of: ["Id", "LogicalName"]),
+            set.isSubset(of: ["Id", "KeyAttributes", "LogicalName", "Name", "RowVersion"])
+        {
             self = .entityReference
         } else if keys == ["Value"] {
             self = .optionSetValue

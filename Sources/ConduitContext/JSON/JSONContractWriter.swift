@@ -188,8 +188,9 @@ struct JSONContractWriter: ContractWriter {
                     runStart = index + scalar.length
                     continue
                 }
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-                    || byte == UInt8(ascii: "/")
+                guard
+                    byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                        || byte == UInt8(ascii: "/")
                 else { continue }
                 if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
                 JSONEscaping.appendEscape(of: byte, to: &bytes)
@@ -209,10 +210,14 @@ enum JSONEscaping {
     static func specialScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (value: UInt32, length: Int)? {
         let byte = utf8[index]
         if byte == 0xC2, index + 1 < utf8.count, utf8[index + 1] == 0x85 { return (0x85, 2) }
-        if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+        if byte == 0xE2, index + 2 < utf8.count, utf8[index + 1] == 0x80,
+            utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9
+        {
             return (utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029, 3)
         }
-        if byte == 0xEF, index + 2 < utf8.count, utf8[index + 1] == 0xBF, utf8[index + 2] == 0xBE || utf8[index + 2] == 0xBF {
+        if byte == 0xEF, index + 2 < utf8.count, utf8[index + 1] == 0xBF,
+            utf8[index + 2] == 0xBE || utf8[index + 2] == 0xBF
+        {
             return (utf8[index + 2] == 0xBE ? 0xFFFE : 0xFFFF, 3)
         }
         return nil
@@ -223,7 +228,9 @@ enum JSONEscaping {
         bytes.append(UInt8(ascii: "\\"))
         bytes.append(UInt8(ascii: "u"))
         hex.withUTF8Buffer { digits in
-            for shift in stride(from: 12, through: 0, by: -4) { bytes.append(digits[Int((value >> UInt32(shift)) & 0xF)]) }
+            for shift in stride(from: 12, through: 0, by: -4) {
+                bytes.append(digits[Int((value >> UInt32(shift)) & 0xF)])
+            }
         }
     }
 

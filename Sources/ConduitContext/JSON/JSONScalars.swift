@@ -24,7 +24,8 @@ struct JSONNumber {
 
     /// A decimal from text with an exponent (`1E+2`), for declared decimal slots.
     static func decimalFromExponent(_ text: String) -> DotNetDecimal? {
-        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }), let exponent = Int(text[text.index(after: e)...]),
+        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }),
+            let exponent = Int(text[text.index(after: e)...]),
             abs(exponent) <= 28
         else { return nil }
         var mantissa = String(text[..<e])

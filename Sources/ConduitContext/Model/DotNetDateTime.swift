@@ -69,7 +69,8 @@ public struct DotNetDateTime: Hashable, Sendable, CustomStringConvertible {
             suffix = sign + DotNetDateTime.pad(abs(offset) / 60, 2) + ":" + DotNetDateTime.pad(abs(offset) % 60, 2)
         }
         let parts = DotNetDateTime.civil(fromTicks: wall)
-        var text = DotNetDateTime.pad(parts.year, 4) + "-" + DotNetDateTime.pad(parts.month, 2) + "-"
+        var text =
+            DotNetDateTime.pad(parts.year, 4) + "-" + DotNetDateTime.pad(parts.month, 2) + "-"
             + DotNetDateTime.pad(parts.day, 2) + "T" + DotNetDateTime.pad(parts.hour, 2) + ":"
             + DotNetDateTime.pad(parts.minute, 2) + ":" + DotNetDateTime.pad(parts.second, 2)
         if parts.fraction != 0 {
@@ -113,7 +114,8 @@ public struct DotNetDateTime: Hashable, Sendable, CustomStringConvertible {
             guard digits > 0 else { return nil }
             for _ in min(digits, 7)..<7 { fraction *= 10 }
         }
-        let wall = DotNetDateTime.ticks(year: year, month: month, day: day)
+        let wall =
+            DotNetDateTime.ticks(year: year, month: month, day: day)
             + Int64(hour * 3600 + minute * 60 + second) * 10_000_000 + Int64(fraction)
         if index == b.count {
             self.init(ticks: wall, kind: .unspecified)
@@ -174,7 +176,13 @@ public struct DotNetDateTime: Hashable, Sendable, CustomStringConvertible {
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
         let seconds = Int(rest / 10_000_000)
         return Civil(
-            year: year, month: month, day: day, hour: seconds / 3600, minute: seconds / 60 % 60,
-            second: seconds % 60, fraction: Int(rest % 10_000_000))
+            year: year,
+            month: month,
+            day: day,
+            hour: seconds / 3600,
+            minute: seconds / 60 % 60,
+            second: seconds % 60,
+            fraction: Int(rest % 10_000_000)
+        )
     }
 }

@@ -75,8 +75,12 @@ public struct Guid: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var dotNetBytes: [UInt8] {
         var text: [UInt8] = []
         text.reserveCapacity(16)
-        for shift in stride(from: 56, through: 0, by: -8) { text.append(UInt8(truncatingIfNeeded: high >> UInt64(shift))) }
-        for shift in stride(from: 56, through: 0, by: -8) { text.append(UInt8(truncatingIfNeeded: low >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            text.append(UInt8(truncatingIfNeeded: high >> UInt64(shift)))
+        }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            text.append(UInt8(truncatingIfNeeded: low >> UInt64(shift)))
+        }
         return [text[3], text[2], text[1], text[0], text[5], text[4], text[7], text[6]] + text[8..<16]
     }
 

@@ -40,7 +40,11 @@ public struct PayloadSizePolicy: Hashable, Sendable {
         let smaller = ContextCodec.encode(truncated, format: format, options: options)
         guard smaller.count <= limit else {
             throw PayloadTooLargeError(
-                format: format, originalSize: body.count, truncatedSize: smaller.count, limit: limit)
+                format: format,
+                originalSize: body.count,
+                truncatedSize: smaller.count,
+                limit: limit
+            )
         }
         return SizedPayload(body: smaller, context: truncated, isTruncated: true, originalSize: body.count)
     }

@@ -54,13 +54,19 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
     }
 
     /// Opens the scope of a start element and makes it the slot.
-    private mutating func enter(prefix: String, localName: String, attributes: [XMLAttribute]) throws(ContextCodingError) {
+    private mutating func enter(
+        prefix: String,
+        localName: String,
+        attributes: [XMLAttribute]
+    ) throws(ContextCodingError) {
         scopes.push()
         for attribute in attributes where attribute.isNamespaceDeclaration {
             let namespace = try plainText(attribute.value)
             scopes.bind(prefix: attribute.prefix.isEmpty ? "" : attribute.localName, to: namespace)
         }
-        guard let namespace = prefix == "xml" ? XMLNamespaces.xml : scopes.namespace(for: prefix) ?? (prefix.isEmpty ? "" : nil)
+        guard
+            let namespace = prefix == "xml"
+                ? XMLNamespaces.xml : scopes.namespace(for: prefix) ?? (prefix.isEmpty ? "" : nil)
         else { throw error("the prefix '\(prefix)' of <\(prefix):\(localName)> is not declared") }
         slot = Slot(name: localName, namespace: namespace)
         for attribute in attributes where !attribute.isNamespaceDeclaration && !attribute.prefix.isEmpty {
@@ -98,7 +104,9 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
                 scopes.pop()
                 return parts
             case .startElement(let prefix, let localName, _):
-                throw error("<\(slot.name)> must hold text, but holds the element <\(prefix.isEmpty ? "" : prefix + ":")\(localName)>")
+                throw error(
+                    "<\(slot.name)> must hold text, but holds the element <\(prefix.isEmpty ? "" : prefix + ":")\(localName)>"
+                )
             case .endOfDocument:
                 throw error("the document ends inside <\(slot.name)>")
             }
@@ -259,7 +267,9 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
         case .int64(let number): return DotNetDecimal(number)
         default:
             let text = value.text(localOffsetMinutes: 0).trimmingCharacters(in: " \t\r\n")
-            guard let number = DotNetDecimal(text) else { throw error("<\(name)> must be a decimal, found \"\(text)\"") }
+            guard let number = DotNetDecimal(text) else {
+                throw error("<\(name)> must be a decimal, found \"\(text)\"")
+            }
             return number
         }
     }
@@ -345,9 +355,12 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
         var content = try readExtensionContent()
         if let type, case .object(nil, let members) = content { content = .object(type: type, members: members) }
         if let type, case .typedText(_, let text) = content {
-            let numeric = type.namespace == XMLNamespaces.schema
-                && ["short", "byte", "unsignedByte", "unsignedShort", "unsignedInt", "unsignedLong", "float", "integer"]
-                    .contains(type.name)
+            let numeric =
+                type.namespace == XMLNamespaces.schema
+                && [
+                    "short", "byte", "unsignedByte", "unsignedShort", "unsignedInt", "unsignedLong", "float", "integer",
+                ]
+                .contains(type.name)
             content = numeric ? .number(text) : .string(text)
         }
         return .unknown(UnknownValue(type: type, content: content))
@@ -369,14 +382,17 @@ struct XMLContractReader<Nodes: XMLNodeReader>: ContractReader {
             case .startElement(let prefix, let localName, let attributes):
                 try enter(prefix: prefix, localName: localName, attributes: attributes)
                 members.append(
-                    ExtensionMember(name: slot.name, namespace: slot.namespace, value: try readExtensionContent()))
+                    ExtensionMember(name: slot.name, namespace: slot.namespace, value: try readExtensionContent())
+                )
             case .endElement:
                 scopes.pop()
                 if !members.isEmpty { return .object(type: type, members: members) }
                 if type == nil, text.count == 1, let typed = ExtensionValue(binaryText: text[0]) { return typed }
                 let joined = text.map { $0.text(localOffsetMinutes: 0) }.joined()
                 guard let type else { return .string(joined) }
-                if joined.isEmpty && type.namespace != XMLNamespaces.schema && type.namespace != XMLNamespaces.serialization {
+                if joined.isEmpty && type.namespace != XMLNamespaces.schema
+                    && type.namespace != XMLNamespaces.serialization
+                {
                     return .object(type: type, members: [])
                 }
                 return .typedText(type: type, text: joined)

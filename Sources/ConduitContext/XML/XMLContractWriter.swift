@@ -53,8 +53,10 @@ struct XMLContractWriter<Nodes: XMLNodeWriter>: ContractWriter {
         nodes.startElement(prefix: prefix, localName: pendingName)
         if let typeValue {
             nodes.attribute(
-                prefix: instancePrefix, localName: "type",
-                value: .qualifiedName(prefix: typeValue.prefix, localName: typeValue.name))
+                prefix: instancePrefix,
+                localName: "type",
+                value: .qualifiedName(prefix: typeValue.prefix, localName: typeValue.name)
+            )
         }
         if isNil { nodes.attribute(prefix: instancePrefix, localName: "nil", value: .bool(true)) }
         for declaration in declarations {
@@ -64,7 +66,8 @@ struct XMLContractWriter<Nodes: XMLNodeWriter>: ContractWriter {
 
     /// The prefix bound to `namespace`, binding the first free single letter (declared on this element) if none is.
     private mutating func resolve(
-        _ namespace: String, into declarations: inout [(prefix: String, namespace: String)]
+        _ namespace: String,
+        into declarations: inout [(prefix: String, namespace: String)]
     ) -> String {
         if let prefix = scopes.prefix(for: namespace) { return prefix }
         let prefix = scopes.firstFreeLetter()
@@ -102,7 +105,10 @@ struct XMLContractWriter<Nodes: XMLNodeWriter>: ContractWriter {
     }
 
     mutating func writeString(_ value: String, typeHint: Bool) {
-        startPending(type: typeHint ? TypeAttribute(name: "string", namespace: XMLNamespaces.schema) : nil, isNil: false)
+        startPending(
+            type: typeHint ? TypeAttribute(name: "string", namespace: XMLNamespaces.schema) : nil,
+            isNil: false
+        )
         if !value.isEmpty { nodes.text(.string(value)) }
         end()
     }

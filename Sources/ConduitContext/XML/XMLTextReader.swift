@@ -22,7 +22,13 @@ struct XMLTextReader: XMLNodeReader {
 
     private func error(_ message: String, at position: Int) -> ContextCodingError {
         let place = ContextCodingError.locate(position, in: input)
-        return ContextCodingError(format: .xml, offset: position, line: place.line, column: place.column, message: message)
+        return ContextCodingError(
+            format: .xml,
+            offset: position,
+            line: place.line,
+            column: place.column,
+            message: message
+        )
     }
 
     mutating func next() throws(ContextCodingError) -> XMLNode {
@@ -84,7 +90,8 @@ struct XMLTextReader: XMLNodeReader {
                 guard top.prefix == prefix, top.localName == localName else {
                     throw error(
                         "</\(qualified(prefix, localName))> does not match <\(qualified(top.prefix, top.localName))>",
-                        at: offset)
+                        at: offset
+                    )
                 }
                 open.removeLast()
                 return .endElement
@@ -130,7 +137,10 @@ struct XMLTextReader: XMLNodeReader {
             let value = try readText(until: quote)
             index += 1
             if attributes.contains(where: { $0.prefix == attributePrefix && $0.localName == attributeName }) {
-                throw error("the attribute \(qualified(attributePrefix, attributeName)) appears twice", at: attributeStart)
+                throw error(
+                    "the attribute \(qualified(attributePrefix, attributeName)) appears twice",
+                    at: attributeStart
+                )
             }
             attributes.append(XMLAttribute(prefix: attributePrefix, localName: attributeName, value: .string(value)))
         }
@@ -148,7 +158,8 @@ struct XMLTextReader: XMLNodeReader {
 
     private func startsWith(_ literal: StaticString) -> Bool {
         literal.withUTF8Buffer { expected in
-            index + expected.count <= input.count && (0..<expected.count).allSatisfy { input[index + $0] == expected[$0] }
+            index + expected.count <= input.count
+                && (0..<expected.count).allSatisfy { input[index + $0] == expected[$0] }
         }
     }
 
@@ -167,8 +178,9 @@ struct XMLTextReader: XMLNodeReader {
     @discardableResult
     private mutating func skipWhitespace() -> Bool {
         let start = index
-        while index < input.count, input[index] == 0x20 || input[index] == 0x0A || input[index] == 0x0D
-            || input[index] == 0x09
+        while index < input.count,
+            input[index] == 0x20 || input[index] == 0x0A || input[index] == 0x0D
+                || input[index] == 0x09
         {
             index += 1
         }
@@ -194,7 +206,9 @@ struct XMLTextReader: XMLNodeReader {
         }
         guard index > start else { throw error("expected a name", at: start) }
         let first = input[start]
-        guard first >= 0x80 || first == UInt8(ascii: "_") || (first | 0x20 >= UInt8(ascii: "a") && first | 0x20 <= UInt8(ascii: "z"))
+        guard
+            first >= 0x80 || first == UInt8(ascii: "_")
+                || (first | 0x20 >= UInt8(ascii: "a") && first | 0x20 <= UInt8(ascii: "z"))
         else { throw error("a name cannot start with '\(Character(Unicode.Scalar(first)))'", at: start) }
         func text(_ from: Int, _ to: Int) throws(ContextCodingError) -> String {
             guard let string = String(validating: UnsafeRawBufferPointer(rebasing: input[from..<to]), as: UTF8.self)
@@ -202,7 +216,9 @@ struct XMLTextReader: XMLNodeReader {
             return string
         }
         if let colon {
-            guard colon > start, colon + 1 < index else { throw error("a name has an empty prefix or local part", at: start) }
+            guard colon > start, colon + 1 < index else {
+                throw error("a name has an empty prefix or local part", at: start)
+            }
             return (try text(start, colon), try text(colon + 1, index))
         }
         return ("", try text(start, index))

@@ -20,9 +20,11 @@ enum Samples {
     static var everyValue: [(name: String, value: ContextValue)] {
         let reference = EntityReference(logicalName: "systemuser", id: guid2, name: "Joe")
         let entity = Entity(
-            logicalName: "contact", id: guid1,
+            logicalName: "contact",
+            id: guid1,
             attributes: [("firstname", .string("James")), ("age", .int(42))],
-            formattedValues: [("age", "42")])
+            formattedValues: [("age", "42")]
+        )
         return [
             ("null", .null),
             ("string", .string("a <b> & \"c\" / d é \u{2028}")),
@@ -41,13 +43,26 @@ enum Samples {
             ("option set value", .optionSetValue(OptionSetValue(100_000_001))),
             ("money", .money(Money(DotNetDecimal("60000.0000")!))),
             ("entity collection", .entityCollection(EntityCollection(entities: [entity], entityName: "contact"))),
-            ("aliased value", .aliasedValue(AliasedValue(entityLogicalName: "account", attributeLogicalName: "name", value: .string("Contoso")))),
+            (
+                "aliased value",
+                .aliasedValue(
+                    AliasedValue(entityLogicalName: "account", attributeLogicalName: "name", value: .string("Contoso"))
+                )
+            ),
             ("option set collection", .optionSetValueCollection([OptionSetValue(1), OptionSetValue(2)])),
             ("entity reference collection", .entityReferenceCollection([reference])),
             ("key value pair", .keyValuePair(KeyValuePair(key: "contact", value: "Update"))),
-            ("object array", .array(ContextArray(itemType: .anyType, items: [
-                .keyValuePair(KeyValuePair(key: "lead", value: "Create")), .string("x"), .int(3),
-            ]))),
+            (
+                "object array",
+                .array(
+                    ContextArray(
+                        itemType: .anyType,
+                        items: [
+                            .keyValuePair(KeyValuePair(key: "lead", value: "Create")), .string("x"), .int(3),
+                        ]
+                    )
+                )
+            ),
             ("entity array", .array(ContextArray(itemType: .entity, items: [.entity(entity)]))),
         ]
     }
