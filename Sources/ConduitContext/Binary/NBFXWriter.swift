@@ -24,12 +24,25 @@ struct NBFXWriter: XMLNodeWriter {
 
     mutating func startElement(prefix: String, localName: String) {
         pendingText = nil
+        appendNameRecord(
+            prefix: prefix,
+            localName: localName,
+            records: (NBFXRecord.shortElement, NBFXRecord.prefixElementA, NBFXRecord.element)
+        )
+    }
+
+    /// The short (no prefix), prefix-letter (`a`–`z`) or general record for a name.
+    private mutating func appendNameRecord(
+        prefix: String,
+        localName: String,
+        records: (short: UInt8, letterA: UInt8, general: UInt8)
+    ) {
         if prefix.isEmpty {
-            bytes.append(NBFXRecord.shortElement)
+            bytes.append(records.short)
         } else if let letter = Self.letterIndex(prefix) {
-            bytes.append(NBFXRecord.prefixElementA + letter)
+            bytes.append(records.letterA + letter)
         } else {
-            bytes.append(NBFXRecord.element)
+            bytes.append(records.general)
             appendName(prefix)
         }
         appendName(localName)
@@ -45,15 +58,11 @@ struct NBFXWriter: XMLNodeWriter {
             return
         }
         pendingText = nil
-        if prefix.isEmpty {
-            bytes.append(NBFXRecord.shortAttribute)
-        } else if let letter = Self.letterIndex(prefix) {
-            bytes.append(NBFXRecord.prefixAttributeA + letter)
-        } else {
-            bytes.append(NBFXRecord.attribute)
-            appendName(prefix)
-        }
-        appendName(localName)
+        appendNameRecord(
+            prefix: prefix,
+            localName: localName,
+            records: (NBFXRecord.shortAttribute, NBFXRecord.prefixAttributeA, NBFXRecord.attribute)
+        )
         // .NET buffers an attribute's value and writes it as exactly one text record when the attribute ends.
         switch value {
         case .qualifiedName(let qPrefix, let qLocal):

@@ -98,20 +98,30 @@ struct JSONContractReader: ContractReader {
     }
 
     mutating func nextItem() throws(ContextCodingError) -> Bool {
+        guard try continueContainer(closer: UInt8(ascii: "]"), what: "an array") else { return false }
+        hasElements[hasElements.count - 1] = true
+        return true
+    }
+
+    /// At the next element of the open container: consumes its closer (returning `false`) or, after the first
+    /// element, the separating comma.
+    private mutating func continueContainer(closer: UInt8, what: String) throws(ContextCodingError) -> Bool {
         skipWhitespace()
-        guard index < input.count else { throw error("the input ends inside an array") }
-        if input[index] == UInt8(ascii: "]") {
+        guard index < input.count else { throw error("the input ends inside \(what)") }
+        if input[index] == closer {
             index += 1
             close()
             return false
         }
         if hasElements[hasElements.count - 1] {
             guard input[index] == UInt8(ascii: ",") else {
-                throw error("expected ',' or ']' in an array, found \(describeCurrent())")
+                throw error(
+                    "expected ',' or '\(Character(Unicode.Scalar(closer)))' in \(what), found \(describeCurrent())"
+                )
             }
             index += 1
+            skipWhitespace()
         }
-        hasElements[hasElements.count - 1] = true
         return true
     }
 
@@ -365,20 +375,7 @@ struct JSONContractReader: ContractReader {
 
     /// Reads `"key":` of the current object, or its closing `}` (returning `nil`).
     private mutating func readKey() throws(ContextCodingError) -> String? {
-        skipWhitespace()
-        guard index < input.count else { throw error("the input ends inside an object") }
-        if input[index] == UInt8(ascii: "}") {
-            index += 1
-            close()
-            return nil
-        }
-        if hasElements[hasElements.count - 1] {
-            guard input[index] == UInt8(ascii: ",") else {
-                throw error("expected ',' or '}' in an object, found \(describeCurrent())")
-            }
-            index += 1
-            skipWhitespace()
-        }
+        guard try continueContainer(closer: UInt8(ascii: "}"), what: "an object") else { return nil }
         guard index < input.count, input[index] == UInt8(ascii: "\"") else {
             throw error("expected a member name in quotes, found \(describeCurrent())")
         }
