@@ -256,12 +256,12 @@ struct JSONContractReader: ContractReader {
             if let known = try readKnownContract(type) { return known }
             return .unknown(UnknownValue(type: type, content: .object(type: type, members: try readRemainingMembers())))
         }
-        // No type hint: an SDK contract written with its declared type, recognised by its member names.
-        let saved = (index, depth, hasElements)
-        let keys = try scanKeys(firstKey: firstKey)
-        (index, depth, hasElements) = saved
+        // No type hint: an SDK contract written with its declared type (the items of a typed array), recognised by
+        // its first member and that member's value, as the serializer writes members in order.
+        skipWhitespace()
+        let shape = JSONShape(firstKey: firstKey, valueStart: index < input.count ? input[index] : 0)
         pendingKey = firstKey
-        switch JSONShape(keys: keys) {
+        switch shape {
         case .entity: return .entity(try readEntityMembers())
         case .entityReference: return .entityReference(try readEntityReferenceMembers())
         case .optionSetValue: return .optionSetValue(try readOptionSetValueMembers())
@@ -307,17 +307,6 @@ struct JSONContractReader: ContractReader {
             members.append(ExtensionMember(name: name, value: try readExtensionValue()))
         }
         return members
-    }
-
-    /// The member names of the object being read (positioned after its first key), without keeping values.
-    private mutating func scanKeys(firstKey: String) throws(ContextCodingError) -> [String] {
-        var keys = [firstKey]
-        _ = try readExtensionValue()
-        while let key = try readKey() {
-            keys.append(key)
-            _ = try readExtensionValue()
-        }
-        return keys
     }
 
     private mutating func readExtensionValue() throws(ContextCodingError) -> ExtensionValue {
@@ -562,22 +551,18 @@ struct JSONContractReader: ContractReader {
     }
 }
 
-/// Which SDK contract an untyped JSON object is, from its member names.
+/// Which SDK contract an untyped JSON object is: the serializer writes members in ordinal order, so an `Entity`
+/// starts with `"Attributes":[`, an `EntityReference` with `"Id":"…"` and an `OptionSetValue` with `"Value":` and a
+/// number. Anything else stays an unknown object (kept whole).
 enum JSONShape {
     case entity, entityReference, optionSetValue
 
-    init?(keys: [String]) {
-        let set = Set(keys)
-        if set.isSuperset(of: ["Attributes", "LogicalName", "Id"]) {
-            self = .entity
-        } else if set.isSuperset(of: ["Id", "LogicalName"]),
-            set.isSubset(of: ["Id", "KeyAttributes", "LogicalName", "Name", "RowVersion"])
-        {
-            self = .entityReference
-        } else if keys == ["Value"] {
-            self = .optionSetValue
-        } else {
-            return nil
+    init?(firstKey: String, valueStart: UInt8) {
+        switch (firstKey, valueStart) {
+        case ("Attributes", UInt8(ascii: "[")): self = .entity
+        case ("Id", UInt8(ascii: "\"")): self = .entityReference
+        case ("Value", UInt8(ascii: "-")), ("Value", UInt8(ascii: "0")...UInt8(ascii: "9")): self = .optionSetValue
+        default: return nil
         }
     }
 }

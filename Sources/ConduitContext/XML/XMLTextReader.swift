@@ -105,6 +105,7 @@ struct XMLTextReader: XMLNodeReader {
         index += 1
         let (prefix, localName) = try readQualifiedName()
         var attributes: [XMLAttribute] = []
+        var seen = Set<String>()
         while true {
             let hadSpace = skipWhitespace()
             guard index < input.count else { throw error("the input ends inside a start tag") }
@@ -136,7 +137,7 @@ struct XMLTextReader: XMLNodeReader {
             index += 1
             let value = try readText(until: quote)
             index += 1
-            if attributes.contains(where: { $0.prefix == attributePrefix && $0.localName == attributeName }) {
+            guard seen.insert(attributePrefix + ":" + attributeName).inserted else {
                 throw error(
                     "the attribute \(qualified(attributePrefix, attributeName)) appears twice",
                     at: attributeStart
