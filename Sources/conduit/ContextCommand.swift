@@ -22,10 +22,10 @@ struct ContextCommand: AsyncParsableCommand {
             discussion: "Example: conduit context convert --from json --to binary --input ctx.json --output ctx.bin"
         )
 
-        @Option(help: "The input format: json, xml or binary.")
+        @Option(help: "The input format.")
         var from: WireFormat
 
-        @Option(help: "The output format: json, xml or binary.")
+        @Option(help: "The output format.")
         var to: WireFormat
 
         @Option(help: "Read from this file instead of standard input.")
