@@ -11,13 +11,41 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConduitContext", targets: ["ConduitContext"]),
+        .library(name: "ConduitStore", targets: ["ConduitStore"]),
+        .library(name: "ConduitPlatform", targets: ["ConduitPlatform"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         .target(name: "ConduitContext", swiftSettings: strictSettings),
+        .target(
+            name: "ConduitStore",
+            dependencies: [
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ConduitPlatform",
+            dependencies: [
+                "ConduitContext",
+                "ConduitStore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "conduit",
             dependencies: [
@@ -31,6 +59,11 @@ let package = Package(
             dependencies: ["ConduitContext"],
             exclude: ["Interop"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitPlatformTests",
+            dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext"],
             swiftSettings: strictSettings
         ),
         .testTarget(

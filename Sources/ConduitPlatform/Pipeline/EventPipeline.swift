@@ -1,0 +1,203 @@
+import ConduitContext
+import ConduitStore
+import Foundation
+import SQLKit
+
+/// Runs one organization-service request through the event pipeline: stage 10 (outside the transaction for a call
+/// from outside), then in one transaction stage 20, the core operation (30), stage 40, and a system job row for every
+/// asynchronous step. A thrown error anywhere rolls the transaction back: the change and its jobs commit together or
+/// not at all.
+struct EventPipeline {
+    let platform: Platform
+
+    /// Tables whose rows are step registrations: a change to them reloads the steps.
+    static let registrationTables: Set<String> = [
+        "sdkmessageprocessingstep", "sdkmessageprocessingstepimage", "plugintype", "sdkmessagefilter", "sdkmessage",
+    ]
+
+    func execute(_ request: OrganizationRequest, caller: Caller) async throws -> OrganizationResponse {
+        guard caller.depth <= Platform.maximumDepth else {
+            throw PlatformError(
+                .infiniteLoop,
+                "This operation was stopped because it nested \(caller.depth) calls deep (the limit is \(Platform.maximumDepth)): a plug-in or step is calling the organization service in a loop."
+            )
+        }
+        let primary = request.primaryEntity
+        if request.requestName != "RetrieveMultiple" || request.query != nil, primary.name != "none" {
+            _ = try platform.metadata.require(primary.name)
+        }
+        var run = PipelineRun(platform: platform, request: request, caller: caller)
+        if let transaction = caller.transaction {
+            try await run.prepare(db: transaction)
+            try await run.runStage(10, db: transaction)
+            try await run.runInTransaction(db: transaction)
+        } else {
+            let unprepared = run
+            run = try await platform.store.withDatabase { db in
+                var prepared = unprepared
+                try await prepared.prepare(db: db)
+                return prepared
+            }
+            // Pre-validation runs before the transaction starts, as in Dataverse.
+            try await run.runStage(10, db: nil)
+            let prepared = run
+            run = try await platform.store.transaction { db in
+                var inner = prepared
+                try await inner.runInTransaction(db: db)
+                return inner
+            }
+        }
+        if Self.registrationTables.contains(primary.name) && request.requestName != "Retrieve"
+            && request.requestName != "RetrieveMultiple"
+        {
+            platform.steps.invalidate()
+        }
+        return run.response
+    }
+}
+
+/// The state of one request going through the pipeline.
+struct PipelineRun: Sendable {
+    let platform: Platform
+    var request: OrganizationRequest
+    let caller: Caller
+    var response = OrganizationResponse("")
+    var steps: [StepRegistration] = []
+    var base = RemoteExecutionContext()
+    var sharedVariables: ParameterCollection = []
+    /// The context of the core operation (stage 30): the `ParentContext` of stage-40 steps.
+    var coreContext: RemoteExecutionContext?
+    var preImageRow: Entity?
+    var postImageRow: Entity?
+
+    init(platform: Platform, request: OrganizationRequest, caller: Caller) {
+        self.platform = platform
+        self.request = request
+        self.caller = caller
+    }
+
+    /// Loads the steps and the caller's identity, and builds the base context.
+    mutating func prepare(db: any SQLDatabase) async throws {
+        let primary = request.primaryEntity
+        steps = try await platform.steps.steps(message: request.requestName, entity: primary.name, db: db)
+        base = try await ContextFactory(platform: platform).base(request: request, caller: caller, db: db)
+    }
+
+    mutating func runInTransaction(db: any SQLDatabase) async throws {
+        try await runStage(20, db: db)
+        let core = CoreOperations(platform: platform, db: db, caller: caller)
+        var coreRequest = request
+        let outcome = try await core.execute(&coreRequest, needsImages: needsImages, pipeline: self)
+        preImageRow = outcome.preImage
+        postImageRow = outcome.postImage
+        response = outcome.response
+        var context30 = base
+        context30.stage = 30
+        context30.inputParameters = ContextFactory.visibleParameters(request)
+        context30.sharedVariables = [
+            (
+                "ChangedEntityTypes",
+                .array(
+                    ContextArray(
+                        itemType: .anyType,
+                        items: [
+                            .keyValuePair(KeyValuePair(key: base.primaryEntityName ?? "", value: request.requestName))
+                        ]
+                    )
+                )
+            )
+        ]
+        if case .guid(let id)? = response.results["id"] { context30.primaryEntityId = id }
+        coreContext = context30
+        base.primaryEntityId = context30.primaryEntityId
+        request = coreRequest
+        try await runStage(40, db: db)
+        try await writeJobs(db: db)
+    }
+
+    /// Whether any step needs a pre-image, a post-image, or the asynchronous steps' primary-name image.
+    var needsImages: (pre: Bool, post: Bool) {
+        let relevant = steps.filter(isTriggered)
+        let pre = relevant.contains { $0.images.contains(where: \.isPre) }
+        let post = relevant.contains { $0.isAsynchronous || $0.images.contains(where: \.isPost) }
+        return (pre, post)
+    }
+
+    func isTriggered(_ step: StepRegistration) -> Bool {
+        guard request.requestName == "Update", case .entity(let target)? = request.parameters["Target"] else {
+            return true
+        }
+        return step.isTriggered(byUpdateOf: target.attributes.keys)
+    }
+
+    /// Runs the synchronous steps of a stage, in rank order.
+    mutating func runStage(_ stage: Int32, db: (any SQLDatabase)?) async throws {
+        for step in steps where step.stage == stage && !step.isAsynchronous && isTriggered(step) {
+            var context = ContextFactory(platform: platform).stepContext(
+                run: self,
+                step: step,
+                stage: stage,
+                inTransaction: db != nil
+            )
+            try await invoke(step, context: &context, db: db)
+            sharedVariables = context.sharedVariables
+            if stage < 30 {
+                request.parameters = ContextFactory.requestParameters(
+                    from: context.inputParameters,
+                    original: request.parameters
+                )
+            } else {
+                response.results = context.outputParameters
+            }
+        }
+    }
+
+    private func invoke(
+        _ step: StepRegistration,
+        context: inout RemoteExecutionContext,
+        db: (any SQLDatabase)?
+    ) async throws {
+        guard let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) else {
+            let handler = step.eventHandler.map { "\($0.logicalName ?? "?") \($0.id)" } ?? "none"
+            throw PlatformError(
+                .pluginFailed,
+                "The step '\(step.name)' runs synchronously, but its handler (\(handler)) is not a plug-in type compiled into this server (synchronous service-endpoint steps are not built yet)."
+            )
+        }
+        let services = PluginServices(
+            organizationService: OrganizationService(
+                platform: platform,
+                caller: Caller(
+                    userId: context.userId,
+                    initiatingUserId: caller.initiatingUserId,
+                    depth: context.depth + 1,
+                    correlationId: context.correlationId,
+                    transaction: db,
+                    parent: context,
+                    userAgent: caller.userAgent
+                )
+            ),
+            tracing: TracingService()
+        )
+        do {
+            let plugin = try factory(step.configuration, nil)
+            try await plugin.execute(&context, services: services)
+        } catch let error as PlatformError {
+            throw error
+        } catch let error as InvalidPluginExecutionError {
+            throw PlatformError(.pluginFailed, error.message)
+        } catch {
+            throw PlatformError(
+                .pluginFailed,
+                "Unexpected error from plug-in '\(typeName)' in step '\(step.name)': \(error)"
+            )
+        }
+    }
+
+    /// One `asyncoperation` row per asynchronous step, in the caller's transaction.
+    private func writeJobs(db: any SQLDatabase) async throws {
+        for step in steps where step.isAsynchronous && isTriggered(step) {
+            try await AsyncJobWriter(platform: platform, db: db).write(step: step, run: self)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ConduitContext
+import Synchronization
+
+/// A plug-in: code a step runs at a stage of the event pipeline (the SDK's `IPlugin`), compiled into the server
+/// (isolation mode 1, None).
+///
+/// ```swift
+/// struct Uppercase: Plugin {
+///     init(configuration: String?, secureConfiguration: String?) throws {}
+///     func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws {
+///         if case .entity(var target)? = context.inputParameters["Target"] { … }
+///     }
+/// }
+/// ```
+/// A plug-in may change `InputParameters` (in stages 10 and 20), `OutputParameters` (stage 40) and
+/// `SharedVariables`; a thrown error stops the operation and, for a synchronous step, rolls it back.
+public protocol Plugin: Sendable {
+    /// Creates the plug-in with the step's unsecure and secure configuration strings.
+    init(configuration: String?, secureConfiguration: String?) throws
+    /// Runs the plug-in.
+    func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws
+}
+
+/// What a plug-in can call: the organization service (as the step's user, nested one level deeper) and tracing.
+public struct PluginServices: Sendable {
+    /// The organization service, as the step's user.
+    public let organizationService: OrganizationService
+    /// Trace lines for the step.
+    public let tracing: TracingService
+}
+
+/// Collects a plug-in's trace lines (the SDK's `ITracingService`).
+public final class TracingService: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    public init() {}
+
+    /// Adds a line.
+    public func trace(_ message: String) {
+        lines.withLock { $0.append(message) }
+    }
+
+    /// The lines so far.
+    public var text: [String] { lines.withLock { $0 } }
+}
+
+/// An error a plug-in throws to fail the operation with its own message (the SDK's
+/// `InvalidPluginExecutionException`).
+public struct InvalidPluginExecutionError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The plug-in types compiled into this server, by type name (`plugintype.typename`).
+public final class PluginRegistry: Sendable {
+    public typealias Factory = @Sendable (_ configuration: String?, _ secureConfiguration: String?) throws -> any Plugin
+    private let factories = Mutex<[String: Factory]>([:])
+
+    public init() {}
+
+    /// Registers a plug-in type under `typeName`.
+    public func register<P: Plugin>(_ type: P.Type, typeName: String) {
+        factories.withLock { $0[typeName] = { try P(configuration: $0, secureConfiguration: $1) } }
+    }
+
+    /// Registers a factory under `typeName`.
+    public func register(typeName: String, factory: @escaping Factory) {
+        factories.withLock { $0[typeName] = factory }
+    }
+
+    func factory(_ typeName: String) -> Factory? {
+        factories.withLock { $0[typeName] }
+    }
+
+    /// The registered type names.
+    public var typeNames: [String] { factories.withLock { Array($0.keys) }.sorted() }
+}

@@ -1,0 +1,53 @@
+import ConduitContext
+
+/// An enabled step as the pipeline runs it, read from `sdkmessageprocessingstep` and its images.
+struct StepRegistration: Sendable, Hashable {
+    var id: Guid
+    var name: String
+    var messageName: String
+    /// `nil` for a step on every table.
+    var entityName: String?
+    var stage: Int32
+    /// 0 synchronous, 1 asynchronous.
+    var mode: Int32
+    var rank: Int32
+    /// For Update: run only when the target holds one of these columns. `nil` = any.
+    var filteringAttributes: Set<String>?
+    /// The `eventhandler`: a `plugintype` or a `serviceendpoint`.
+    var eventHandler: EntityReference?
+    /// The plug-in type name, when the handler is a `plugintype`.
+    var pluginTypeName: String?
+    var configuration: String?
+    var impersonatingUserId: Guid?
+    var asyncAutoDelete: Bool
+    var images: [ImageRegistration]
+
+    var isAsynchronous: Bool { mode == 1 }
+
+    /// Whether an Update with these target columns triggers the step.
+    func isTriggered(byUpdateOf columns: [String]) -> Bool {
+        guard let filteringAttributes, !filteringAttributes.isEmpty else { return true }
+        return columns.contains { filteringAttributes.contains($0) }
+    }
+}
+
+/// An image registration (`sdkmessageprocessingstepimage`).
+struct ImageRegistration: Sendable, Hashable {
+    /// 0 pre, 1 post, 2 both.
+    var imageType: Int32
+    var alias: String
+    /// `nil` = every column.
+    var attributes: [String]?
+
+    var isPre: Bool { imageType == 0 || imageType == 2 }
+    var isPost: Bool { imageType == 1 || imageType == 2 }
+
+    /// The image of `row`: the registered columns only, in the row's order.
+    func image(of row: Entity) -> Entity {
+        guard let attributes else { return row }
+        var image = row
+        image.attributes = KeyedCollection(row.attributes.entries.filter { attributes.contains($0.key) })
+        image.formattedValues = KeyedCollection(row.formattedValues.entries.filter { attributes.contains($0.key) })
+        return image
+    }
+}

@@ -1,0 +1,220 @@
+import ConduitContext
+import ConduitStore
+import Foundation
+import Logging
+import SQLKit
+import Synchronization
+
+/// The data platform of one organization: its tables and rows on a `Store`, the organization service and the event
+/// pipeline that runs registered steps around every operation.
+///
+/// ```swift
+/// let platform = try await Platform.open(store: store, plugins: registry, logger: logger)
+/// let service = platform.organizationService(userId: platform.administratorId)
+/// let id = try await service.create(Entity(logicalName: "contact", attributes: [("firstname", .string("Ada"))]))
+/// ```
+public final class Platform: Sendable {
+    public let store: Store
+    public let metadata: MetadataCatalog
+    public let plugins: PluginRegistry
+    let logger: Logger
+    let records: RecordStore
+    let steps: StepCache
+    let users = UserDirectory()
+    /// Which members contexts carry: `.current` adds `InitiatingUserAgent` and the two Entra object ids, as
+    /// Dataverse does since 2022–2024; `.classic` leaves them out, as the 2017 platform did.
+    public let contextMembers: ContextMembers
+
+    /// The member set of the contexts the pipeline builds.
+    public enum ContextMembers: Sendable { case current, classic }
+    /// Custom messages by name.
+    let customMessages = Mutex<[String: CustomMessageHandler]>([:])
+    /// The organization's identity.
+    public let organization: OrganizationInfo
+    /// A counter for `asyncoperation.sequence`, seeded from the database.
+    let jobSequence: Atomic<Int64>
+
+    /// A handler for a custom message: gets the request and services, returns the response results.
+    public typealias CustomMessageHandler =
+        @Sendable (OrganizationRequest, PluginServices) async throws -> ParameterCollection
+
+    /// Who this organization is.
+    public struct OrganizationInfo: Sendable, Hashable {
+        public var id: Guid
+        public var name: String
+        public var rootBusinessUnitId: Guid
+        /// The `SYSTEM` user the platform acts as.
+        public var systemUserId: Guid
+        /// The first administrator.
+        public var administratorId: Guid
+    }
+
+    /// The largest call depth; a call nested deeper fails as an infinite loop.
+    public static let maximumDepth: Int32 = 8
+
+    private init(
+        store: Store,
+        metadata: MetadataCatalog,
+        plugins: PluginRegistry,
+        organization: OrganizationInfo,
+        jobSequence: Int64,
+        contextMembers: ContextMembers,
+        logger: Logger
+    ) {
+        self.contextMembers = contextMembers
+        self.store = store
+        self.metadata = metadata
+        self.plugins = plugins
+        self.organization = organization
+        self.logger = logger
+        self.records = RecordStore(flavor: store.flavor)
+        self.steps = StepCache()
+        self.jobSequence = Atomic(jobSequence)
+    }
+
+    /// The administrator created on first start.
+    public var administratorId: Guid { organization.administratorId }
+
+    /// Opens the platform: applies migrations, loads the tables, and on first start creates the organization, its
+    /// root business unit, the `SYSTEM` user, an administrator and the SDK messages and filters.
+    public static func open(
+        store: Store,
+        plugins: PluginRegistry = PluginRegistry(),
+        organizationName: String = "conduit",
+        contextMembers: ContextMembers = .current,
+        logger: Logger
+    ) async throws -> Platform {
+        try await store.migrate(PlatformMigrations.all)
+        let tables = try await store.withDatabase { db in try await MetadataCatalog.load(db: db) }
+        let catalog = MetadataCatalog(tables: tables)
+        let organization = try await Bootstrap.ensureOrganization(
+            store: store,
+            catalog: catalog,
+            name: organizationName
+        )
+        let sequence = try await store.withDatabase { db in
+            try await db.raw("SELECT MAX(sequence) AS m FROM asyncoperation").all().first.flatMap {
+                try? $0.decode(column: "m", as: Int64?.self)
+            } ?? 0
+        }
+        let platform = Platform(
+            store: store,
+            metadata: catalog,
+            plugins: plugins,
+            organization: organization,
+            jobSequence: sequence,
+            contextMembers: contextMembers,
+            logger: logger
+        )
+        return platform
+    }
+
+    /// The organization service, running as `userId` (and initiated by `initiatingUserId`, by default the same).
+    public func organizationService(userId: Guid, initiatingUserId: Guid? = nil) -> OrganizationService {
+        OrganizationService(
+            platform: self,
+            caller: Caller(
+                userId: userId,
+                initiatingUserId: initiatingUserId ?? userId,
+                depth: 1,
+                correlationId: nil,
+                transaction: nil,
+                parent: nil
+            )
+        )
+    }
+
+    /// Registers a custom message by name.
+    public func registerMessage(_ name: String, handler: @escaping CustomMessageHandler) {
+        customMessages.withLock { $0[name] = handler }
+    }
+
+    /// Registers a plug-in type compiled into the server and makes sure its `plugintype` row exists.
+    /// Returns the row's id, for steps' `eventhandler`.
+    @discardableResult
+    public func registerPluginType<P: Plugin>(
+        _ type: P.Type,
+        typeName: String,
+        friendlyName: String? = nil
+    )
+        async throws -> Guid
+    {
+        plugins.register(type, typeName: typeName)
+        return try await ensurePluginTypeRow(typeName: typeName, friendlyName: friendlyName)
+    }
+
+    func ensurePluginTypeRow(typeName: String, friendlyName: String?) async throws -> Guid {
+        let id = NameBasedGuid.make("plugintype:" + typeName)
+        let service = organizationService(userId: organization.systemUserId)
+        if try await service.retrieveIfExists(EntityReference(logicalName: "plugintype", id: id)) == nil {
+            _ = try await service.create(
+                Entity(
+                    logicalName: "plugintype",
+                    id: id,
+                    attributes: [
+                        ("name", .string(typeName)), ("typename", .string(typeName)),
+                        ("friendlyname", .string(friendlyName ?? typeName)), ("assemblyname", .string("Conduit")),
+                        ("isworkflowactivity", .boolean(false)),
+                    ]
+                )
+            )
+        }
+        return id
+    }
+
+    /// Creates a custom table at run time, with its SQL table and its SDK message filters.
+    public func createTable(_ entity: EntityMetadata) async throws {
+        try MetadataCatalog.validateName(entity.logicalName, what: "table")
+        try MetadataCatalog.validateName(entity.entitySetName, what: "collection")
+        for attribute in entity.attributes { try MetadataCatalog.validateName(attribute.logicalName, what: "column") }
+        let flavor = store.flavor
+        let catalog = metadata
+        try await store.transaction { db in
+            try await catalog.createTable(entity, db: db, flavor: flavor)
+            try await Bootstrap.insertFilters(for: entity.logicalName, db: db)
+        }
+        metadata.put(entity)
+    }
+
+    /// Adds a custom column to a table at run time.
+    public func addColumn(_ attribute: AttributeMetadata, to table: String) async throws {
+        try MetadataCatalog.validateName(attribute.logicalName, what: "column")
+        let flavor = store.flavor
+        let catalog = metadata
+        let updated = try await store.transaction { db in
+            try await catalog.addColumn(attribute, to: table, db: db, flavor: flavor)
+        }
+        metadata.put(updated)
+    }
+
+    /// The id of the `sdkmessage` row of a message (`Create`, `Update`, …), for `sdkmessageprocessingstep.sdkmessageid`.
+    public static func messageId(_ message: String) -> Guid { Bootstrap.messageId(message) }
+
+    /// The id of the `sdkmessagefilter` row of a message on a table, for `sdkmessageprocessingstep.sdkmessagefilterid`.
+    public static func messageFilterId(message: String, table: String) -> Guid {
+        Bootstrap.filterId(message: message, entity: table)
+    }
+
+    /// The next `asyncoperation.sequence`.
+    func nextJobSequence() -> Int64 {
+        jobSequence.add(1, ordering: .relaxed).newValue
+    }
+}
+
+/// Deterministic GUIDs for rows the platform seeds (messages, filters, plug-in types), so every node and every
+/// restart agrees on them.
+enum NameBasedGuid {
+    static func make(_ name: String) -> Guid {
+        // Two FNV-1a 64-bit hashes with different offsets, marked as a version-5-like name-based GUID.
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325
+        var b: UInt64 = 0x8422_2325_cbf2_9ce4
+        for byte in name.utf8 {
+            a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            b = (b ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            b = b &+ (a >> 17)
+        }
+        a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_5000
+        b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return Guid(high: a, low: b)
+    }
+}

@@ -1,0 +1,107 @@
+import ConduitContext
+import SQLKit
+
+/// Who is calling the organization service, and from where in the pipeline.
+struct Caller: Sendable {
+    /// The user the operation runs as (`UserId`).
+    var userId: Guid
+    /// The user who started it (`InitiatingUserId`).
+    var initiatingUserId: Guid
+    /// 1 for a call from outside; +1 for each call a plug-in makes.
+    var depth: Int32
+    /// Shared by every operation a request causes.
+    var correlationId: Guid?
+    /// The open transaction of the calling plug-in, which nested operations join.
+    var transaction: (any SQLDatabase)?
+    /// The calling plug-in's context (the nested operation's `ParentContext`).
+    var parent: RemoteExecutionContext?
+    /// The client's user agent (`InitiatingUserAgent`).
+    var userAgent: String?
+}
+
+/// The organization service (the SDK's `IOrganizationService`): every request runs through the event pipeline as
+/// its user.
+public struct OrganizationService: Sendable {
+    let platform: Platform
+    var caller: Caller
+
+    /// The user this service runs as.
+    public var userId: Guid { caller.userId }
+
+    /// Runs a request through the event pipeline.
+    public func execute(_ request: OrganizationRequest) async throws -> OrganizationResponse {
+        try await EventPipeline(platform: platform).execute(request, caller: caller)
+    }
+
+    /// The same service with the client's user agent, for `InitiatingUserAgent`.
+    public func withUserAgent(_ userAgent: String?) -> OrganizationService {
+        var copy = self
+        copy.caller.userAgent = userAgent
+        return copy
+    }
+
+    /// Creates a row; returns its id.
+    public func create(_ entity: Entity) async throws -> Guid {
+        let response = try await execute(.create(entity))
+        guard case .guid(let id)? = response.results["id"] else {
+            throw PlatformError(.unexpected, "Create returned no id.")
+        }
+        return id
+    }
+
+    /// Reads a row.
+    /// - Throws: `PlatformError` `objectDoesNotExist` when there is none.
+    public func retrieve(_ reference: EntityReference, columns: ColumnSet = .all) async throws -> Entity {
+        let response = try await execute(.retrieve(reference, columns: columns))
+        guard case .entity(let entity)? = response.results["Entity"] else {
+            throw PlatformError(.unexpected, "Retrieve returned no entity.")
+        }
+        return entity
+    }
+
+    /// Reads a row, or `nil` when there is none.
+    public func retrieveIfExists(_ reference: EntityReference, columns: ColumnSet = .all) async throws -> Entity? {
+        do {
+            return try await retrieve(reference, columns: columns)
+        } catch let error as PlatformError where error.code == .objectDoesNotExist {
+            return nil
+        }
+    }
+
+    /// Updates a row; with `ifVersion`, only if its `versionnumber` is still that.
+    public func update(_ entity: Entity, ifVersion: Int64? = nil) async throws {
+        _ = try await execute(.update(entity, ifVersion: ifVersion))
+    }
+
+    /// Deletes a row.
+    public func delete(_ reference: EntityReference, ifVersion: Int64? = nil) async throws {
+        _ = try await execute(.delete(reference, ifVersion: ifVersion))
+    }
+
+    /// Runs a query.
+    public func retrieveMultiple(_ query: QueryExpression) async throws -> EntityCollection {
+        let response = try await execute(.retrieveMultiple(query))
+        guard case .entityCollection(let collection)? = response.results["EntityCollection"] else {
+            throw PlatformError(.unexpected, "RetrieveMultiple returned no collection.")
+        }
+        return collection
+    }
+
+    /// Creates or updates a row by its id; returns whether it was created.
+    @discardableResult
+    public func upsert(_ entity: Entity) async throws -> Bool {
+        let response = try await execute(.upsert(entity))
+        if case .boolean(let created)? = response.results["RecordCreated"] { return created }
+        return false
+    }
+
+    /// Sets a row's state and status.
+    public func setState(_ reference: EntityReference, state: Int32, status: Int32) async throws {
+        _ = try await execute(.setState(reference, state: state, status: status))
+    }
+
+    /// Gives a row to another user.
+    public func assign(_ reference: EntityReference, to user: Guid) async throws {
+        _ = try await execute(.assign(reference, to: EntityReference(logicalName: "systemuser", id: user)))
+    }
+}

@@ -1,0 +1,107 @@
+import ConduitContext
+import ConduitPlatform
+import ConduitStore
+import Logging
+
+/// A platform on a fresh database, with the test plug-ins registered and helpers to register steps.
+struct PlatformHarness: Sendable {
+    let platform: Platform
+    let service: OrganizationService
+    let pluginTypes: [String: Guid]
+
+    static func run<T: Sendable>(
+        _ backend: TestBackend,
+        contextMembers: Platform.ContextMembers = .current,
+        _ body: @Sendable (PlatformHarness) async throws -> T
+    ) async throws -> T {
+        try await backend.withFreshStore { store in
+            var logger = Logger(label: "conduit.test")
+            logger.logLevel = .warning
+            let platform = try await Platform.open(store: store, contextMembers: contextMembers, logger: logger)
+            var types: [String: Guid] = [:]
+            types["Recording"] = try await platform.registerPluginType(
+                RecordingPlugin.self,
+                typeName: "Tests.Recording"
+            )
+            types["Uppercase"] = try await platform.registerPluginType(
+                UppercaseFirstNamePlugin.self,
+                typeName: "Tests.Uppercase"
+            )
+            types["Failing"] = try await platform.registerPluginType(FailingPlugin.self, typeName: "Tests.Failing")
+            types["Shared"] = try await platform.registerPluginType(SharedVariablePlugin.self, typeName: "Tests.Shared")
+            types["Looping"] = try await platform.registerPluginType(LoopingPlugin.self, typeName: "Tests.Looping")
+            types["CreateAccount"] = try await platform.registerPluginType(
+                CreateAccountPlugin.self,
+                typeName: "Tests.CreateAccount"
+            )
+            let harness = PlatformHarness(
+                platform: platform,
+                service: platform.organizationService(userId: platform.administratorId),
+                pluginTypes: types
+            )
+            return try await body(harness)
+        }
+    }
+
+    /// Registers a step the way the Plug-in Registration Tool does: a `sdkmessageprocessingstep` row (and image rows).
+    @discardableResult
+    func registerStep(
+        _ name: String,
+        plugin: String,
+        message: String,
+        table: String,
+        stage: Int32,
+        mode: Int32 = 0,
+        rank: Int32 = 1,
+        configuration: String? = nil,
+        filteringAttributes: String? = nil,
+        images: [(type: Int32, alias: String, attributes: String?)] = []
+    ) async throws -> Guid {
+        var step = Entity(logicalName: "sdkmessageprocessingstep")
+        step.attributes = [
+            ("name", .string(name)), ("stage", .optionSetValue(OptionSetValue(stage))),
+            ("mode", .optionSetValue(OptionSetValue(mode))), ("rank", .int(rank)),
+            (
+                "sdkmessageid",
+                .entityReference(EntityReference(logicalName: "sdkmessage", id: Platform.messageId(message)))
+            ),
+            (
+                "sdkmessagefilterid",
+                .entityReference(
+                    EntityReference(
+                        logicalName: "sdkmessagefilter",
+                        id: Platform.messageFilterId(message: message, table: table)
+                    )
+                )
+            ),
+            ("eventhandler", .entityReference(EntityReference(logicalName: "plugintype", id: pluginTypes[plugin]!))),
+            ("plugintypeid", .entityReference(EntityReference(logicalName: "plugintype", id: pluginTypes[plugin]!))),
+            ("supporteddeployment", .optionSetValue(OptionSetValue(0))),
+        ]
+        if let configuration { step.attributes["configuration"] = .string(configuration) }
+        if let filteringAttributes { step.attributes["filteringattributes"] = .string(filteringAttributes) }
+        let id = try await service.create(step)
+        for image in images {
+            var row = Entity(logicalName: "sdkmessageprocessingstepimage")
+            row.attributes = [
+                ("name", .string(image.alias)), ("entityalias", .string(image.alias)),
+                ("imagetype", .optionSetValue(OptionSetValue(image.type))),
+                ("messagepropertyname", .string(message == "Create" ? "Id" : "Target")),
+                (
+                    "sdkmessageprocessingstepid",
+                    .entityReference(EntityReference(logicalName: "sdkmessageprocessingstep", id: id))
+                ),
+            ]
+            if let attributes = image.attributes { row.attributes["attributes"] = .string(attributes) }
+            _ = try await service.create(row)
+        }
+        return id
+    }
+
+    /// The system jobs, oldest first.
+    func jobs() async throws -> EntityCollection {
+        try await service.retrieveMultiple(
+            QueryExpression(entityName: "asyncoperation", orders: [OrderExpression("sequence")])
+        )
+    }
+}
