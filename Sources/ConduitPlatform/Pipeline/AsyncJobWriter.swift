@@ -25,7 +25,7 @@ struct AsyncJobWriter {
         context.operationId = jobId
         context.operationCreatedOn = operationCreatedOn
         context.owningExtension = EntityReference(logicalName: "sdkmessageprocessingstep", id: step.id)
-        context.inputParameters = ContextFactory.visibleParameters(run.request)
+        context.inputParameters = ContextFactory.postOperationParameters(ContextFactory.visibleParameters(run.request))
         context.outputParameters = run.response.results
         context.sharedVariables = run.sharedVariables
         if let user = step.impersonatingUserId { context.userId = user }

@@ -61,11 +61,21 @@ struct ContextFactory {
         if let user = step.impersonatingUserId { context.userId = user }
         if stage >= 20 { context.preEntityImages = Self.images(step, row: run.preImageRow, pre: true) }
         if stage == 40 {
+            context.inputParameters = Self.postOperationParameters(context.inputParameters)
             context.outputParameters = run.response.results
             context.postEntityImages = Self.images(step, row: run.postImageRow, pre: false)
             context.parent = run.coreContext
         }
         return context
+    }
+
+    /// Parameters that steer the core operation only and that Dataverse leaves out of post-operation contexts (the
+    /// captured 2017 context has `SuppressDuplicateDetection` in its stage-30 parent, not in the stage-40 context).
+    static let coreOnlyParameters: Set<String> = ["SuppressDuplicateDetection"]
+
+    /// The parameters a post-operation context shows.
+    static func postOperationParameters(_ parameters: ParameterCollection) -> ParameterCollection {
+        KeyedCollection(parameters.entries.filter { !coreOnlyParameters.contains($0.key) })
     }
 
     /// The images a step registered, taken from a row.

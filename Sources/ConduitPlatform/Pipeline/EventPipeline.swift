@@ -26,6 +26,16 @@ struct EventPipeline {
         if request.requestName != "RetrieveMultiple" || request.query != nil, primary.name != "none" {
             _ = try platform.metadata.require(primary.name)
         }
+        var request = request
+        // An Update's Target carries its key as a column too, as the Web API and the platform give it to every stage.
+        if request.requestName == "Update", case .entity(var target)? = request.parameters["Target"],
+            target.id != .empty,
+            let table = platform.metadata.entity(target.logicalName ?? ""),
+            target.attributes[table.primaryIdAttribute] == nil
+        {
+            target.attributes.append(key: table.primaryIdAttribute, value: .guid(target.id))
+            request.parameters["Target"] = .entity(target)
+        }
         var run = PipelineRun(platform: platform, request: request, caller: caller)
         if let transaction = caller.transaction {
             try await run.prepare(db: transaction)
