@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ConduitContext", targets: ["ConduitContext"]),
         .library(name: "ConduitStore", targets: ["ConduitStore"]),
         .library(name: "ConduitPlatform", targets: ["ConduitPlatform"]),
+        .library(name: "ConduitServer", targets: ["ConduitServer"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(name: "ConduitContext", swiftSettings: strictSettings),
@@ -46,10 +49,29 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ConduitServer",
+            dependencies: [
+                "ConduitContext",
+                "ConduitStore",
+                "ConduitPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "conduit",
             dependencies: [
                 "ConduitContext",
+                "ConduitStore",
+                "ConduitPlatform",
+                "ConduitServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -64,6 +86,14 @@ let package = Package(
         .testTarget(
             name: "ConduitPlatformTests",
             dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitServerTests",
+            dependencies: [
+                "ConduitServer", "ConduitPlatform", "ConduitStore", "ConduitContext",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -8,10 +8,11 @@ struct Conduit: AsyncParsableCommand {
         commandName: "conduit",
         abstract: "Conduit: Dataverse-style service endpoints, self-hosted.",
         discussion: """
-            Built so far: 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
-            formats). Not built yet: serve, listen, endpoint, step, jobs, bus, bench (see README.md).
+            Built so far: 'conduit serve' (the Web API, the organization service and the event pipeline) and \
+            'conduit context' (convert and inspect execution contexts in the three Dataverse wire formats). \
+            Not built yet: listen, endpoint, step, jobs, bus, bench (see README.md).
             """,
-        subcommands: [ContextCommand.self]
+        subcommands: [ServeCommand.self, ContextCommand.self]
     )
 
     /// Runs the command; input problems print one line on standard error and exit with code 2.

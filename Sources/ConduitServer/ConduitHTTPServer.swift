@@ -1,0 +1,102 @@
+import ConduitContext
+import ConduitPlatform
+import ConduitStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// What `conduit serve` listens on and where it keeps its data.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on (loopback by default).
+    public var host: String
+    /// The HTTP port (0 picks a free one).
+    public var port: Int
+    /// Where the embedded database and the administrator's key live.
+    public var dataDirectory: String
+    /// The organization's unique name.
+    public var organizationName: String
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./conduit-data", organizationName: String = "conduit") {
+        self.host = host
+        self.port = port
+        self.dataDirectory = dataDirectory
+        self.organizationName = organizationName
+    }
+
+    /// `<data-dir>/admin.key`.
+    public var administratorKeyPath: String { (dataDirectory as NSString).appendingPathComponent("admin.key") }
+}
+
+/// What a started server tells its caller.
+public struct ServerReady: Sendable {
+    /// `http://host:port/api/data/v9.2/`.
+    public var webAPIURL: String
+    /// The bound port.
+    public var port: Int
+    /// The administrator's key file.
+    public var administratorKeyPath: String
+    /// The platform, for in-process use (tests, tools).
+    public var platform: Platform
+}
+
+/// The platform and its Web API as one long-running service (run it in a `ServiceGroup` after the `Store`).
+public final class ConduitHTTPServer: Service, Sendable {
+    let configuration: ServerConfiguration
+    let store: Store
+    let logger: Logger
+    let plugins: PluginRegistry
+    let onReady: @Sendable (ServerReady) async -> Void
+
+    public init(
+        configuration: ServerConfiguration, store: Store, plugins: PluginRegistry = PluginRegistry(), logger: Logger,
+        onReady: @escaping @Sendable (ServerReady) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.plugins = plugins
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        let platform = try await Platform.open(
+            store: store, plugins: plugins, organizationName: configuration.organizationName, logger: logger)
+        let keys = APIKeys(store: store)
+        try await keys.prepare()
+        try await ensureAdministratorKey(keys: keys, platform: platform)
+        let router = ConduitApplication.router(platform: platform, keys: keys)
+        let configuration = self.configuration
+        let onReady = self.onReady
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "Conduit"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                await onReady(
+                    ServerReady(
+                        webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/", port: port,
+                        administratorKeyPath: configuration.administratorKeyPath, platform: platform))
+            },
+            logger: logger)
+        try await app.run()
+    }
+
+    /// Writes the administrator's key to `<data-dir>/admin.key` (mode 0600) unless the file holds a valid key.
+    func ensureAdministratorKey(keys: APIKeys, platform: Platform) async throws {
+        let path = configuration.administratorKeyPath
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            try await keys.user(for: existing) == platform.administratorId
+        {
+            return
+        }
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let key = try await keys.issue(for: platform.administratorId, name: "administrator (admin.key)")
+        guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
+            throw PlatformError(.unexpected, "Cannot write the administrator's key to \(path).")
+        }
+    }
+}

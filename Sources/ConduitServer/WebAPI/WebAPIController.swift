@@ -1,0 +1,122 @@
+import ConduitContext
+import ConduitPlatform
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The Dataverse Web API at `/api/data/v9.2/`: collections, rows, `WhoAmI` and `EntityDefinitions`.
+struct WebAPIController {
+    let platform: Platform
+    static let root = "api/data/v9.2"
+    static let defaultPageSize = 5000
+
+    func register(on router: some RouterMethods<ConduitRequestContext>) {
+        let group = router.group(RouterPath(Self.root))
+        group.get { request, context in try await handle(request, context: context) }
+        for method in [HTTPRequest.Method.get, .post, .patch, .delete] {
+            group.on("**", method: method) { request, context in try await handle(request, context: context) }
+        }
+    }
+
+    private func handle(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+        do {
+            return try await route(request, context: context)
+        } catch let error as PlatformError {
+            throw WebAPIError(error)
+        } catch let error as JSONSyntaxError {
+            throw WebAPIError.badRequest(error.description)
+        } catch let error as ODataQueryError {
+            throw WebAPIError.badRequest(error.description)
+        }
+    }
+
+    private func route(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+        guard let userId = context.userId else { throw WebAPIError.unauthorized }
+        let service = platform.organizationService(userId: userId).withUserAgent(request.headers[.userAgent])
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        let base = baseURL(request)
+        if path.isEmpty {
+            guard request.method == .get else { throw WebAPIError.badRequest("Use GET on the service root.") }
+            return serviceDocument(base: base)
+        }
+        if path == "WhoAmI" || path == "WhoAmI()" {
+            return try await whoAmI(service: service, base: base)
+        }
+        if path.hasPrefix("EntityDefinitions") {
+            return try await EntityDefinitionsEndpoint(platform: platform).handle(request, path: path, base: base)
+        }
+        let (setName, key) = try parseResource(path)
+        guard let table = platform.metadata.entity(entitySetName: setName) else {
+            throw WebAPIError.notFound("Resource not found for the segment '\(setName)'.")
+        }
+        let records = RecordEndpoint(platform: platform, service: service, table: table, base: base)
+        switch (request.method, key) {
+        case (.get, nil): return try await records.list(request)
+        case (.get, let id?): return try await records.get(request, id: id)
+        case (.post, nil): return try await records.create(request, context: context)
+        case (.patch, let id?): return try await records.update(request, context: context, id: id)
+        case (.delete, let id?): return try await records.delete(request, id: id)
+        default:
+            throw WebAPIError(
+                status: .methodNotAllowed, code: "0x80060888",
+                message: "\(request.method) is not supported on '\(path)'.")
+        }
+    }
+
+    /// `contacts` or `contacts(00000000-…)`.
+    private func parseResource(_ path: String) throws(WebAPIError) -> (String, Guid?) {
+        guard let open = path.firstIndex(of: "(") else {
+            guard !path.contains("/") else { throw .notFound("Resource not found for the segment '\(path)'.") }
+            return (path, nil)
+        }
+        guard path.hasSuffix(")") else { throw .notFound("Resource not found for the segment '\(path)'.") }
+        let set = String(path[..<open])
+        let key = path[path.index(after: open)..<path.index(before: path.endIndex)]
+        guard let id = Guid(key) else {
+            throw .badRequest("The key '\(key)' is not a GUID (alternate keys are not built yet).")
+        }
+        return (set, id)
+    }
+
+    func baseURL(_ request: Request) -> String {
+        let host = request.head.authority ?? "localhost"
+        return "http://\(host)/\(Self.root)/"
+    }
+
+    private func serviceDocument(base: String) -> Response {
+        let sets = platform.metadata.all.map { table in
+            JSONWriter.object([
+                ("name", JSONWriter.quoted(table.entitySetName)), ("kind", JSONWriter.quoted("EntitySet")),
+                ("url", JSONWriter.quoted(table.entitySetName)),
+            ])
+        }
+        return Self.json(
+            .ok,
+            JSONWriter.object([
+                ("@odata.context", JSONWriter.quoted(base + "$metadata")), ("value", "[" + sets.joined(separator: ",") + "]"),
+            ]))
+    }
+
+    private func whoAmI(service: OrganizationService, base: String) async throws -> Response {
+        let user = try await service.retrieve(
+            EntityReference(logicalName: "systemuser", id: service.userId), columns: .columns(["businessunitid"]))
+        var unit = Guid.empty
+        if case .entityReference(let reference)? = user.attributes["businessunitid"] { unit = reference.id }
+        return Self.json(
+            .ok,
+            JSONWriter.object([
+                ("@odata.context", JSONWriter.quoted(base + "$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse")),
+                ("BusinessUnitId", JSONWriter.quoted(unit.description)),
+                ("UserId", JSONWriter.quoted(service.userId.description)),
+                ("OrganizationId", JSONWriter.quoted(platform.organization.id.description)),
+            ]))
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json; odata.metadata=minimal"
+        headers[HTTPField.Name("OData-Version")!] = "4.0"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

@@ -1,0 +1,49 @@
+import ConduitPlatform
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A Web API error in Dataverse's shape: `{"error":{"code":"0x80040217","message":"…"}}` with its HTTP status.
+public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible {
+    public var status: HTTPResponse.Status
+    /// The Dataverse error code, e.g. `0x80040217`.
+    public var code: String
+    public var message: String
+
+    public init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    /// The Web API form of a platform error.
+    public init(_ error: PlatformError) {
+        self.init(status: HTTPResponse.Status(code: error.code.httpStatus), code: error.code.hex, message: error.message)
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    static func badRequest(_ message: String, code: String = "0x80060888") -> WebAPIError {
+        WebAPIError(status: .badRequest, code: code, message: message)
+    }
+
+    static func notFound(_ message: String) -> WebAPIError {
+        WebAPIError(status: .notFound, code: "0x80060888", message: message)
+    }
+
+    static let unauthorized = WebAPIError(
+        status: .unauthorized, code: "0x80072560",
+        message: "Missing or invalid API key: send 'Authorization: Bearer <key>' (the administrator's key is in <data-dir>/admin.key).")
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = JSONWriter.object([
+            ("error", JSONWriter.object([("code", JSONWriter.quoted(code)), ("message", JSONWriter.quoted(message))]))
+        ])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; odata.metadata=minimal"
+        headers[HTTPField.Name("OData-Version")!] = "4.0"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

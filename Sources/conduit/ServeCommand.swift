@@ -1,0 +1,77 @@
+import ArgumentParser
+import ConduitServer
+import ConduitStore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `conduit serve`: the data platform and its Web API, on the embedded SQLite database or PostgreSQL.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run Conduit: the Web API and the event pipeline, on SQLite (default) or PostgreSQL.",
+        discussion: """
+            With no options it keeps its data in ./conduit-data (SQLite, WAL) and listens on 127.0.0.1:8080. \
+            Each option has a CONDUIT_… environment twin (CONDUIT_HOST, CONDUIT_PORT, CONDUIT_DATA_DIR, \
+            CONDUIT_DATABASE, CONDUIT_ORGANIZATION). SIGINT or SIGTERM stops it gracefully. \
+            Not built yet: the embedded bus, AMQP, the System Jobs console (see README.md).
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host: String = ProcessInfo.processInfo.environment["CONDUIT_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "The HTTP port (0 picks a free one).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["CONDUIT_PORT"] ?? "") ?? 8080
+
+    @Option(name: .customLong("data-dir"), help: "Where the embedded database and admin.key live.")
+    var dataDirectory: String = ProcessInfo.processInfo.environment["CONDUIT_DATA_DIR"] ?? "./conduit-data"
+
+    @Option(help: "postgres://user@host:port/database to use PostgreSQL instead of the embedded SQLite database.")
+    var database: String? = ProcessInfo.processInfo.environment["CONDUIT_DATABASE"]
+
+    @Option(help: "The organization's unique name (used on first start).")
+    var organization: String = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION"] ?? "conduit"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "conduit")
+        logger.logLevel = .info
+        let backend: StoreConfiguration.Backend
+        let databaseText: String
+        if let database {
+            guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
+                throw CommandFailure("--database must be a postgres:// URL (without it Conduit uses SQLite in --data-dir).")
+            }
+            backend = .postgres(url: database)
+            databaseText = "PostgreSQL " + database.replacingOccurrences(of: #"://[^@/]*@"#, with: "://…@", options: .regularExpression)
+        } else {
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            let path = (dataDirectory as NSString).appendingPathComponent("conduit.sqlite")
+            backend = .sqlite(path: path)
+            databaseText = "SQLite " + path
+        }
+        let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
+        let server = ConduitHTTPServer(
+            configuration: ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, organizationName: organization),
+            store: store, logger: logger
+        ) { ready in
+            let lines = [
+                "Conduit is running.",
+                "  Web API:      \(ready.webAPIURL)",
+                "  Database:     \(databaseText)",
+                "  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')",
+            ]
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: store), .init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
