@@ -18,7 +18,12 @@ public struct ServerConfiguration: Sendable {
     /// The organization's unique name.
     public var organizationName: String
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./conduit-data", organizationName: String = "conduit") {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        dataDirectory: String = "./conduit-data",
+        organizationName: String = "conduit"
+    ) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -50,7 +55,10 @@ public final class ConduitHTTPServer: Service, Sendable {
     let onReady: @Sendable (ServerReady) async -> Void
 
     public init(
-        configuration: ServerConfiguration, store: Store, plugins: PluginRegistry = PluginRegistry(), logger: Logger,
+        configuration: ServerConfiguration,
+        store: Store,
+        plugins: PluginRegistry = PluginRegistry(),
+        logger: Logger,
         onReady: @escaping @Sendable (ServerReady) async -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -62,7 +70,11 @@ public final class ConduitHTTPServer: Service, Sendable {
 
     public func run() async throws {
         let platform = try await Platform.open(
-            store: store, plugins: plugins, organizationName: configuration.organizationName, logger: logger)
+            store: store,
+            plugins: plugins,
+            organizationName: configuration.organizationName,
+            logger: logger
+        )
         let keys = APIKeys(store: store)
         try await keys.prepare()
         try await ensureAdministratorKey(keys: keys, platform: platform)
@@ -72,29 +84,43 @@ public final class ConduitHTTPServer: Service, Sendable {
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "Conduit"),
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "Conduit"
+            ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 await onReady(
                     ServerReady(
-                        webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/", port: port,
-                        administratorKeyPath: configuration.administratorKeyPath, platform: platform))
+                        webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/",
+                        port: port,
+                        administratorKeyPath: configuration.administratorKeyPath,
+                        platform: platform
+                    )
+                )
             },
-            logger: logger)
+            logger: logger
+        )
         try await app.run()
     }
 
     /// Writes the administrator's key to `<data-dir>/admin.key` (mode 0600) unless the file holds a valid key.
     func ensureAdministratorKey(keys: APIKeys, platform: Platform) async throws {
         let path = configuration.administratorKeyPath
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        ),
             try await keys.user(for: existing) == platform.administratorId
         {
             return
         }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let key = try await keys.issue(for: platform.administratorId, name: "administrator (admin.key)")
-        guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: path,
+                contents: Data((key + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
         else {
             throw PlatformError(.unexpected, "Cannot write the administrator's key to \(path).")
         }

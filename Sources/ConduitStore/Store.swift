@@ -34,7 +34,11 @@ public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var apply: @Sendable (any SQLDatabase, SQLFlavor) async throws -> Void
-    public init(version: Int, name: String, apply: @escaping @Sendable (any SQLDatabase, SQLFlavor) async throws -> Void) {
+    public init(
+        version: Int,
+        name: String,
+        apply: @escaping @Sendable (any SQLDatabase, SQLFlavor) async throws -> Void
+    ) {
         self.version = version
         self.name = name
         self.apply = apply
@@ -58,7 +62,10 @@ public final class Store: Service, Sendable {
             try? await connection?.close()
             connection = nil
         }
-        func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T, transaction: Bool) async throws -> T {
+        func run<T: Sendable>(
+            _ body: @Sendable (any SQLDatabase) async throws -> T,
+            transaction: Bool
+        ) async throws -> T {
             if connection == nil {
                 let storage: SQLiteConnection.Storage
                 switch configuration.backend {
@@ -100,14 +107,20 @@ public final class Store: Service, Sendable {
 
     public func migrate(_ migrations: [Migration]) async throws {
         try await transaction { db in
-            try await db.raw("CREATE TABLE IF NOT EXISTS conduit_migration (version INTEGER PRIMARY KEY, name TEXT, applied_on TEXT)").run()
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS conduit_migration (version INTEGER PRIMARY KEY, name TEXT, applied_on TEXT)"
+            ).run()
         }
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
             try await transaction { db in
-                let rows = try await db.raw("SELECT version FROM conduit_migration WHERE version = \(bind: migration.version)").all()
+                let rows = try await db.raw(
+                    "SELECT version FROM conduit_migration WHERE version = \(bind: migration.version)"
+                ).all()
                 guard rows.isEmpty else { return }
                 try await migration.apply(db, .sqlite)
-                try await db.raw("INSERT INTO conduit_migration (version, name, applied_on) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: "now"))").run()
+                try await db.raw(
+                    "INSERT INTO conduit_migration (version, name, applied_on) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: "now"))"
+                ).run()
             }
         }
     }
@@ -116,7 +129,9 @@ public final class Store: Service, Sendable {
 }
 
 public func withStore<T: Sendable>(
-    _ configuration: StoreConfiguration, logger: Logger, _ body: @Sendable (Store) async throws -> T
+    _ configuration: StoreConfiguration,
+    logger: Logger,
+    _ body: @Sendable (Store) async throws -> T
 ) async throws -> T {
     let store = Store(configuration: configuration, logger: logger)
     do {

@@ -12,7 +12,7 @@ struct Conduit: AsyncParsableCommand {
             'conduit context' (convert and inspect execution contexts in the three Dataverse wire formats). \
             Not built yet: listen, endpoint, step, jobs, bus, bench (see README.md).
             """,
-        subcommands: [ServeCommand.self, ContextCommand.self]
+        subcommands: [ServeCommand.self, ContextCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; input problems print one line on standard error and exit with code 2.

@@ -45,10 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
         let databaseText: String
         if let database {
             guard database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") else {
-                throw CommandFailure("--database must be a postgres:// URL (without it Conduit uses SQLite in --data-dir).")
+                throw CommandFailure(
+                    "--database must be a postgres:// URL (without it Conduit uses SQLite in --data-dir)."
+                )
             }
             backend = .postgres(url: database)
-            databaseText = "PostgreSQL " + database.replacingOccurrences(of: #"://[^@/]*@"#, with: "://…@", options: .regularExpression)
+            databaseText =
+                "PostgreSQL "
+                + database.replacingOccurrences(of: #"://[^@/]*@"#, with: "://…@", options: .regularExpression)
         } else {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             let path = (dataDirectory as NSString).appendingPathComponent("conduit.sqlite")
@@ -57,8 +61,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
         let server = ConduitHTTPServer(
-            configuration: ServerConfiguration(host: host, port: port, dataDirectory: dataDirectory, organizationName: organization),
-            store: store, logger: logger
+            configuration: ServerConfiguration(
+                host: host,
+                port: port,
+                dataDirectory: dataDirectory,
+                organizationName: organization
+            ),
+            store: store,
+            logger: logger
         ) { ready in
             let lines = [
                 "Conduit is running.",
@@ -71,7 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: store), .init(service: server)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }

@@ -12,7 +12,12 @@ struct WebAPITests {
             let none = try await s.send(.get, "contacts", authorized: false)
             #expect(none.status == .unauthorized)
             #expect(none.errorCode == "0x80072560")
-            let bad = try await s.send(.get, "contacts", headers: ["Authorization": "Bearer cdt_wrong"], authorized: false)
+            let bad = try await s.send(
+                .get,
+                "contacts",
+                headers: ["Authorization": "Bearer cdt_wrong"],
+                authorized: false
+            )
             #expect(bad.status == .unauthorized)
             let created = try await s.send(.post, "contacts", body: #"{"firstname":"x"}"#, authorized: false)
             #expect(created.status == .unauthorized)
@@ -23,13 +28,20 @@ struct WebAPITests {
     @Test("create, read, update, upsert and delete over HTTP", arguments: TestBackend.available)
     func crud(backend: TestBackend) async throws {
         try await ServerHarness.run(backend) { s in
-            let account = try await s.send(.post, "accounts", body: #"{"name":"Contoso","revenue":1234.5000,"numberofemployees":12}"#)
+            let account = try await s.send(
+                .post,
+                "accounts",
+                body: #"{"name":"Contoso","revenue":1234.5000,"numberofemployees":12}"#
+            )
             #expect(account.status == .noContent)
             let accountId = try #require(ServerHarness.id(account))
             let created = try await s.send(
-                .post, "contacts",
-                body: #"{"firstname":"Ada","lastname":"Lovelace","birthdate":"1815-12-10T00:00:00Z","gendercode":2,"parentcustomerid_account@odata.bind":"/accounts(\#(accountId))"}"#,
-                headers: ["Prefer": "return=representation"])
+                .post,
+                "contacts",
+                body:
+                    #"{"firstname":"Ada","lastname":"Lovelace","birthdate":"1815-12-10T00:00:00Z","gendercode":2,"parentcustomerid_account@odata.bind":"/accounts(\#(accountId))"}"#,
+                headers: ["Prefer": "return=representation"]
+            )
             #expect(created.status == .created)
             let contact = created.json
             #expect(contact["fullname"] as? String == "Ada Lovelace")
@@ -38,14 +50,28 @@ struct WebAPITests {
             #expect((contact["@odata.context"] as? String)?.hasSuffix("$metadata#contacts/$entity") == true)
             let id = try #require((contact["contactid"] as? String).flatMap { Guid($0) })
 
-            let read = try await s.send(.get, "contacts(\(id))?$select=fullname,gendercode", headers: ["Prefer": #"odata.include-annotations="*""#])
+            let read = try await s.send(
+                .get,
+                "contacts(\(id))?$select=fullname,gendercode",
+                headers: ["Prefer": #"odata.include-annotations="*""#]
+            )
             #expect(read.status == .ok)
             #expect(read.json["gendercode@OData.Community.Display.V1.FormattedValue"] as? String == "Female")
             #expect(read.json["lastname"] == nil)
 
-            let patch = try await s.send(.patch, "contacts(\(id))", body: #"{"jobtitle":"Analyst"}"#, headers: ["If-Match": "W/\"1\""])
+            let patch = try await s.send(
+                .patch,
+                "contacts(\(id))",
+                body: #"{"jobtitle":"Analyst"}"#,
+                headers: ["If-Match": "W/\"1\""]
+            )
             #expect(patch.status == .noContent)
-            let stale = try await s.send(.patch, "contacts(\(id))", body: #"{"jobtitle":"Engineer"}"#, headers: ["If-Match": "W/\"1\""])
+            let stale = try await s.send(
+                .patch,
+                "contacts(\(id))",
+                body: #"{"jobtitle":"Engineer"}"#,
+                headers: ["If-Match": "W/\"1\""]
+            )
             #expect(stale.status == .preconditionFailed)
             #expect(stale.errorCode == "0x80060882")
             #expect(try await s.send(.get, "contacts(\(id))").json["jobtitle"] as? String == "Analyst")
@@ -54,7 +80,12 @@ struct WebAPITests {
             let upsert = try await s.send(.patch, "contacts(\(newId))", body: #"{"firstname":"Grace"}"#)
             #expect(upsert.status == .noContent)
             #expect(ServerHarness.id(upsert) == newId)
-            let mustExist = try await s.send(.patch, "contacts(\(Guid.random()))", body: #"{"firstname":"X"}"#, headers: ["If-Match": "*"])
+            let mustExist = try await s.send(
+                .patch,
+                "contacts(\(Guid.random()))",
+                body: #"{"firstname":"X"}"#,
+                headers: ["If-Match": "*"]
+            )
             #expect(mustExist.status == .notFound)
 
             #expect(try await s.send(.delete, "contacts(\(id))").status == .noContent)
@@ -69,14 +100,23 @@ struct WebAPITests {
     func queries(backend: TestBackend) async throws {
         try await ServerHarness.run(backend) { s in
             for index in 1...7 {
-                _ = try await s.send(.post, "accounts", body: #"{"name":"Account \#(index)","numberofemployees":\#(index * 10)}"#)
+                _ = try await s.send(
+                    .post,
+                    "accounts",
+                    body: #"{"name":"Account \#(index)","numberofemployees":\#(index * 10)}"#
+                )
             }
             let filtered = try await s.send(
-                .get, "accounts?$select=name,numberofemployees&$filter=numberofemployees%20ge%2030%20and%20contains(name,'count')&$orderby=numberofemployees%20desc&$top=2&$count=true")
+                .get,
+                "accounts?$select=name,numberofemployees&$filter=numberofemployees%20ge%2030%20and%20contains(name,'count')&$orderby=numberofemployees%20desc&$top=2&$count=true"
+            )
             #expect(filtered.status == .ok, "\(filtered.body)")
             let rows = filtered.json["value"] as? [[String: Any]] ?? []
             #expect(rows.map { $0["name"] as? String } == ["Account 7", "Account 6"])
-            #expect((filtered.json["@odata.context"] as? String)?.hasSuffix("$metadata#accounts(name,numberofemployees)") == true)
+            #expect(
+                (filtered.json["@odata.context"] as? String)?.hasSuffix("$metadata#accounts(name,numberofemployees)")
+                    == true
+            )
             var names: [String] = []
             var next: String? = "accounts?$select=name&$orderby=name"
             var pages = 0
@@ -99,12 +139,21 @@ struct WebAPITests {
         try await ServerHarness.run(backend) { s in
             let cases: [(HTTPRequest.Method, String, String?, HTTPResponse.Status, String)] = [
                 (.get, "nosuchtables", nil, .notFound, "Resource not found for the segment 'nosuchtables'"),
-                (.post, "contacts", #"{"nosuchcolumn":1}"#, .badRequest, "Could not find a property named 'nosuchcolumn'"),
-                (.post, "contacts", #"{"numberofchildren":"two"}"#, .badRequest, "Cannot convert a string to the type of 'numberofchildren'"),
+                (
+                    .post, "contacts", #"{"nosuchcolumn":1}"#, .badRequest,
+                    "Could not find a property named 'nosuchcolumn'"
+                ),
+                (
+                    .post, "contacts", #"{"numberofchildren":"two"}"#, .badRequest,
+                    "Cannot convert a string to the type of 'numberofchildren'"
+                ),
                 (.post, "contacts", #"{"firstname": "#, .badRequest, "not valid JSON"),
                 (.post, "contacts", #"["not an object"]"#, .badRequest, "must be a JSON object"),
                 (.get, "contacts?$filter=firstname%20eq", nil, .badRequest, "$filter"),
-                (.get, "contacts?$filter=nosuch%20eq%201", nil, .badRequest, "Could not find a property named 'nosuch'"),
+                (
+                    .get, "contacts?$filter=nosuch%20eq%201", nil, .badRequest,
+                    "Could not find a property named 'nosuch'"
+                ),
                 (.get, "contacts(not-a-guid)", nil, .badRequest, "is not a GUID"),
                 (.post, "contacts", #"{"gendercode":99}"#, .badRequest, "99 is not a valid value for 'gendercode'"),
             ]
@@ -129,26 +178,41 @@ struct WebAPITests {
             #expect(who.json["OrganizationId"] as? String == s.platform.organization.id.description)
 
             let table = try await s.send(
-                .post, "EntityDefinitions",
-                body: #"{"@odata.type":"Microsoft.Dynamics.CRM.EntityMetadata","SchemaName":"new_Project","DisplayName":{"LocalizedLabels":[{"Label":"Project","LanguageCode":1033}]},"OwnershipType":"UserOwned","Attributes":[{"@odata.type":"Microsoft.Dynamics.CRM.StringAttributeMetadata","AttributeType":"String","SchemaName":"new_Name","IsPrimaryName":true,"MaxLength":100}]}"#)
+                .post,
+                "EntityDefinitions",
+                body:
+                    #"{"@odata.type":"Microsoft.Dynamics.CRM.EntityMetadata","SchemaName":"new_Project","DisplayName":{"LocalizedLabels":[{"Label":"Project","LanguageCode":1033}]},"OwnershipType":"UserOwned","Attributes":[{"@odata.type":"Microsoft.Dynamics.CRM.StringAttributeMetadata","AttributeType":"String","SchemaName":"new_Name","IsPrimaryName":true,"MaxLength":100}]}"#
+            )
             #expect(table.status == .noContent, "\(table.body)")
             let column = try await s.send(
-                .post, "EntityDefinitions(LogicalName='new_project')/Attributes",
-                body: #"{"@odata.type":"Microsoft.Dynamics.CRM.MoneyAttributeMetadata","SchemaName":"new_Budget"}"#)
+                .post,
+                "EntityDefinitions(LogicalName='new_project')/Attributes",
+                body: #"{"@odata.type":"Microsoft.Dynamics.CRM.MoneyAttributeMetadata","SchemaName":"new_Budget"}"#
+            )
             #expect(column.status == .noContent, "\(column.body)")
             let project = try await s.send(.post, "new_projects", body: #"{"new_name":"Apollo","new_budget":25000.50}"#)
             #expect(project.status == .noContent, "\(project.body)")
 
             // An async step on Create of new_project, registered as the Plug-in Registration Tool does.
-            let pluginType = try await s.send(.post, "plugintypes", body: #"{"name":"Demo.Async","typename":"Demo.Async"}"#)
+            let pluginType = try await s.send(
+                .post,
+                "plugintypes",
+                body: #"{"name":"Demo.Async","typename":"Demo.Async"}"#
+            )
             let pluginTypeId = try #require(ServerHarness.id(pluginType))
             let filter = Platform.messageFilterId(message: "Create", table: "new_project")
             let step = try await s.send(
-                .post, "sdkmessageprocessingsteps",
-                body: #"{"name":"Demo: Create of new_project","stage":40,"mode":1,"rank":1,"supporteddeployment":0,"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(pluginTypeId))"}"#)
+                .post,
+                "sdkmessageprocessingsteps",
+                body:
+                    #"{"name":"Demo: Create of new_project","stage":40,"mode":1,"rank":1,"supporteddeployment":0,"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(pluginTypeId))"}"#
+            )
             #expect(step.status == .noContent, "\(step.body)")
             _ = try await s.send(.post, "new_projects", body: #"{"new_name":"Gemini"}"#)
-            let jobs = try await s.send(.get, "asyncoperations?$select=name,messagename,statecode,statuscode,operationtype")
+            let jobs = try await s.send(
+                .get,
+                "asyncoperations?$select=name,messagename,statecode,statuscode,operationtype"
+            )
             let rows = jobs.json["value"] as? [[String: Any]] ?? []
             #expect(rows.count == 1)
             #expect(rows.first?["messagename"] as? String == "Create")

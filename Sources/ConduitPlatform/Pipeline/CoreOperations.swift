@@ -414,6 +414,10 @@ struct CoreOperations {
                 }
                 if !attribute.isPrimaryId { result.append(attribute) }
             }
+            // The row version always comes along: it is the row's ETag.
+            if !names.contains("versionnumber"), let version = table.attribute("versionnumber") {
+                result.append(version)
+            }
             return result
         }
     }

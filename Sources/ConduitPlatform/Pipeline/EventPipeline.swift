@@ -54,6 +54,7 @@ struct EventPipeline {
             run = try await platform.store.transaction { db in
                 var inner = prepared
                 try await inner.runInTransaction(db: db)
+                FaultInjection.beforeCommit(message: inner.request.requestName)
                 return inner
             }
         }

@@ -31,7 +31,9 @@ public final class APIKeys: Sendable {
     public func issue(for userId: Guid, name: String) async throws -> String {
         var random = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let key = "cdt_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        let key =
+            "cdt_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let hash = Self.hash(key)
         try await store.transaction { db in
@@ -70,7 +72,11 @@ public struct APIKeyMiddleware: RouterMiddleware {
         self.keys = keys
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    public func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    )
         async throws -> Response
     {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),

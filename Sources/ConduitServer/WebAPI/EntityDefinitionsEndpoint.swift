@@ -20,7 +20,8 @@ struct EntityDefinitionsEndpoint {
                 JSONWriter.object([
                     ("@odata.context", JSONWriter.quoted(base + "$metadata#EntityDefinitions")),
                     ("value", "[" + items.joined(separator: ",") + "]"),
-                ]))
+                ])
+            )
         case (.get, _):
             let table = try self.table(in: path)
             var members = summary(table)
@@ -45,9 +46,16 @@ struct EntityDefinitionsEndpoint {
             let body = try JSONParser.parse(Array(try await request.collectBody(upTo: 1 << 20).readableBytesView))
             let attribute = try Self.attribute(from: body, isPrimaryName: false)
             try await platform.addColumn(attribute, to: table.logicalName)
-            return created(base + "EntityDefinitions(LogicalName='\(table.logicalName)')/Attributes(LogicalName='\(attribute.logicalName)')")
+            return created(
+                base
+                    + "EntityDefinitions(LogicalName='\(table.logicalName)')/Attributes(LogicalName='\(attribute.logicalName)')"
+            )
         default:
-            throw WebAPIError(status: .methodNotAllowed, code: "0x80060888", message: "\(request.method) is not supported on '\(path)'.")
+            throw WebAPIError(
+                status: .methodNotAllowed,
+                code: "0x80060888",
+                message: "\(request.method) is not supported on '\(path)'."
+            )
         }
     }
 
@@ -83,7 +91,8 @@ struct EntityDefinitionsEndpoint {
     }
 
     static func label(_ value: JSONValue?) -> String? {
-        guard case .array(let labels)? = value?["LocalizedLabels"], case .string(let text)? = labels.first?["Label"] else {
+        guard case .array(let labels)? = value?["LocalizedLabels"], case .string(let text)? = labels.first?["Label"]
+        else {
             return nil
         }
         return text
@@ -110,9 +119,15 @@ struct EntityDefinitionsEndpoint {
         var ownership = OwnershipType.userOwned
         if case .string("OrganizationOwned")? = body["OwnershipType"] { ownership = .organizationOwned }
         return EntityMetadata(
-            logicalName: logicalName, entitySetName: setName, displayName: label(body["DisplayName"]),
-            primaryNameAttribute: primary.logicalName, primaryNameMaxLength: primary.maxLength ?? 100,
-            ownership: ownership, isCustom: true, columns: attributes.filter { !$0.isPrimaryName })
+            logicalName: logicalName,
+            entitySetName: setName,
+            displayName: label(body["DisplayName"]),
+            primaryNameAttribute: primary.logicalName,
+            primaryNameMaxLength: primary.maxLength ?? 100,
+            ownership: ownership,
+            isCustom: true,
+            columns: attributes.filter { !$0.isPrimaryName }
+        )
     }
 
     static func attribute(from body: JSONValue, isPrimaryName: Bool) throws(WebAPIError) -> AttributeMetadata {
@@ -126,7 +141,9 @@ struct EntityDefinitionsEndpoint {
                 .replacingOccurrences(of: "AttributeMetadata", with: "")
         }
         guard let type = Self.type(typeText) else {
-            throw .badRequest("'\(typeText)' is not an attribute type Conduit supports (String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Uniqueidentifier, Picklist, MultiSelectPicklist, Lookup).")
+            throw .badRequest(
+                "'\(typeText)' is not an attribute type Conduit supports (String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Uniqueidentifier, Picklist, MultiSelectPicklist, Lookup)."
+            )
         }
         var maxLength: Int?
         if case .number(let text)? = body["MaxLength"] { maxLength = Int(text) }
@@ -142,8 +159,15 @@ struct EntityDefinitionsEndpoint {
             targets = items.compactMap { if case .string(let text) = $0 { text } else { nil } }
         }
         return AttributeMetadata(
-            schemaName.lowercased(), type, displayName: label(body["DisplayName"]), maxLength: maxLength, targets: targets,
-            options: options, isPrimaryName: isPrimaryName, isCustom: true)
+            schemaName.lowercased(),
+            type,
+            displayName: label(body["DisplayName"]),
+            maxLength: maxLength,
+            targets: targets,
+            options: options,
+            isPrimaryName: isPrimaryName,
+            isCustom: true
+        )
     }
 
     static func type(_ name: String) -> AttributeType? {

@@ -21,7 +21,9 @@ struct ODataQueryTranslator {
 
     func column(_ property: String) throws(WebAPIError) -> String {
         guard let name = RecordJSON.attributeName(for: property, table: table) else {
-            throw .badRequest("Could not find a property named '\(property)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'.")
+            throw .badRequest(
+                "Could not find a property named '\(property)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'."
+            )
         }
         return name
     }
@@ -81,7 +83,9 @@ struct ODataQueryTranslator {
             return try RecordJSON.value(json, for: attribute, table: table)
         } catch {
             throw .badRequest(
-                "The value in the filter on '\(attribute.logicalName)' does not match its type: \(error.message)", code: "0x80040203")
+                "The value in the filter on '\(attribute.logicalName)' does not match its type: \(error.message)",
+                code: "0x80040203"
+            )
         }
     }
 }

@@ -35,7 +35,9 @@ struct RecordEndpoint {
         let query = try ODataQueryTranslator(table: table).query(options, pageSize: preferences.pageSize, page: page)
         let collection = try await service.retrieveMultiple(query)
         let rows = collection.entities.map { entity in
-            JSONWriter.object(json.members(of: entity, table: table, select: options.select, annotations: preferences.annotations))
+            JSONWriter.object(
+                json.members(of: entity, table: table, select: options.select, annotations: preferences.annotations)
+            )
         }
         var context = base + "$metadata#" + table.entitySetName
         if let select = options.select { context += "(" + select.joined(separator: ",") + ")" }
@@ -43,7 +45,9 @@ struct RecordEndpoint {
         if options.count { members.append(("@odata.count", String(collection.totalRecordCount))) }
         members.append(("value", "[" + rows.joined(separator: ",") + "]"))
         if collection.moreRecords {
-            var query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("$skiptoken=") }.joined(separator: "&")
+            var query = (request.uri.query ?? "").split(separator: "&").filter { !$0.hasPrefix("$skiptoken=") }.joined(
+                separator: "&"
+            )
             query += (query.isEmpty ? "" : "&") + "$skiptoken=\(page + 1)"
             members.append(("@odata.nextLink", JSONWriter.quoted(base + table.entitySetName + "?" + query)))
         }
@@ -54,15 +58,32 @@ struct RecordEndpoint {
         let options = try ODataQueryOptions.parse(queryString: request.uri.query ?? "")
         let columns: ColumnSet
         if let select = options.select {
-            columns = .columns(try select.map { property throws(WebAPIError) in try ODataQueryTranslator(table: table).column(property) })
+            columns = .columns(
+                try select.map { property throws(WebAPIError) in try ODataQueryTranslator(table: table).column(property)
+                }
+            )
         } else {
             columns = .all
         }
-        let entity = try await service.retrieve(EntityReference(logicalName: table.logicalName, id: id), columns: columns)
-        return representation(entity, select: options.select, status: .ok, annotations: preferences(request).annotations)
+        let entity = try await service.retrieve(
+            EntityReference(logicalName: table.logicalName, id: id),
+            columns: columns
+        )
+        return representation(
+            entity,
+            select: options.select,
+            status: .ok,
+            annotations: preferences(request).annotations
+        )
     }
 
-    private func representation(_ entity: Entity, select: [String]?, status: HTTPResponse.Status, annotations: Bool, headers: HTTPFields = [:]) -> Response {
+    private func representation(
+        _ entity: Entity,
+        select: [String]?,
+        status: HTTPResponse.Status,
+        annotations: Bool,
+        headers: HTTPFields = [:]
+    ) -> Response {
         var context = base + "$metadata#" + table.entitySetName
         if let select { context += "(" + select.joined(separator: ",") + ")" }
         var members: [(String, String)] = [("@odata.context", JSONWriter.quoted(context + "/$entity"))]
@@ -77,8 +98,10 @@ struct RecordEndpoint {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
         } catch {
             throw WebAPIError(
-                status: .contentTooLarge, code: "0x8004431a",
-                message: "The request body is larger than \(context.maxUploadSize) bytes.")
+                status: .contentTooLarge,
+                code: "0x8004431a",
+                message: "The request body is larger than \(context.maxUploadSize) bytes."
+            )
         }
         return try JSONParser.parse(Array(buffer.readableBytesView))
     }
@@ -93,7 +116,9 @@ struct RecordEndpoint {
         var create = OrganizationRequest.create(entity)
         create.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(request))
         let response = try await service.execute(create)
-        guard case .guid(let id)? = response.results["id"] else { throw PlatformError(.unexpected, "Create returned no id.") }
+        guard case .guid(let id)? = response.results["id"] else {
+            throw PlatformError(.unexpected, "Create returned no id.")
+        }
         return try await created(request, id: id)
     }
 
@@ -103,7 +128,13 @@ struct RecordEndpoint {
         if preferences(request).representation {
             headers[Self.preferenceApplied] = "return=representation"
             let entity = try await service.retrieve(EntityReference(logicalName: table.logicalName, id: id))
-            return representation(entity, select: nil, status: .created, annotations: preferences(request).annotations, headers: headers)
+            return representation(
+                entity,
+                select: nil,
+                status: .created,
+                annotations: preferences(request).annotations,
+                headers: headers
+            )
         }
         headers[HTTPField.Name("OData-Version")!] = "4.0"
         return Response(status: .noContent, headers: headers)
@@ -117,14 +148,22 @@ struct RecordEndpoint {
         let ifNoneMatch = request.headers[.ifNoneMatch]
         let existing = try await service.retrieveIfExists(reference, columns: .columns(["versionnumber"]))
         if existing == nil {
-            if ifMatch != nil { throw WebAPIError(PlatformError(.objectDoesNotExist, "\(table.logicalName) With Id = \(id) Does Not Exist")) }
+            if ifMatch != nil {
+                throw WebAPIError(
+                    PlatformError(.objectDoesNotExist, "\(table.logicalName) With Id = \(id) Does Not Exist")
+                )
+            }
             var create = OrganizationRequest.create(entity)
             create.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(request))
             _ = try await service.execute(create)
             return try await created(request, id: id)
         }
         if ifNoneMatch == "*" {
-            throw WebAPIError(status: .preconditionFailed, code: "0x80040237", message: "A record with matching key values already exists.")
+            throw WebAPIError(
+                status: .preconditionFailed,
+                code: "0x80040237",
+                message: "A record with matching key values already exists."
+            )
         }
         var version: Int64?
         if let ifMatch, ifMatch != "*" {
@@ -141,7 +180,13 @@ struct RecordEndpoint {
         if preferences(request).representation {
             headers[Self.preferenceApplied] = "return=representation"
             let row = try await service.retrieve(reference)
-            return representation(row, select: nil, status: .ok, annotations: preferences(request).annotations, headers: headers)
+            return representation(
+                row,
+                select: nil,
+                status: .ok,
+                annotations: preferences(request).annotations,
+                headers: headers
+            )
         }
         headers[HTTPField.Name("OData-Version")!] = "4.0"
         return Response(status: .noContent, headers: headers)

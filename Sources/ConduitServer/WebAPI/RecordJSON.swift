@@ -41,12 +41,22 @@ struct RecordJSON {
             if attribute.type.isReference {
                 let name = "_\(attribute.logicalName)_value"
                 if annotations, case .entityReference(let reference) = value {
-                    members.append(("\(name)@Microsoft.Dynamics.CRM.lookuplogicalname", JSONWriter.quoted(reference.logicalName ?? "")))
+                    members.append(
+                        (
+                            "\(name)@Microsoft.Dynamics.CRM.lookuplogicalname",
+                            JSONWriter.quoted(reference.logicalName ?? "")
+                        )
+                    )
                 }
                 members.append((name, Self.json(value, attribute: attribute)))
             } else {
                 if annotations, let formatted = entity.formattedValues[attribute.logicalName] {
-                    members.append(("\(attribute.logicalName)@OData.Community.Display.V1.FormattedValue", JSONWriter.quoted(formatted)))
+                    members.append(
+                        (
+                            "\(attribute.logicalName)@OData.Community.Display.V1.FormattedValue",
+                            JSONWriter.quoted(formatted)
+                        )
+                    )
                 }
                 members.append((attribute.logicalName, Self.json(value, attribute: attribute)))
             }
@@ -78,7 +88,9 @@ struct RecordJSON {
                     continue
                 }
                 guard case .string(let path) = value, let reference = reference(path) else {
-                    throw .badRequest("'\(key)' must be a path such as \"/contacts(00000000-0000-0000-0000-000000000000)\".")
+                    throw .badRequest(
+                        "'\(key)' must be a path such as \"/contacts(00000000-0000-0000-0000-000000000000)\"."
+                    )
                 }
                 if let target, reference.logicalName != target {
                     throw .badRequest("'\(key)' must refer to a \(target), not a \(reference.logicalName ?? "?").")
@@ -88,7 +100,9 @@ struct RecordJSON {
             }
             if key.hasPrefix("@") || key.contains("@") { continue }  // annotations (@odata.type, @odata.etag, …)
             guard let attribute = table.attribute(key) else {
-                throw .badRequest("Could not find a property named '\(key)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'.")
+                throw .badRequest(
+                    "Could not find a property named '\(key)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'."
+                )
             }
             entity.attributes[attribute.logicalName] = try Self.value(value, for: attribute, table: table)
         }
@@ -107,7 +121,9 @@ struct RecordJSON {
                 return (attribute, target)
             }
         }
-        throw .badRequest("Could not find a navigation property named '\(property)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'.")
+        throw .badRequest(
+            "Could not find a navigation property named '\(property)' on type 'Microsoft.Dynamics.CRM.\(table.logicalName)'."
+        )
     }
 
     /// `/contacts(guid)`, `contacts(guid)` or a full URL to a row.
@@ -123,10 +139,17 @@ struct RecordJSON {
     }
 
     /// A column's value from JSON, checked against its type.
-    static func value(_ json: JSONValue, for attribute: AttributeMetadata, table: EntityMetadata) throws(WebAPIError) -> ContextValue {
+    static func value(
+        _ json: JSONValue,
+        for attribute: AttributeMetadata,
+        table: EntityMetadata
+    ) throws(WebAPIError) -> ContextValue {
         let name = attribute.logicalName
         func wrong(_ expected: String) -> WebAPIError {
-            .badRequest("Cannot convert \(json.kindName) to the type of '\(name)' on '\(table.logicalName)' (\(expected)).", code: "0x80040203")
+            .badRequest(
+                "Cannot convert \(json.kindName) to the type of '\(name)' on '\(table.logicalName)' (\(expected)).",
+                code: "0x80040203"
+            )
         }
         if case .null = json { return .null }
         switch attribute.type {
@@ -137,13 +160,17 @@ struct RecordJSON {
             guard case .string(let text) = json, let guid = Guid(text) else { throw wrong("a GUID string") }
             return .guid(guid)
         case .integer:
-            guard case .number(let text) = json, let number = Int32(text) else { throw wrong("a whole number from -2147483648 to 2147483647") }
+            guard case .number(let text) = json, let number = Int32(text) else {
+                throw wrong("a whole number from -2147483648 to 2147483647")
+            }
             return .int(number)
         case .bigint:
             guard case .number(let text) = json, let number = Int64(text) else { throw wrong("a whole number") }
             return .long(number)
         case .decimal, .money:
-            guard case .number(let text) = json, let number = DotNetDecimal(text) else { throw wrong("a decimal number") }
+            guard case .number(let text) = json, let number = DotNetDecimal(text) else {
+                throw wrong("a decimal number")
+            }
             return attribute.type == .money ? .money(Money(number)) : .decimal(number)
         case .double:
             guard case .number(let text) = json, let number = Double(text) else { throw wrong("a number") }
@@ -161,7 +188,9 @@ struct RecordJSON {
             if text.count == 10, let date = DotNetDateTime(xmlText: text + "T00:00:00Z") { return .dateTime(date) }
             throw wrong("a date such as 2024-01-31T10:00:00Z")
         case .picklist, .state, .status:
-            guard case .number(let text) = json, let number = Int32(text) else { throw wrong("a choice value (a whole number)") }
+            guard case .number(let text) = json, let number = Int32(text) else {
+                throw wrong("a choice value (a whole number)")
+            }
             return .optionSetValue(OptionSetValue(number))
         case .multiselectpicklist:
             guard case .string(let text) = json else { throw wrong("choice values such as \"1,2\"") }

@@ -59,8 +59,10 @@ struct WebAPIController {
         case (.delete, let id?): return try await records.delete(request, id: id)
         default:
             throw WebAPIError(
-                status: .methodNotAllowed, code: "0x80060888",
-                message: "\(request.method) is not supported on '\(path)'.")
+                status: .methodNotAllowed,
+                code: "0x80060888",
+                message: "\(request.method) is not supported on '\(path)'."
+            )
         }
     }
 
@@ -94,13 +96,17 @@ struct WebAPIController {
         return Self.json(
             .ok,
             JSONWriter.object([
-                ("@odata.context", JSONWriter.quoted(base + "$metadata")), ("value", "[" + sets.joined(separator: ",") + "]"),
-            ]))
+                ("@odata.context", JSONWriter.quoted(base + "$metadata")),
+                ("value", "[" + sets.joined(separator: ",") + "]"),
+            ])
+        )
     }
 
     private func whoAmI(service: OrganizationService, base: String) async throws -> Response {
         let user = try await service.retrieve(
-            EntityReference(logicalName: "systemuser", id: service.userId), columns: .columns(["businessunitid"]))
+            EntityReference(logicalName: "systemuser", id: service.userId),
+            columns: .columns(["businessunitid"])
+        )
         var unit = Guid.empty
         if case .entityReference(let reference)? = user.attributes["businessunitid"] { unit = reference.id }
         return Self.json(
@@ -110,7 +116,8 @@ struct WebAPIController {
                 ("BusinessUnitId", JSONWriter.quoted(unit.description)),
                 ("UserId", JSONWriter.quoted(service.userId.description)),
                 ("OrganizationId", JSONWriter.quoted(platform.organization.id.description)),
-            ]))
+            ])
+        )
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: String, headers extra: HTTPFields = [:]) -> Response {

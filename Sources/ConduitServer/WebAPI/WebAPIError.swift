@@ -19,7 +19,11 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
 
     /// The Web API form of a platform error.
     public init(_ error: PlatformError) {
-        self.init(status: HTTPResponse.Status(code: error.code.httpStatus), code: error.code.hex, message: error.message)
+        self.init(
+            status: HTTPResponse.Status(code: error.code.httpStatus),
+            code: error.code.hex,
+            message: error.message
+        )
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -33,8 +37,11 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
     }
 
     static let unauthorized = WebAPIError(
-        status: .unauthorized, code: "0x80072560",
-        message: "Missing or invalid API key: send 'Authorization: Bearer <key>' (the administrator's key is in <data-dir>/admin.key).")
+        status: .unauthorized,
+        code: "0x80072560",
+        message:
+            "Missing or invalid API key: send 'Authorization: Bearer <key>' (the administrator's key is in <data-dir>/admin.key)."
+    )
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = JSONWriter.object([

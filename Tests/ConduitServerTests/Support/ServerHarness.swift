@@ -44,7 +44,10 @@ struct ServerHarness {
 
     /// Sends a request to `/api/data/v9.2/<path>` with the key.
     func send(
-        _ method: HTTPRequest.Method, _ path: String, body: String? = nil, headers extra: [String: String] = [:],
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        body: String? = nil,
+        headers extra: [String: String] = [:],
         authorized: Bool = true
     ) async throws -> Reply {
         var headers = HTTPFields()
@@ -53,7 +56,10 @@ struct ServerHarness {
         for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
         let uri = path.hasPrefix("/") ? path : "/api/data/v9.2/" + path
         return try await client.execute(
-            uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
+            uri: uri,
+            method: method,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) }
         ) { response in
             Reply(status: response.status, headers: response.headers, body: String(buffer: response.body))
         }

@@ -1,0 +1,292 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ConduitContext
+import ConduitPlatform
+import ConduitServer
+import ConduitStore
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SQLKit
+import ServiceLifecycle
+import Synchronization
+
+/// `conduit bench`: whole-system benchmarks.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Whole-system benchmarks (results as a table, and as JSON with --json).",
+        subcommands: [Creates.self]
+    )
+
+    struct Creates: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Creates per second through the Web API with one asynchronous step registered (a row and a system job per request).",
+            discussion: """
+                Starts a private server on a free loopback port (a temporary SQLite database, or --database), \
+                registers an asynchronous step on Create of contact, and sends --requests POST /contacts from \
+                --clients concurrent clients. Beside it, in the same run, the floor: the same rows (contact + \
+                asyncoperation) written with plain SQL inserts, one transaction each, from the same number of tasks.
+                """
+        )
+
+        @Option(help: "How many creates to send.") var requests = 20_000
+        @Option(help: "Concurrent clients.") var clients = 16
+        @Option(help: "postgres://… to measure PostgreSQL instead of SQLite.") var database: String?
+        @Option(help: "Write the results as JSON to this file.") var json: String?
+
+        func validate() throws {
+            guard requests > 0, clients > 0 else { throw ValidationError("--requests and --clients must be positive.") }
+        }
+
+        func run() async throws {
+            var logger = Logger(label: "conduit.bench")
+            logger.logLevel = .warning
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID())")
+                .path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let backend: StoreConfiguration.Backend =
+                database.map { .postgres(url: $0) }
+                ?? .sqlite(path: (directory as NSString).appendingPathComponent("conduit.sqlite"))
+            let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
+            let ready = AsyncStream<ServerReady>.makeStream()
+            let server = ConduitHTTPServer(
+                configuration: ServerConfiguration(port: 0, dataDirectory: directory),
+                store: store,
+                logger: logger
+            ) { info in ready.continuation.yield(info) }
+            let group = ServiceGroup(services: [store, server], logger: logger)
+            let requests = self.requests
+            let clients = self.clients
+            let results = try await withThrowingTaskGroup(of: BenchResult?.self) { tasks in
+                tasks.addTask {
+                    try await group.run()
+                    return nil
+                }
+                var iterator = ready.stream.makeAsyncIterator()
+                guard let info = await iterator.next() else { throw CommandFailure("the server did not start") }
+                let result = try await Self.measure(info: info, requests: requests, clients: clients, store: store)
+                await group.triggerGracefulShutdown()
+                var collected: BenchResult?
+                for try await value in tasks where value != nil { collected = value }
+                _ = collected
+                return result
+            }
+            let backendName = database == nil ? "SQLite" : "PostgreSQL"
+            print(results.table(backend: backendName))
+            if let json { try results.write(json: json, backend: backendName) }
+        }
+
+        static func measure(info: ServerReady, requests: Int, clients: Int, store: Store) async throws -> BenchResult {
+            let platform = info.platform
+            let service = platform.organizationService(userId: platform.administratorId)
+            let pluginType = try await service.create(
+                Entity(
+                    logicalName: "plugintype",
+                    attributes: [("name", .string("Bench.Async")), ("typename", .string("Bench.Async"))]
+                )
+            )
+            _ = try await service.create(
+                Entity(
+                    logicalName: "sdkmessageprocessingstep",
+                    attributes: [
+                        ("name", .string("Bench: Create of contact")), ("stage", .optionSetValue(OptionSetValue(40))),
+                        ("mode", .optionSetValue(OptionSetValue(1))), ("rank", .int(1)),
+                        (
+                            "sdkmessageid",
+                            .entityReference(
+                                EntityReference(logicalName: "sdkmessage", id: Platform.messageId("Create"))
+                            )
+                        ),
+                        (
+                            "sdkmessagefilterid",
+                            .entityReference(
+                                EntityReference(
+                                    logicalName: "sdkmessagefilter",
+                                    id: Platform.messageFilterId(message: "Create", table: "contact")
+                                )
+                            )
+                        ),
+                        ("eventhandler", .entityReference(EntityReference(logicalName: "plugintype", id: pluginType))),
+                    ]
+                )
+            )
+            let key = try String(contentsOfFile: info.administratorKeyPath, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+            let client = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: HTTPClient.Configuration(
+                    connectionPool: .init(
+                        idleTimeout: .seconds(60),
+                        concurrentHTTP1ConnectionsPerHostSoftLimit: clients
+                    )
+                )
+            )
+            let url = info.webAPIURL + "contacts"
+            let start = ContinuousClock.now
+            let latencies: [Double]
+            do {
+                // Warm up (connections, caches).
+                _ = try await Self.post(client, url: url, key: key, index: -1)
+                latencies = try await Self.drive(client, url: url, key: key, requests: requests, clients: clients)
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            let elapsed = (ContinuousClock.now - start).milliseconds / 1000
+            try await client.shutdown()
+            let jobs = try await service.retrieveMultiple(
+                QueryExpression(
+                    entityName: "asyncoperation",
+                    columnSet: .columns(["name"]),
+                    pageInfo: PagingInfo(count: 1, returnTotalRecordCount: true)
+                )
+            )
+            let floor = try await Self.floor(store: store, platform: platform, rows: requests, tasks: clients)
+            return BenchResult(
+                requests: requests,
+                clients: clients,
+                seconds: elapsed,
+                latencies: latencies.sorted(),
+                jobs: Int(jobs.totalRecordCount),
+                floorRowsPerSecond: floor
+            )
+        }
+
+        static func drive(
+            _ client: HTTPClient,
+            url: String,
+            key: String,
+            requests: Int,
+            clients: Int
+        ) async throws -> [Double] {
+            let counter = RequestCounter(total: requests)
+            return try await withThrowingTaskGroup(of: [Double].self) { group in
+                for _ in 0..<clients {
+                    group.addTask {
+                        var latencies: [Double] = []
+                        while let index = counter.next() {
+                            let begin = ContinuousClock.now
+                            let status = try await Self.post(client, url: url, key: key, index: index)
+                            guard status == 204 else { throw CommandFailure("a create answered HTTP \(status)") }
+                            latencies.append((ContinuousClock.now - begin).milliseconds)
+                        }
+                        return latencies
+                    }
+                }
+                var all: [Double] = []
+                for try await part in group { all += part }
+                return all
+            }
+        }
+
+        static func post(_ client: HTTPClient, url: String, key: String, index: Int) async throws -> UInt {
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(key)")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(
+                ByteBuffer(
+                    string:
+                        #"{"firstname":"Bench","lastname":"Contact \#(index)","emailaddress1":"bench\#(index)@example.com"}"#
+                )
+            )
+            let response = try await client.execute(request, timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            return response.status.code
+        }
+
+        /// Plain SQL inserts of the same rows (a contact and an asyncoperation), one transaction each.
+        static func floor(store: Store, platform: Platform, rows: Int, tasks: Int) async throws -> Double {
+            let counter = RequestCounter(total: rows)
+            let data = String(repeating: "x", count: 2500)
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<tasks {
+                    group.addTask {
+                        while let index = counter.next() {
+                            let contact = Guid.random().description
+                            let job = Guid.random().description
+                            try await store.transaction { db in
+                                try await db.raw(
+                                    "INSERT INTO contact (contactid, firstname, lastname, fullname, emailaddress1, createdon, modifiedon, versionnumber, statecode, statuscode) VALUES (\(bind: contact), 'Bench', \(bind: "Floor \(index)"), \(bind: "Bench Floor \(index)"), \(bind: "floor\(index)@example.com"), 0, 0, 1, 0, 1)"
+                                ).run()
+                                try await db.raw(
+                                    "INSERT INTO asyncoperation (asyncoperationid, name, operationtype, messagename, primaryentitytype, regardingobjectid, data, statecode, statuscode, versionnumber) VALUES (\(bind: job), 'floor', 1, 'Create', 'contact', \(bind: contact), \(bind: data), 0, 0, 1)"
+                                ).run()
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            return Double(rows) / ((ContinuousClock.now - start).milliseconds / 1000)
+        }
+    }
+}
+
+/// Hands out request numbers to concurrent clients.
+final class RequestCounter: Sendable {
+    private let state: Mutex<Int>
+    let total: Int
+    init(total: Int) {
+        self.total = total
+        self.state = Mutex(0)
+    }
+    func next() -> Int? {
+        state.withLock { value in
+            guard value < total else { return nil }
+            value += 1
+            return value
+        }
+    }
+}
+
+struct BenchResult {
+    var requests: Int
+    var clients: Int
+    var seconds: Double
+    var latencies: [Double]
+    var jobs: Int
+    var floorRowsPerSecond: Double
+
+    var perSecond: Double { Double(requests) / seconds }
+    func percentile(_ p: Double) -> Double {
+        guard !latencies.isEmpty else { return 0 }
+        return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+    }
+
+    func table(backend: String) -> String {
+        """
+        Creates through the Web API with one async step (\(backend), \(clients) clients, \(requests) requests)
+          creates/s:        \(String(format: "%.0f", perSecond))
+          latency p50:      \(String(format: "%.2f", percentile(0.50))) ms
+          latency p99:      \(String(format: "%.2f", percentile(0.99))) ms
+          latency max:      \(String(format: "%.2f", latencies.last ?? 0)) ms
+          system jobs:      \(jobs) (one per create)
+          floor (plain SQL inserts of contact + job, one transaction each): \(String(format: "%.0f", floorRowsPerSecond)) rows/s
+        """
+    }
+
+    func write(json path: String, backend: String) throws {
+        let object: [String: Any] = [
+            "benchmark": "creates", "backend": backend, "requests": requests, "clients": clients,
+            "createsPerSecond": perSecond, "p50Milliseconds": percentile(0.5), "p99Milliseconds": percentile(0.99),
+            "maxMilliseconds": latencies.last ?? 0, "jobs": jobs, "floorRowsPerSecond": floorRowsPerSecond,
+        ]
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(
+            to: URL(fileURLWithPath: path)
+        )
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let parts = components
+        return Double(parts.seconds) * 1000 + Double(parts.attoseconds) / 1e15
+    }
+}

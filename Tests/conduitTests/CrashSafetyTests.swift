@@ -1,0 +1,139 @@
+import AsyncHTTPClient
+import ConduitContext
+import ConduitPlatform
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// `conduit serve` killed with SIGKILL in the middle of an operation: the change and its system job are both there
+/// or both absent after a restart.
+@Suite("crash safety", .serialized)
+struct CrashSafetyTests {
+    /// A `conduit serve` process on a free port.
+    final class Server: @unchecked Sendable {  // only used from one test task
+        let process = Process()
+        let output = Pipe()
+        var url = ""
+        var key = ""
+
+        init(dataDirectory: String, environment: [String: String] = [:]) throws {
+            process.executableURL = CLITests.binary
+            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            let deadline = Date().addingTimeInterval(60)
+            while !text.contains("API key file:"), Date() < deadline {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("Web API:") }) else {
+                throw CancellationError()
+            }
+            url = String(line.split(separator: " ").last ?? "")
+            key = try String(contentsOfFile: dataDirectory + "/admin.key", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    static func send(
+        _ client: HTTPClient,
+        _ server: Server,
+        _ method: HTTPMethod,
+        _ path: String,
+        _ body: String? = nil
+    )
+        async throws -> (status: UInt, body: String)
+    {
+        var request = HTTPClientRequest(url: server.url + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(server.key)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 24)
+        return (response.status.code, String(buffer: bytes))
+    }
+
+    static func count(_ client: HTTPClient, _ server: Server, _ set: String) async throws -> Int {
+        let reply = try await send(client, server, .GET, "\(set)?$count=true&$top=0")
+        let json = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+        return json?["@odata.count"] as? Int ?? -1
+    }
+
+    @Test("SIGKILL before commit leaves neither the contact nor its job; committed ones survive")
+    func killBeforeCommit() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-crash-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            // 1. A server with an async step on Create of contact; one create commits a contact and a job.
+            let first = try Server(dataDirectory: directory)
+            let type = try await Self.send(
+                client,
+                first,
+                .POST,
+                "plugintypes",
+                #"{"name":"Crash.Async","typename":"Crash.Async"}"#
+            )
+            #expect(type.status == 204)
+            let types = try await Self.send(
+                client,
+                first,
+                .GET,
+                "plugintypes?$filter=typename%20eq%20'Crash.Async'&$select=plugintypeid"
+            )
+            let typeId =
+                ((try JSONSerialization.jsonObject(with: Data(types.body.utf8)) as? [String: Any])?["value"]
+                as? [[String: Any]])?.first?["plugintypeid"] as? String ?? ""
+            let filter = Platform.messageFilterId(message: "Create", table: "contact")
+            let step = try await Self.send(
+                client,
+                first,
+                .POST,
+                "sdkmessageprocessingsteps",
+                #"{"name":"Crash: Create of contact","stage":40,"mode":1,"rank":1,"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
+            )
+            #expect(step.status == 204, "\(step.body)")
+            #expect(try await Self.send(client, first, .POST, "contacts", #"{"firstname":"Committed"}"#).status == 204)
+            #expect(try await Self.count(client, first, "contacts") == 1)
+            #expect(try await Self.count(client, first, "asyncoperations") == 1)
+            first.stop()
+
+            // 2. The same data, a server that kills itself after writing the next contact and job, before commit.
+            let crashing = try Server(
+                dataDirectory: directory,
+                environment: ["CONDUIT_FAULT_KILL_BEFORE_COMMIT": "Create"]
+            )
+            await #expect(throws: (any Error).self) {
+                _ = try await Self.send(client, crashing, .POST, "contacts", #"{"firstname":"Lost"}"#)
+            }
+            crashing.process.waitUntilExit()
+            #expect(crashing.process.terminationReason == .uncaughtSignal)
+            #expect(crashing.process.terminationStatus == 9)
+
+            // 3. After a restart: the committed pair is there, the killed one is not there at all.
+            let restarted = try Server(dataDirectory: directory)
+            #expect(try await Self.count(client, restarted, "contacts") == 1)
+            #expect(try await Self.count(client, restarted, "asyncoperations") == 1)
+            let lost = try await Self.send(client, restarted, .GET, "contacts?$filter=firstname%20eq%20'Lost'")
+            #expect(!lost.body.contains("Lost"))
+            restarted.stop()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
