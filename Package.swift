@@ -81,6 +81,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "ConduitTestSupport",
+            dependencies: [
+                "ConduitStore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ConduitContextTests",
             dependencies: ["ConduitContext"],
@@ -90,13 +99,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ConduitPlatformTests",
-            dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext"],
+            dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ConduitServerTests",
             dependencies: [
-                "ConduitServer", "ConduitPlatform", "ConduitStore", "ConduitContext",
+                "ConduitServer", "ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,6 @@
 import ConduitContext
 import ConduitPlatform
+import ConduitTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,7 @@
 import ConduitContext
 import ConduitPlatform
 import ConduitStore
+import ConduitTestSupport
 import Logging
 
 /// A platform on a fresh database, with the test plug-ins registered and helpers to register steps.

@@ -2,6 +2,7 @@ import ConduitContext
 import ConduitPlatform
 import ConduitServer
 import ConduitStore
+import ConduitTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird

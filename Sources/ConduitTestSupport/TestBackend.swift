@@ -4,24 +4,24 @@ import Logging
 import SQLKit
 import Testing
 
-/// The databases platform tests run on: SQLite always; PostgreSQL when `CONDUIT_TEST_POSTGRES_URL` names a server
+/// The databases storage, platform and server tests run on: SQLite always; PostgreSQL when `CONDUIT_TEST_POSTGRES_URL` names a server
 /// (`.ci/run` starts one; in CI its absence is a failure, not a skip).
-enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["CONDUIT_TEST_POSTGRES_URL"] }
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["CONDUIT_TEST_POSTGRES_URL"] }
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// The backends to run on here.
-    static var available: [TestBackend] {
+    public static var available: [TestBackend] {
         postgresURL != nil || isCI ? [.sqlite, .postgres] : [.sqlite]
     }
 
     /// Runs `body` with a fresh, empty database of this backend, removed afterwards.
-    func withFreshStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
+    public func withFreshStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
         var logger = Logger(label: "conduit.test")
         logger.logLevel = .warning
         switch self {
