@@ -82,9 +82,10 @@ public final class Platform: Sendable {
         plugins: PluginRegistry = PluginRegistry(),
         organizationName: String = "conduit",
         contextMembers: ContextMembers = .current,
+        migrations: [Migration] = [],
         logger: Logger
     ) async throws -> Platform {
-        try await store.migrate(PlatformMigrations.all)
+        try await store.migrate(PlatformMigrations.all + migrations)
         let tables = try await store.withDatabase { db in try await MetadataCatalog.load(db: db) }
         let catalog = MetadataCatalog(tables: tables)
         let organization = try await Bootstrap.ensureOrganization(

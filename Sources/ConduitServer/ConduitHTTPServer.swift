@@ -73,10 +73,10 @@ public final class ConduitHTTPServer: Service, Sendable {
             store: store,
             plugins: plugins,
             organizationName: configuration.organizationName,
+            migrations: [APIKeys.migration],
             logger: logger
         )
         let keys = APIKeys(store: store)
-        try await keys.prepare()
         try await ensureAdministratorKey(keys: keys, platform: platform)
         let router = ConduitApplication.router(platform: platform, keys: keys)
         let configuration = self.configuration

@@ -1,145 +1,209 @@
-// TEMPORARY: a minimal SQLite-only stand-in with the ConduitStore API, replaced by the real module.
-import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
-import SQLiteKit
 import ServiceLifecycle
 
-public enum SQLiteSynchronous: String, Sendable { case normal = "NORMAL", full = "FULL" }
-public enum SQLFlavor: Sendable, Hashable { case sqlite, postgres }
-
-public struct StoreConfiguration: Sendable {
-    public enum Backend: Sendable, Hashable {
-        case sqlite(path: String)
-        case sqliteInMemory
-        case postgres(url: String)
-    }
-    public var backend: Backend
-    public var maximumConnections: Int
-    public var sqliteSynchronous: SQLiteSynchronous
-    public init(backend: Backend, maximumConnections: Int = 16, sqliteSynchronous: SQLiteSynchronous = .normal) {
-        self.backend = backend
-        self.maximumConnections = maximumConnections
-        self.sqliteSynchronous = sqliteSynchronous
-    }
-}
-
-public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-}
-
-public struct Migration: Sendable {
-    public var version: Int
-    public var name: String
-    public var apply: @Sendable (any SQLDatabase, SQLFlavor) async throws -> Void
-    public init(
-        version: Int,
-        name: String,
-        apply: @escaping @Sendable (any SQLDatabase, SQLFlavor) async throws -> Void
-    ) {
-        self.version = version
-        self.name = name
-        self.apply = apply
-    }
-}
-
+/// The database: SQLKit over SQLiteNIO (embedded default) or PostgresNIO (scale-out), behind one API.
+///
+/// A store is a `Service`. Run it in the application's `ServiceGroup`, registered before the services that use
+/// it (the group stops services in reverse order), or wrap work in ``withStore(_:logger:_:)``:
+///
+/// ```swift
+/// let store = Store(configuration: try StoreConfiguration(parsing: "./conduit-data/conduit.sqlite"), logger: logger)
+/// let group = ServiceGroup(services: [store, api], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+///
+/// // elsewhere, while the group runs:
+/// try await store.migrate(Schema.migrations)
+/// let count = try await store.transaction { db in
+///     try await db.raw("UPDATE counter SET value = value + 1").run()
+///     return try await db.raw("SELECT value FROM counter").first(decodingColumn: "value", as: Int.self)
+/// }
+/// ```
+///
+/// PostgreSQL needs ``run()`` to be running: until it is, ``transaction(_:)`` and ``withDatabase(_:)`` wait for a
+/// connection and fail after 10 s with ``StoreError/Code/connectionTimeout``. SQLite opens its connections on first
+/// use and works without ``run()``, which then only closes them at shutdown.
+///
+/// Use the `SQLDatabase` given to a closure only inside that closure: it is one connection, lent for the call.
+/// Do not call the store again from inside a closure: on SQLite a nested ``transaction(_:)`` waits for the writer
+/// that the outer one holds, and never gets it.
 public final class Store: Service, Sendable {
-    public var flavor: SQLFlavor { .sqlite }
-    let lane: Lane
+    enum Engine: Sendable {
+        case sqlite(SQLiteEngine)
+        case postgres(PostgresEngine)
+        /// The configuration cannot work; every operation fails with this error.
+        case unusable(StoreError, SQLFlavor)
+    }
+
+    let engine: Engine
+    let lifecycle: StoreLifecycle
     let logger: Logger
 
-    actor Lane {
-        var connection: SQLiteConnection?
-        let configuration: StoreConfiguration
-        let logger: Logger
-        init(configuration: StoreConfiguration, logger: Logger) {
-            self.configuration = configuration
-            self.logger = logger
-        }
-        func close() async {
-            try? await connection?.close()
-            connection = nil
-        }
-        func run<T: Sendable>(
-            _ body: @Sendable (any SQLDatabase) async throws -> T,
-            transaction: Bool
-        ) async throws -> T {
-            if connection == nil {
-                let storage: SQLiteConnection.Storage
-                switch configuration.backend {
-                case .sqlite(let path): storage = .file(path: path)
-                default: storage = .memory
-                }
-                connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-            }
-            let db = connection!.sql()
-            if !transaction { return try await body(db) }
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let value = try await body(db)
-                try await db.raw("COMMIT").run()
-                return value
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
-            }
+    /// The SQL flavour of this store's database.
+    public var flavor: SQLFlavor {
+        switch self.engine {
+        case .sqlite: .sqlite
+        case .postgres: .postgres
+        case .unusable(_, let flavor): flavor
         }
     }
 
+    /// Creates a store. It does no I/O: connections open in ``run()`` (PostgreSQL) or on first use (SQLite).
+    ///
+    /// A configuration that cannot work (a malformed PostgreSQL URL, no connections) does not fail here: every
+    /// operation, and ``run()``, then throws a ``StoreError`` that says what is wrong.
+    ///
+    /// - Parameters:
+    ///   - configuration: Where the data lives.
+    ///   - logger: Where the store logs (connections at debug, statements at debug, failures at warning).
     public init(configuration: StoreConfiguration, logger: Logger) {
-        self.lane = Lane(configuration: configuration, logger: logger)
+        let lifecycle = StoreLifecycle()
+        self.lifecycle = lifecycle
         self.logger = logger
-    }
-
-    public func run() async throws {
-        try await gracefulShutdown()
-    }
-
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await lane.run(body, transaction: true)
-    }
-
-    public func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await lane.run(body, transaction: false)
-    }
-
-    public func migrate(_ migrations: [Migration]) async throws {
-        try await transaction { db in
-            try await db.raw(
-                "CREATE TABLE IF NOT EXISTS conduit_migration (version INTEGER PRIMARY KEY, name TEXT, applied_on TEXT)"
-            ).run()
-        }
-        for migration in migrations.sorted(by: { $0.version < $1.version }) {
-            try await transaction { db in
-                let rows = try await db.raw(
-                    "SELECT version FROM conduit_migration WHERE version = \(bind: migration.version)"
-                ).all()
-                guard rows.isEmpty else { return }
-                try await migration.apply(db, .sqlite)
-                try await db.raw(
-                    "INSERT INTO conduit_migration (version, name, applied_on) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: "now"))"
-                ).run()
+        switch configuration.backend {
+        case .sqlite(let path):
+            self.engine = .sqlite(
+                SQLiteEngine(
+                    location: .file(path: path),
+                    readers: configuration.maximumConnections,
+                    synchronous: configuration.sqliteSynchronous,
+                    logger: logger
+                )
+            )
+        case .sqliteInMemory:
+            self.engine = .sqlite(
+                SQLiteEngine(
+                    location: .memory,
+                    readers: 1,
+                    synchronous: configuration.sqliteSynchronous,
+                    logger: logger
+                )
+            )
+        case .postgres(let text):
+            do throws(StoreError) {
+                guard configuration.maximumConnections >= 1 else {
+                    throw StoreError(
+                        .invalidConfiguration,
+                        "maximumConnections is \(configuration.maximumConnections); it must be at least 1"
+                    )
+                }
+                self.engine = .postgres(
+                    PostgresEngine(
+                        url: try PostgresURL(parsing: text),
+                        maximumConnections: configuration.maximumConnections,
+                        connectionTimeout: configuration.connectionTimeout,
+                        lifecycle: lifecycle,
+                        logger: logger
+                    )
+                )
+            } catch {
+                self.engine = .unusable(error, .postgres)
             }
         }
     }
 
-    public func appliedMigrations() async throws -> [Int] { [] }
-}
+    /// SQLite: callers queued for the writer connection (for tests).
+    var waitingWriters: Int {
+        if case .sqlite(let engine) = self.engine {
+            return engine.waitingWriters
+        }
+        return 0
+    }
 
-public func withStore<T: Sendable>(
-    _ configuration: StoreConfiguration,
-    logger: Logger,
-    _ body: @Sendable (Store) async throws -> T
-) async throws -> T {
-    let store = Store(configuration: configuration, logger: logger)
-    do {
-        let result = try await body(store)
-        await store.lane.close()
-        return result
-    } catch {
-        await store.lane.close()
-        throw error
+    deinit {
+        // SQLite connections must be closed before they are freed; a store dropped without run() closes its idle
+        // ones here (on SQLite's thread pool, without waiting).
+        if case .sqlite(let engine) = self.engine {
+            engine.shutdown()
+        }
+    }
+
+    /// Keeps the store's connections until graceful shutdown or cancellation, then closes every connection.
+    ///
+    /// PostgreSQL: runs the connection pool (`PostgresClient.run()`); no connection can be had before it starts.
+    /// At shutdown the pool closes its connections at once, so a transaction still running then fails and is not
+    /// committed. SQLite: waits, as connections open on first use; at shutdown idle connections close, and a
+    /// transaction still running finishes and commits. Afterwards every operation fails with
+    /// ``StoreError/Code/shutDown``. A store runs once.
+    ///
+    /// In a `ServiceGroup`, register the store before the services that use it: the group stops services in
+    /// reverse order, so they have finished their work when the store stops.
+    ///
+    /// - Throws: ``StoreError`` when called twice or when the configuration cannot work.
+    public func run() async throws {
+        guard self.lifecycle.start() else {
+            throw StoreError.runCalledTwice
+        }
+        defer { self.lifecycle.finish() }
+        switch self.engine {
+        case .sqlite(let engine):
+            // gracefulShutdown() returns on graceful shutdown and throws when the task is cancelled: both end us.
+            try? await gracefulShutdown()
+            engine.shutdown()
+        case .postgres(let engine):
+            // The pool itself reacts to graceful shutdown and cancellation; the handlers only note that it stops.
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    await engine.run()
+                } onGracefulShutdown: {
+                    self.lifecycle.stop()
+                }
+            } onCancel: {
+                self.lifecycle.stop()
+            }
+        case .unusable(let error, _):
+            throw error
+        }
+        self.logger.debug("store stopped")
+    }
+
+    /// Runs `body` in one transaction on one connection, and commits; rolls back if `body` throws.
+    ///
+    /// ```swift
+    /// try await store.transaction { db in
+    ///     try await db.insert(into: "contact").columns("id", "name").values(SQLBind(id), SQLBind(name)).run()
+    ///     try await db.insert(into: "asyncoperation").columns("id", "state").values(SQLBind(job), SQLBind(0)).run()
+    /// }
+    /// ```
+    ///
+    /// `body` must issue every statement through the database it is given, and must not keep it. SQLite: one
+    /// writer at a time (`BEGIN IMMEDIATE`), callers queue fairly in arrival order, so there are no busy errors; a
+    /// caller cancelled while queued leaves the queue. PostgreSQL: transactions run concurrently on pooled
+    /// connections at READ COMMITTED; lock rows you read in order to update them
+    /// (`SELECT … FOR UPDATE`, SQLKit's `.for(.update)`, which SQLite ignores).
+    ///
+    /// - Parameter body: The work; its result is returned after the commit.
+    /// - Returns: What `body` returned.
+    /// - Throws: `body`'s own error, unchanged, after the rollback; ``StoreError`` when no connection can be had
+    ///   or `BEGIN`/`COMMIT` fails.
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch self.engine {
+        case .sqlite(let engine):
+            try await engine.transaction(body)
+        case .postgres(let engine):
+            try await engine.transaction(body)
+        case .unusable(let error, _):
+            throw error
+        }
+    }
+
+    /// Runs `body` on one connection outside a transaction, for reads.
+    ///
+    /// SQLite file: a read-only reader connection (`PRAGMA query_only`), which WAL lets run beside a writing
+    /// transaction; write with ``transaction(_:)``. In-memory SQLite: the one shared connection, in turn with
+    /// transactions. PostgreSQL: a pooled connection in autocommit mode.
+    ///
+    /// - Parameter body: The reads; must not keep the database it is given.
+    /// - Returns: What `body` returned.
+    /// - Throws: `body`'s own error, or ``StoreError`` when no connection can be had.
+    public func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch self.engine {
+        case .sqlite(let engine):
+            try await engine.withDatabase(body)
+        case .postgres(let engine):
+            try await engine.withDatabase(body)
+        case .unusable(let error, _):
+            throw error
+        }
     }
 }

@@ -47,7 +47,7 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
                     try await db.raw("CREATE DATABASE \(unsafeRaw: String(name))").run()
                 }
             }
-            let base = url.split(separator: "/").dropLast().joined(separator: "/")
+            let base = String(url[..<url.lastIndex(of: "/")!])
             let configuration = StoreConfiguration(backend: .postgres(url: base + "/" + name), maximumConnections: 8)
             do {
                 let result = try await withStore(configuration, logger: logger, body)

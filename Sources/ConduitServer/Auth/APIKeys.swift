@@ -15,16 +15,11 @@ public final class APIKeys: Sendable {
         self.store = store
     }
 
-    /// The schema of the key table (applied with the platform's migrations).
-    static let migration = Migration(version: 100, name: "api keys") { db, _ in
+    /// The schema of the key table: pass it to `Platform.open(migrations:)` so every version is applied together.
+    public static let migration = Migration(version: 100, name: "api keys") { db, _ in
         try await db.raw(
             "CREATE TABLE IF NOT EXISTS conduit_apikey (keyhash TEXT PRIMARY KEY NOT NULL, systemuserid TEXT NOT NULL, name TEXT, createdon TEXT)"
         ).run()
-    }
-
-    /// Creates the table if needed.
-    public func prepare() async throws {
-        try await store.migrate([Self.migration])
     }
 
     /// Makes a new key for a user and returns it; only its hash is stored.

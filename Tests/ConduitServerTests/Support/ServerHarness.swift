@@ -20,9 +20,8 @@ struct ServerHarness {
         try await backend.withFreshStore { store in
             var logger = Logger(label: "conduit.test")
             logger.logLevel = .warning
-            let platform = try await Platform.open(store: store, logger: logger)
+            let platform = try await Platform.open(store: store, migrations: [APIKeys.migration], logger: logger)
             let keys = APIKeys(store: store)
-            try await keys.prepare()
             let key = try await keys.issue(for: platform.administratorId, name: "test")
             let app = Application(router: ConduitApplication.router(platform: platform, keys: keys), logger: logger)
             try await app.test(.live) { client in
