@@ -103,6 +103,7 @@ let package = Package(
             name: "ConduitStoreTests",
             dependencies: [
                 "ConduitStore",
+                "ConduitTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,67 +4,122 @@ import Logging
 import SQLKit
 import Testing
 
-/// The databases storage, platform and server tests run on: SQLite always; PostgreSQL when `CONDUIT_TEST_POSTGRES_URL` names a server
-/// (`.ci/run` starts one; in CI its absence is a failure, not a skip).
-public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite
+/// The databases the storage, platform and server tests run on: SQLite (a file, or in memory) and PostgreSQL from
+/// `CONDUIT_TEST_POSTGRES_URL` (`.ci/run` starts one; in CI its absence fails the PostgreSQL cases).
+public enum TestBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqliteFile
+    case sqliteMemory
     case postgres
 
-    public var testDescription: String { rawValue }
+    public var testDescription: String { self.rawValue }
 
-    public static var postgresURL: String? { ProcessInfo.processInfo.environment["CONDUIT_TEST_POSTGRES_URL"] }
-    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    /// `CONDUIT_TEST_POSTGRES_URL`: a database the tests may create and drop databases next to.
+    public static let postgresURL: String? = {
+        guard let url = ProcessInfo.processInfo.environment["CONDUIT_TEST_POSTGRES_URL"], !url.isEmpty else {
+            return nil
+        }
+        return url
+    }()
 
-    /// The backends to run on here.
-    public static var available: [TestBackend] {
-        postgresURL != nil || isCI ? [.sqlite, .postgres] : [.sqlite]
-    }
+    public static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
 
-    /// Runs `body` with a fresh, empty database of this backend, removed afterwards.
-    public func withFreshStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
-        var logger = Logger(label: "conduit.test")
-        logger.logLevel = .warning
+    /// PostgreSQL cases run when the URL is set, and in CI, where a missing URL fails them.
+    public static let runsPostgres = postgresURL != nil || isCI
+
+    public static let missingPostgresInCI =
+        "CI must provide CONDUIT_TEST_POSTGRES_URL: .ci/run starts a private PostgreSQL with .ci/postgres.sh start"
+
+    public static let skippedPostgres =
+        "CONDUIT_TEST_POSTGRES_URL is not set, so the PostgreSQL cases are skipped; start a private server with "
+        + "`pg_env=$(bash .ci/postgres.sh start); eval \"$pg_env\"; export CONDUIT_TEST_POSTGRES_URL`"
+
+    /// Every backend.
+    public static let all: [TestBackend] = [.sqliteFile, .sqliteMemory] + (runsPostgres ? [.postgres] : [])
+    /// Backends whose database outlives a store, so two stores can share it.
+    public static let shared: [TestBackend] = [.sqliteFile] + (runsPostgres ? [.postgres] : [])
+
+    public var flavor: SQLFlavor { self == .postgres ? .postgres : .sqlite }
+
+    /// Makes a fresh, empty database for one test (a temporary SQLite file, or a new PostgreSQL database), passes its
+    /// configuration to `body`, and removes the database afterwards.
+    public func withFreshDatabase<T: Sendable>(
+        maximumConnections: Int = 4,
+        _ body: (StoreConfiguration) async throws -> T
+    ) async throws -> T {
         switch self {
-        case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-test-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        case .sqliteMemory:
+            return try await body(StoreConfiguration(backend: .sqliteInMemory))
+        case .sqliteFile:
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("conduit-store-tests-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
-            let configuration = StoreConfiguration(
-                backend: .sqlite(path: directory.appendingPathComponent("t.sqlite").path)
+            // A directory that does not exist yet: the store creates it.
+            let path = directory.appendingPathComponent("data/conduit.sqlite").path
+            return try await body(
+                StoreConfiguration(backend: .sqlite(path: path), maximumConnections: maximumConnections)
             )
-            return try await withStore(configuration, logger: logger, body)
         case .postgres:
-            guard let url = Self.postgresURL else {
-                Issue.record(
-                    "CI must provide PostgreSQL: CONDUIT_TEST_POSTGRES_URL is not set (bash .ci/run starts one)"
-                )
-                throw CancellationError()
+            guard let baseURL = Self.postgresURL else {
+                Issue.record(Comment(rawValue: Self.missingPostgresInCI))
+                throw MissingPostgresURL()
             }
-            let name = "conduit_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let admin = StoreConfiguration(backend: .postgres(url: url), maximumConnections: 2)
-            try await withStore(admin, logger: logger) { store in
-                try await store.withDatabase { db in
-                    try await db.raw("CREATE DATABASE \(unsafeRaw: String(name))").run()
-                }
+            let name = "conduit_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
+            var components = URLComponents(string: baseURL)!
+            components.path = "/\(name)"
+            let admin = StoreConfiguration(backend: .postgres(url: baseURL), maximumConnections: 1)
+            try await ConduitStore.withStore(admin, logger: testLogger) { store in
+                try await store.withDatabase { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             }
-            let base = String(url[..<url.lastIndex(of: "/")!])
-            let configuration = StoreConfiguration(backend: .postgres(url: base + "/" + name), maximumConnections: 8)
             do {
-                let result = try await withStore(configuration, logger: logger, body)
-                try await Self.drop(String(name), admin: admin, logger: logger)
-                return result
+                let value = try await body(
+                    StoreConfiguration(
+                        backend: .postgres(url: components.string!),
+                        maximumConnections: maximumConnections
+                    )
+                )
+                try await Self.drop(name, admin: admin)
+                return value
             } catch {
-                try? await Self.drop(String(name), admin: admin, logger: logger)
+                try? await Self.drop(name, admin: admin)
                 throw error
             }
         }
     }
 
-    private static func drop(_ name: String, admin: StoreConfiguration, logger: Logger) async throws {
-        try await withStore(admin, logger: logger) { store in
-            try await store.withDatabase { db in
-                try await db.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
+    /// The backends platform and server tests run on: an SQLite file, and PostgreSQL.
+    public static let available: [TestBackend] = [.sqliteFile] + (runsPostgres ? [.postgres] : [])
+
+    /// Runs `body` with a running store on a fresh database (the platform and server tests' entry point).
+    public func withFreshStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
+        try await withStore(maximumConnections: 8, body)
+    }
+
+    /// Runs `body` with a running store on a fresh database.
+    public func withStore<T: Sendable>(
+        maximumConnections: Int = 4,
+        _ body: @Sendable (Store) async throws -> T
+    ) async throws -> T {
+        try await self.withFreshDatabase(maximumConnections: maximumConnections) { configuration in
+            try await ConduitStore.withStore(configuration, logger: testLogger, body)
+        }
+    }
+
+    private static func drop(_ name: String, admin: StoreConfiguration) async throws {
+        try await ConduitStore.withStore(admin, logger: testLogger) { store in
+            try await store.withDatabase {
+                try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run()
             }
         }
     }
 }
+
+/// Thrown after recording an issue for a case that cannot run.
+public struct MissingPostgresURL: Error {}
+
+/// The logger tests give stores (`CONDUIT_TEST_LOG_LEVEL`, default warning).
+public let testLogger: Logger = {
+    var logger = Logger(label: "conduit.tests")
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["CONDUIT_TEST_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
+    return logger
+}()

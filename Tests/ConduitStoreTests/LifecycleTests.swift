@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import Foundation
 import Logging
 import SQLKit

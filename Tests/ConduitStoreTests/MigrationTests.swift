@@ -1,4 +1,5 @@
 import ConduitStore
+import ConduitTestSupport
 import SQLKit
 import Synchronization
 import Testing

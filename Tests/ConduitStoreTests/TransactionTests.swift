@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import SQLKit
 import Testing
 

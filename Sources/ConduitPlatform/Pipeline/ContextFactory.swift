@@ -7,12 +7,22 @@ struct ContextFactory {
     let platform: Platform
 
     /// The parts of the context every step of one request shares.
-    func base(request: OrganizationRequest, caller: Caller, db: any SQLDatabase) async throws -> RemoteExecutionContext
+    /// With `db` `nil`, only cached users are used, and `nil` is returned when one is not cached.
+    func base(
+        request: OrganizationRequest,
+        caller: Caller,
+        db: (any SQLDatabase)?
+    ) async throws
+        -> RemoteExecutionContext?
     {
-        let user = try await platform.users.user(caller.userId, db: db)
-        let initiating =
-            caller.initiatingUserId == caller.userId
-            ? user : try await platform.users.user(caller.initiatingUserId, db: db)
+        guard let user = try await platform.users.user(caller.userId, db: db) else { return nil }
+        let initiating: UserDirectory.User
+        if caller.initiatingUserId == caller.userId {
+            initiating = user
+        } else {
+            guard let other = try await platform.users.user(caller.initiatingUserId, db: db) else { return nil }
+            initiating = other
+        }
         let primary = request.primaryEntity
         var context = RemoteExecutionContext()
         context.businessUnitId = user.businessUnitId

@@ -82,7 +82,8 @@ struct CoreOperations {
             throw error
         }
         request.parameters["Target"] = .entity(target)
-        let image = postImage ? try await records.fetch(id: id, columns: nil, from: table, db: db) : nil
+        // The row is what was just written: no need to read it back.
+        let image = postImage ? ColumnStorage.row(id: id, table: table, current: nil, changes: target.attributes) : nil
         return Outcome(response: OrganizationResponse("Create", results: [("id", .guid(id))]), postImage: image)
     }
 
@@ -128,7 +129,10 @@ struct CoreOperations {
             )
         }
         request.parameters["Target"] = .entity(target)
-        let post = needsImages.post ? try await records.fetch(id: target.id, columns: nil, from: table, db: db) : nil
+        var changes = target.attributes
+        changes["versionnumber"] = .long(version + 1)
+        let post =
+            needsImages.post ? ColumnStorage.row(id: target.id, table: table, current: current, changes: changes) : nil
         return Outcome(response: OrganizationResponse("Update"), preImage: current, postImage: post)
     }
 
@@ -252,7 +256,9 @@ struct CoreOperations {
             throw PlatformError(.invalidArgument, "Assign needs Target and Assignee.")
         }
         let table = try platform.metadata.require(target.logicalName ?? "")
-        _ = try await platform.users.user(assignee.id, db: db)
+        guard try await platform.users.user(assignee.id, db: db) != nil else {
+            throw PlatformError(.objectDoesNotExist, "The user \(assignee.id) does not exist.")
+        }
         return try await change(
             target,
             table: table,

@@ -42,11 +42,13 @@ struct EventPipeline {
             try await run.runStage(10, db: transaction)
             try await run.runInTransaction(db: transaction)
         } else {
-            let unprepared = run
-            run = try await platform.store.withDatabase { db in
-                var prepared = unprepared
-                try await prepared.prepare(db: db)
-                return prepared
+            if !(try await run.prepareFromCaches()) {
+                let unprepared = run
+                run = try await platform.store.withDatabase { db in
+                    var prepared = unprepared
+                    try await prepared.prepare(db: db)
+                    return prepared
+                }
             }
             // Pre-validation runs before the transaction starts, as in Dataverse.
             try await run.runStage(10, db: nil)
@@ -57,6 +59,11 @@ struct EventPipeline {
                 FaultInjection.beforeCommit(message: inner.request.requestName)
                 return inner
             }
+        }
+        if primary.name == "systemuser" && request.requestName != "Retrieve"
+            && request.requestName != "RetrieveMultiple"
+        {
+            platform.users.invalidate()
         }
         if Self.registrationTables.contains(primary.name) && request.requestName != "Retrieve"
             && request.requestName != "RetrieveMultiple"
@@ -88,10 +95,23 @@ struct PipelineRun: Sendable {
     }
 
     /// Loads the steps and the caller's identity, and builds the base context.
+    /// Prepares from the step and user caches alone; `false` when the database is needed.
+    mutating func prepareFromCaches() async throws -> Bool {
+        let primary = request.primaryEntity
+        guard let cached = platform.steps.cachedSteps(message: request.requestName, entity: primary.name),
+            let context = try await ContextFactory(platform: platform).base(request: request, caller: caller, db: nil)
+        else { return false }
+        steps = cached
+        base = context
+        return true
+    }
+
     mutating func prepare(db: any SQLDatabase) async throws {
         let primary = request.primaryEntity
         steps = try await platform.steps.steps(message: request.requestName, entity: primary.name, db: db)
-        base = try await ContextFactory(platform: platform).base(request: request, caller: caller, db: db)
+        guard let context = try await ContextFactory(platform: platform).base(request: request, caller: caller, db: db)
+        else { throw PlatformError(.unexpected, "The caller's user could not be read.") }
+        base = context
     }
 
     mutating func runInTransaction(db: any SQLDatabase) async throws {

@@ -19,6 +19,20 @@ final class StepCache: Sendable {
         state.withLock { $0.steps = nil }
     }
 
+    /// The steps from the cache, or `nil` when it must be (re)loaded.
+    func cachedSteps(message: String, entity: String) -> [StepRegistration]? {
+        let cached = state.withLock { state -> [StepRegistration]? in
+            guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
+            return steps
+        }
+        return cached.map { Self.select($0, message: message, entity: entity) }
+    }
+
+    static func select(_ all: [StepRegistration], message: String, entity: String) -> [StepRegistration] {
+        all.filter { $0.messageName == message && ($0.entityName == nil || $0.entityName == entity) }
+            .sorted { ($0.stage, $0.rank, $0.name) < ($1.stage, $1.rank, $1.name) }
+    }
+
     /// The enabled steps for a message on a table, ordered by stage then rank.
     func steps(message: String, entity: String, db: any SQLDatabase) async throws -> [StepRegistration] {
         let cached = state.withLock { state -> [StepRegistration]? in
@@ -35,8 +49,7 @@ final class StepCache: Sendable {
                 $0.loadedAt = Date()
             }
         }
-        return all.filter { $0.messageName == message && ($0.entityName == nil || $0.entityName == entity) }
-            .sorted { ($0.stage, $0.rank, $0.name) < ($1.stage, $1.rank, $1.name) }
+        return Self.select(all, message: message, entity: entity)
     }
 
     static func load(db: any SQLDatabase) async throws -> [StepRegistration] {

@@ -10,8 +10,10 @@ final class UserDirectory: Sendable {
     }
     private let cache = Mutex<[Guid: User]>([:])
 
-    func user(_ id: Guid, db: any SQLDatabase) async throws -> User {
+    /// The user; with `db` `nil`, only a cached one (else `nil`).
+    func user(_ id: Guid, db: (any SQLDatabase)?) async throws -> User? {
         if let user = cache.withLock({ $0[id] }) { return user }
+        guard let db else { return nil }
         var statement = SQLStatement(
             "SELECT businessunitid, azureactivedirectoryobjectid, isdisabled FROM systemuser WHERE systemuserid = "
         )

@@ -202,6 +202,61 @@ enum ColumnStorage {
         }
     }
 
+    /// The value as reading the column back would give it (after `encode` accepted it), so a row can be known
+    /// without reading it back.
+    static func normalize(_ value: ContextValue, for attribute: AttributeMetadata) -> ContextValue {
+        switch (attribute.type, value) {
+        case (_, .null): return .null
+        case (.uniqueidentifier, .string(let text)): return Guid(text).map { .guid($0) } ?? value
+        case (.integer, .long(let number)): return .int(Int32(truncatingIfNeeded: number))
+        case (.bigint, .int(let number)): return .long(Int64(number))
+        case (.decimal, .int(let number)): return .decimal(DotNetDecimal(Int64(number)))
+        case (.decimal, .long(let number)): return .decimal(DotNetDecimal(number))
+        case (.money, .decimal(let number)): return .money(Money(number))
+        case (.money, .int(let number)): return .money(Money(DotNetDecimal(Int64(number))))
+        case (.money, .long(let number)): return .money(Money(DotNetDecimal(number)))
+        case (.money, .money(let money)): return .money(Money(money.value))
+        case (.double, .int(let number)): return .double(Double(number))
+        case (.double, .long(let number)): return .double(Double(number))
+        case (.double, .decimal(let number)): return Double(number.description).map { .double($0) } ?? value
+        case (.datetime, .dateTime(let date)):
+            return DotNetDateTime(ticks: utcTicks(date), kind: .utc).map { .dateTime($0) } ?? value
+        case (.lookup, .entityReference(let reference)), (.owner, .entityReference(let reference)),
+            (.customer, .entityReference(let reference)):
+            return .entityReference(
+                EntityReference(logicalName: reference.logicalName ?? attribute.targets.first, id: reference.id)
+            )
+        case (.picklist, .int(let number)), (.state, .int(let number)), (.status, .int(let number)):
+            return .optionSetValue(OptionSetValue(number))
+        case (.picklist, .optionSetValue(let option)), (.state, .optionSetValue(let option)),
+            (.status, .optionSetValue(let option)):
+            return .optionSetValue(OptionSetValue(option.value))
+        case (.multiselectpicklist, .optionSetValueCollection(let options)):
+            return .optionSetValueCollection(options.map { OptionSetValue($0.value) })
+        default: return value
+        }
+    }
+
+    /// A row as it stands after writing `changes` over `row` (`row` may be empty for a new one), in column order,
+    /// empty columns left out, as `RecordStore.fetch` returns it.
+    static func row(id: Guid, table: EntityMetadata, current: Entity?, changes: ParameterCollection) -> Entity {
+        var result = Entity(logicalName: table.logicalName, id: id)
+        for attribute in table.attributes {
+            let value: ContextValue?
+            if attribute.isPrimaryId {
+                value = .guid(id)
+            } else if let changed = changes[attribute.logicalName] {
+                value = normalize(changed, for: attribute)
+            } else {
+                value = current?.attributes[attribute.logicalName]
+            }
+            guard let value else { continue }
+            if case .null = value { continue }
+            result.attributes.append(key: attribute.logicalName, value: value)
+        }
+        return result
+    }
+
     /// UTC ticks of a date (local dates by their instant; unspecified ones taken as UTC).
     static func utcTicks(_ date: DotNetDateTime) -> Int64 {
         date.ticks
