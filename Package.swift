@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConduitContextTests",
-            dependencies: ["ConduitContext"],
+            dependencies: ["ConduitContext", "ConduitTestSupport"],
             exclude: ["Interop"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings

@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import Testing
 
 @testable import ConduitContext

@@ -1,4 +1,5 @@
 import ConduitPlatform
+import ConduitTestSupport
 import Testing
 
 /// Hostile and damaged query strings: each must give options or an `ODataQueryError`, never a crash or a hang.
@@ -29,7 +30,7 @@ struct ODataQueryRobustnessTests {
 
     @Test("seeded mutations of valid queries fail cleanly or parse to filters that print and parse back")
     func mutations() throws {
-        var random = ODataTestRandom(seed: 0x0DA7_A000)
+        var random = SeededRandom(seed: 0x0DA7_A000)
         var parsed = 0
         var rejected = 0
         for seed in Self.seeds {
@@ -121,7 +122,7 @@ struct ODataQueryRobustnessTests {
     }
 
     /// Damages `query` in the ways hand edits and truncating transports do.
-    static func mutate(_ query: String, using random: inout ODataTestRandom) -> String {
+    static func mutate(_ query: String, using random: inout SeededRandom) -> String {
         var scalars = Array(query.unicodeScalars)
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let position = Int.random(in: 0...scalars.count, using: &random)

@@ -39,25 +39,22 @@ public struct OrganizationRequest: Sendable, Hashable {
     /// that (`ConcurrencyBehavior` IfRowVersionMatches).
     public static func update(_ entity: Entity, ifVersion: Int64? = nil) -> OrganizationRequest {
         var target = entity
-        var parameters: ParameterCollection = []
-        if let ifVersion {
-            target.rowVersion = String(ifVersion)
-            parameters.append(key: "ConcurrencyBehavior", value: .int(1))
-        }
-        parameters.entries.insert(KeyValuePair(key: "Target", value: .entity(target)), at: 0)
-        return OrganizationRequest("Update", parameters: parameters)
+        target.rowVersion = ifVersion.map(String.init) ?? target.rowVersion
+        return OrganizationRequest("Update", parameters: targeted(.entity(target), ifVersion: ifVersion))
     }
 
     /// `Delete` of a row.
     public static func delete(_ reference: EntityReference, ifVersion: Int64? = nil) -> OrganizationRequest {
         var target = reference
-        var parameters: ParameterCollection = []
-        if let ifVersion {
-            target.rowVersion = String(ifVersion)
-            parameters.append(key: "ConcurrencyBehavior", value: .int(1))
-        }
-        parameters.entries.insert(KeyValuePair(key: "Target", value: .entityReference(target)), at: 0)
-        return OrganizationRequest("Delete", parameters: parameters)
+        target.rowVersion = ifVersion.map(String.init) ?? target.rowVersion
+        return OrganizationRequest("Delete", parameters: targeted(.entityReference(target), ifVersion: ifVersion))
+    }
+
+    /// `Target`, and `ConcurrencyBehavior` IfRowVersionMatches (1) when a version is asked for.
+    private static func targeted(_ target: ContextValue, ifVersion: Int64?) -> ParameterCollection {
+        var parameters: ParameterCollection = [("Target", target)]
+        if ifVersion != nil { parameters.append(key: "ConcurrencyBehavior", value: .int(1)) }
+        return parameters
     }
 
     /// `Retrieve` of a row.

@@ -113,9 +113,7 @@ struct RecordEndpoint {
     func create(_ request: Request, context: ConduitRequestContext) async throws -> Response {
         var entity = try json.entity(from: try await body(request, context: context), table: table)
         if case .guid(let id)? = entity.attributes[table.primaryIdAttribute] { entity.id = id }
-        var create = OrganizationRequest.create(entity)
-        create.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(request))
-        let response = try await service.execute(create)
+        let response = try await run(.create(entity), from: request)
         guard case .guid(let id)? = response.results["id"] else {
             throw PlatformError(.unexpected, "Create returned no id.")
         }
@@ -123,21 +121,47 @@ struct RecordEndpoint {
     }
 
     private func created(_ request: Request, id: Guid) async throws -> Response {
+        try await written(request, id: id, representationStatus: .created)
+    }
+
+    /// The answer to a write: 204 with `OData-EntityId`, or the row with `Prefer: return=representation`.
+    private func written(
+        _ request: Request,
+        id: Guid,
+        representationStatus: HTTPResponse.Status
+    ) async throws -> Response {
         var headers = HTTPFields()
         headers[Self.odataEntityId] = base + table.entitySetName + "(\(id))"
-        if preferences(request).representation {
+        let preferences = preferences(request)
+        if preferences.representation {
             headers[Self.preferenceApplied] = "return=representation"
             let entity = try await service.retrieve(EntityReference(logicalName: table.logicalName, id: id))
             return representation(
                 entity,
                 select: nil,
-                status: .created,
-                annotations: preferences(request).annotations,
+                status: representationStatus,
+                annotations: preferences.annotations,
                 headers: headers
             )
         }
         headers[HTTPField.Name("OData-Version")!] = "4.0"
         return Response(status: .noContent, headers: headers)
+    }
+
+    /// Runs a Create or Update with the `MSCRM.SuppressDuplicateDetection` header as its parameter.
+    private func run(_ request: OrganizationRequest, from http: Request) async throws -> OrganizationResponse {
+        var request = request
+        request.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(http))
+        return try await service.execute(request)
+    }
+
+    /// The version an `If-Match` header asks for; `nil` for none or `*`.
+    private func ifMatchVersion(_ request: Request) throws(WebAPIError) -> Int64? {
+        guard let ifMatch = request.headers[.ifMatch], ifMatch != "*" else { return nil }
+        guard let version = Self.etagVersion(ifMatch) else {
+            throw .badRequest("If-Match must be an ETag such as W/\"12345\" or *.")
+        }
+        return version
     }
 
     func update(_ request: Request, context: ConduitRequestContext, id: Guid) async throws -> Response {
@@ -153,9 +177,7 @@ struct RecordEndpoint {
                     PlatformError(.objectDoesNotExist, "\(table.logicalName) With Id = \(id) Does Not Exist")
                 )
             }
-            var create = OrganizationRequest.create(entity)
-            create.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(request))
-            _ = try await service.execute(create)
+            _ = try await run(.create(entity), from: request)
             return try await created(request, id: id)
         }
         if ifNoneMatch == "*" {
@@ -165,42 +187,15 @@ struct RecordEndpoint {
                 message: "A record with matching key values already exists."
             )
         }
-        var version: Int64?
-        if let ifMatch, ifMatch != "*" {
-            guard let parsed = Self.etagVersion(ifMatch) else {
-                throw WebAPIError.badRequest("If-Match must be an ETag such as W/\"12345\" or *.")
-            }
-            version = parsed
-        }
-        var update = OrganizationRequest.update(entity, ifVersion: version)
-        update.parameters.append(key: "SuppressDuplicateDetection", value: suppressDuplicateDetection(request))
-        _ = try await service.execute(update)
-        var headers = HTTPFields()
-        headers[Self.odataEntityId] = base + table.entitySetName + "(\(id))"
-        if preferences(request).representation {
-            headers[Self.preferenceApplied] = "return=representation"
-            let row = try await service.retrieve(reference)
-            return representation(
-                row,
-                select: nil,
-                status: .ok,
-                annotations: preferences(request).annotations,
-                headers: headers
-            )
-        }
-        headers[HTTPField.Name("OData-Version")!] = "4.0"
-        return Response(status: .noContent, headers: headers)
+        _ = try await run(.update(entity, ifVersion: try ifMatchVersion(request)), from: request)
+        return try await written(request, id: id, representationStatus: .ok)
     }
 
     func delete(_ request: Request, id: Guid) async throws -> Response {
-        var version: Int64?
-        if let ifMatch = request.headers[.ifMatch], ifMatch != "*" {
-            guard let parsed = Self.etagVersion(ifMatch) else {
-                throw WebAPIError.badRequest("If-Match must be an ETag such as W/\"12345\" or *.")
-            }
-            version = parsed
-        }
-        try await service.delete(EntityReference(logicalName: table.logicalName, id: id), ifVersion: version)
+        try await service.delete(
+            EntityReference(logicalName: table.logicalName, id: id),
+            ifVersion: try ifMatchVersion(request)
+        )
         var headers = HTTPFields()
         headers[HTTPField.Name("OData-Version")!] = "4.0"
         return Response(status: .noContent, headers: headers)
