@@ -206,3 +206,53 @@ struct RecordTests {
         }
     }
 }
+
+@Suite("relationships")
+struct RelationshipTests {
+    @Test(
+        "Associate and Disassociate set and clear the lookups of a one-to-many relationship",
+        arguments: TestBackend.available
+    )
+    func associate(backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let account = try await h.service.create(
+                Entity(logicalName: "account", attributes: [("name", .string("Contoso"))])
+            )
+            let contacts = try await [1, 2].asyncMap { index in
+                try await h.service.create(
+                    Entity(logicalName: "contact", attributes: [("firstname", .string("C\(index)"))])
+                )
+            }
+            let target = EntityReference(logicalName: "account", id: account)
+            let related = contacts.map { EntityReference(logicalName: "contact", id: $0) }
+            _ = try await h.service.execute(
+                .associate(target, relationship: "contact_customer_accounts", related: related)
+            )
+            for id in contacts {
+                let row = try await h.service.retrieve(EntityReference(logicalName: "contact", id: id))
+                #expect(row.attributes["parentcustomerid"] == .entityReference(target))
+            }
+            _ = try await h.service.execute(
+                .disassociate(target, relationship: "contact_customer_accounts", related: [related[0]])
+            )
+            let first = try await h.service.retrieve(related[0])
+            #expect(first.attributes["parentcustomerid"] == nil)
+            let second = try await h.service.retrieve(related[1])
+            #expect(second.attributes["parentcustomerid"] == .entityReference(target))
+            let error = await #expect(throws: PlatformError.self) {
+                _ = try await h.service.execute(
+                    .associate(target, relationship: "no_such_relationship", related: related)
+                )
+            }
+            #expect(error?.message == "There is no relationship named 'no_such_relationship'.")
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

@@ -222,3 +222,41 @@ struct WebAPITests {
         }
     }
 }
+
+@Suite("Web API relationships")
+struct WebAPIRelationshipTests {
+    @Test("associate and disassociate with $ref", arguments: TestBackend.available)
+    func references(backend: TestBackend) async throws {
+        try await ServerHarness.run(backend) { s in
+            let account = try #require(
+                ServerHarness.id(try await s.send(.post, "accounts", body: #"{"name":"Contoso"}"#))
+            )
+            let contact = try #require(
+                ServerHarness.id(try await s.send(.post, "contacts", body: #"{"firstname":"Ada"}"#))
+            )
+            let associate = try await s.send(
+                .post,
+                "accounts(\(account))/contact_customer_accounts/$ref",
+                body: #"{"@odata.id":"http://localhost/api/data/v9.2/contacts(\#(contact))"}"#
+            )
+            #expect(associate.status == .noContent, "\(associate.body)")
+            #expect(
+                try await s.send(.get, "contacts(\(contact))").json["_parentcustomerid_value"] as? String
+                    == account.description
+            )
+            let disassociate = try await s.send(
+                .delete,
+                "accounts(\(account))/contact_customer_accounts(\(contact))/$ref"
+            )
+            #expect(disassociate.status == .noContent, "\(disassociate.body)")
+            #expect(try await s.send(.get, "contacts(\(contact))").json["_parentcustomerid_value"] is NSNull)
+            let unknown = try await s.send(
+                .post,
+                "accounts(\(account))/nothing/$ref",
+                body: #"{"@odata.id":"contacts(\#(contact))"}"#
+            )
+            #expect(unknown.status == .badRequest)
+            #expect(unknown.errorMessage == "There is no relationship named 'nothing'.")
+        }
+    }
+}

@@ -145,6 +145,29 @@ enum SDKShapes {
         return .unknown(UnknownValue(type: type, content: .object(type: type, members: members)))
     }
 
+    /// The SDK's `Relationship` (PrimaryEntityRole, SchemaName) as a context value.
+    static func relationship(_ schemaName: String) -> UnknownValue {
+        let type = ContractName(name: "Relationship", namespace: XMLNamespaces.contracts)
+        return UnknownValue(
+            type: type,
+            content: .object(
+                type: type,
+                members: [
+                    ExtensionMember(name: "PrimaryEntityRole", value: .null),
+                    ExtensionMember(name: "SchemaName", value: .string(schemaName)),
+                ]
+            )
+        )
+    }
+
+    /// The schema name in a `Relationship` parameter.
+    static func relationshipName(_ value: ContextValue?) -> String? {
+        guard case .unknown(let unknown)? = value, case .object(_, let members) = unknown.content,
+            case .string(let name)? = members.first(where: { $0.name == "SchemaName" })?.value
+        else { return nil }
+        return name
+    }
+
     static func query(_ query: QueryExpression) -> ContextValue {
         let type = ContractName(name: "QueryExpression", namespace: XMLNamespaces.contracts)
         var members: [ExtensionMember] = []

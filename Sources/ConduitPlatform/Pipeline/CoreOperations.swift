@@ -33,6 +33,7 @@ struct CoreOperations {
         case "Upsert": return try await upsert(request)
         case "SetState": return try await setState(request, needsImages: needsImages)
         case "Assign": return try await assign(request, needsImages: needsImages)
+        case "Associate", "Disassociate": return try await associate(request)
         default: return try await custom(request)
         }
     }
@@ -293,6 +294,58 @@ struct CoreOperations {
         }
         let post = needsImages.post ? try await records.fetch(id: target.id, columns: nil, from: table, db: db) : nil
         return Outcome(response: OrganizationResponse(name), preImage: current, postImage: post)
+    }
+
+    // MARK: - Associate, Disassociate
+
+    /// Sets (or clears) the lookups of the related rows of a one-to-many relationship.
+    private func associate(_ request: OrganizationRequest) async throws -> Outcome {
+        let name = request.requestName
+        guard case .entityReference(let target)? = request.parameters["Target"],
+            let schemaName = SDKShapes.relationshipName(request.parameters["Relationship"]),
+            case .entityReferenceCollection(let related)? = request.parameters["RelatedEntities"]
+        else {
+            throw PlatformError(.invalidArgument, "\(name) needs Target, Relationship and RelatedEntities.")
+        }
+        guard let relationship = platform.metadata.relationship(schemaName) else {
+            throw PlatformError(.invalidArgument, "There is no relationship named '\(schemaName)'.")
+        }
+        // The rows whose lookup changes, and the row they point at.
+        let pairs: [(row: EntityReference, referenced: EntityReference)]
+        if target.logicalName == relationship.referencedEntity {
+            pairs = related.map { ($0, target) }
+        } else if target.logicalName == relationship.referencingEntity, related.count == 1 {
+            pairs = [(target, related[0])]
+        } else {
+            throw PlatformError(
+                .invalidArgument,
+                "'\(schemaName)' relates \(relationship.referencingEntity) rows to a \(relationship.referencedEntity); the Target is a \(target.logicalName ?? "?")."
+            )
+        }
+        let table = try platform.metadata.require(relationship.referencingEntity)
+        for pair in pairs {
+            guard pair.row.logicalName == relationship.referencingEntity,
+                pair.referenced.logicalName == relationship.referencedEntity
+            else {
+                throw PlatformError(.invalidArgument, "A related row of '\(schemaName)' is of the wrong table.")
+            }
+            var value: ContextValue = .entityReference(pair.referenced)
+            if name == "Disassociate" {
+                let current = try await existing(pair.row.id, table: table)
+                guard case .entityReference(let pointing)? = current.attributes[relationship.referencingAttribute],
+                    pointing.id == pair.referenced.id
+                else { continue }
+                value = .null
+            }
+            _ = try await change(
+                pair.row,
+                table: table,
+                name: name,
+                [(relationship.referencingAttribute, value)],
+                needsImages: (false, false)
+            )
+        }
+        return Outcome(response: OrganizationResponse(name))
     }
 
     // MARK: - Custom messages

@@ -91,6 +91,37 @@ public struct OrganizationRequest: Sendable, Hashable {
         )
     }
 
+    /// `Associate`: make `related` rows point at `target` through a one-to-many relationship.
+    public static func associate(
+        _ target: EntityReference,
+        relationship: String,
+        related: [EntityReference]
+    )
+        -> OrganizationRequest
+    {
+        OrganizationRequest(
+            "Associate",
+            parameters: [
+                ("Target", .entityReference(target)),
+                ("Relationship", .unknown(SDKShapes.relationship(relationship))),
+                ("RelatedEntities", .entityReferenceCollection(related)),
+            ]
+        )
+    }
+
+    /// `Disassociate`: clear the lookups of `related` rows that point at `target`.
+    public static func disassociate(
+        _ target: EntityReference,
+        relationship: String,
+        related: [EntityReference]
+    )
+        -> OrganizationRequest
+    {
+        var request = associate(target, relationship: relationship, related: related)
+        request.requestName = "Disassociate"
+        return request
+    }
+
     /// The table and row the request is about (`PrimaryEntityName`, `PrimaryEntityId`).
     var primaryEntity: (name: String, id: Guid) {
         switch parameters["Target"] ?? parameters["EntityMoniker"] {

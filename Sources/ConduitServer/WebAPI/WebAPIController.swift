@@ -46,6 +46,9 @@ struct WebAPIController {
         if path.hasPrefix("EntityDefinitions") {
             return try await EntityDefinitionsEndpoint(platform: platform).handle(request, path: path, base: base)
         }
+        if path.hasSuffix("/$ref") {
+            return try await reference(request, path: String(path.dropLast(5)), service: service)
+        }
         let (setName, key) = try parseResource(path)
         guard let table = platform.metadata.entity(entitySetName: setName) else {
             throw WebAPIError.notFound("Resource not found for the segment '\(setName)'.")
@@ -64,6 +67,48 @@ struct WebAPIController {
                 message: "\(request.method) is not supported on '\(path)'."
             )
         }
+    }
+
+    /// `POST accounts(id)/contact_customer_accounts/$ref` with `{"@odata.id": ".../contacts(id)"}` (Associate) and
+    /// `DELETE accounts(id)/contact_customer_accounts(id)/$ref` (Disassociate).
+    private func reference(_ request: Request, path: String, service: OrganizationService) async throws -> Response {
+        let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw WebAPIError.notFound("Resource not found for the segment '\(path)'.") }
+        let (setName, key) = try parseResource(parts[0])
+        guard let table = platform.metadata.entity(entitySetName: setName), let id = key else {
+            throw WebAPIError.notFound("Resource not found for the segment '\(parts[0])'.")
+        }
+        let target = EntityReference(logicalName: table.logicalName, id: id)
+        let json = RecordJSON(metadata: platform.metadata)
+        var request = request
+        switch request.method {
+        case .post:
+            let relationship = parts[1]
+            let body = try JSONParser.parse(Array(try await request.collectBody(upTo: 1 << 20).readableBytesView))
+            guard case .string(let url)? = body["@odata.id"], let related = json.reference(url) else {
+                throw WebAPIError.badRequest("The body must be {\"@odata.id\": \"<url of the related row>\"}.")
+            }
+            _ = try await service.execute(.associate(target, relationship: relationship, related: [related]))
+        case .delete:
+            let (relationship, relatedKey) = try parseResource(parts[1])
+            guard let relatedKey, let relationshipMetadata = platform.metadata.relationship(relationship) else {
+                throw WebAPIError.badRequest("Address the row to disassociate as <relationship>(<id>)/$ref.")
+            }
+            let other =
+                relationshipMetadata.referencedEntity == table.logicalName
+                ? relationshipMetadata.referencingEntity : relationshipMetadata.referencedEntity
+            let related = EntityReference(logicalName: other, id: relatedKey)
+            _ = try await service.execute(.disassociate(target, relationship: relationship, related: [related]))
+        default:
+            throw WebAPIError(
+                status: .methodNotAllowed,
+                code: "0x80060888",
+                message: "\(request.method) is not supported on $ref."
+            )
+        }
+        var headers = HTTPFields()
+        headers[HTTPField.Name("OData-Version")!] = "4.0"
+        return Response(status: .noContent, headers: headers)
     }
 
     /// `contacts` or `contacts(00000000-…)`.
