@@ -130,6 +130,11 @@ public final class Platform: Sendable {
         customMessages.withLock { $0[name] = handler }
     }
 
+    /// Whether a custom message with this name is registered.
+    public func hasMessage(_ name: String) -> Bool {
+        customMessages.withLock { $0[name] != nil }
+    }
+
     /// Registers a plug-in type compiled into the server and makes sure its `plugintype` row exists.
     /// Returns the row's id, for steps' `eventhandler`.
     @discardableResult

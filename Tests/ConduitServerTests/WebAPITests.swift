@@ -260,3 +260,33 @@ struct WebAPIRelationshipTests {
         }
     }
 }
+
+@Suite("Web API actions")
+struct WebAPIActionTests {
+    @Test("a custom message runs as an unbound action", arguments: TestBackend.available)
+    func customMessage(backend: TestBackend) async throws {
+        try await ServerHarness.run(backend) { s in
+            s.platform.registerMessage("new_Greet") { request, services in
+                guard case .string(let name)? = request.parameters["Name"] else {
+                    throw PlatformError(.invalidArgument, "new_Greet needs a Name.")
+                }
+                let id = try await services.organizationService.create(
+                    Entity(logicalName: "account", attributes: [("name", .string("Greeted \(name)"))])
+                )
+                return [("Greeting", .string("Hello, \(name)")), ("AccountId", .guid(id))]
+            }
+            let reply = try await s.send(.post, "new_Greet", body: #"{"Name":"Ada"}"#)
+            #expect(reply.status == .ok, "\(reply.body)")
+            #expect(reply.json["Greeting"] as? String == "Hello, Ada")
+            #expect(
+                (reply.json["@odata.context"] as? String)?.hasSuffix("#Microsoft.Dynamics.CRM.new_GreetResponse")
+                    == true
+            )
+            let accounts = try await s.send(.get, "accounts?$select=name")
+            #expect((accounts.json["value"] as? [[String: Any]])?.first?["name"] as? String == "Greeted Ada")
+            let missing = try await s.send(.post, "new_Greet", body: "{}")
+            #expect(missing.status == .badRequest)
+            #expect(missing.errorMessage == "new_Greet needs a Name.")
+        }
+    }
+}

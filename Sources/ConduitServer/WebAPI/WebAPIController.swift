@@ -46,6 +46,9 @@ struct WebAPIController {
         if path.hasPrefix("EntityDefinitions") {
             return try await EntityDefinitionsEndpoint(platform: platform).handle(request, path: path, base: base)
         }
+        if !path.contains("("), !path.contains("/"), platform.hasMessage(path) {
+            return try await action(request, name: path, service: service, base: base)
+        }
         if path.hasSuffix("/$ref") {
             return try await reference(request, path: String(path.dropLast(5)), service: service)
         }
@@ -67,6 +70,81 @@ struct WebAPIController {
                 message: "\(request.method) is not supported on '\(path)'."
             )
         }
+    }
+
+    /// A custom message as an unbound action: `POST <MessageName>` with its parameters as a JSON object of
+    /// primitives; the results come back the same way (204 when there are none).
+    private func action(
+        _ request: Request,
+        name: String,
+        service: OrganizationService,
+        base: String
+    ) async throws
+        -> Response
+    {
+        guard request.method == .post else {
+            throw WebAPIError(
+                status: .methodNotAllowed,
+                code: "0x80060888",
+                message: "Call the action \(name) with POST."
+            )
+        }
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        var parameters: ParameterCollection = []
+        if buffer.readableBytes > 0 {
+            guard case .object(let members) = try JSONParser.parse(Array(buffer.readableBytesView)) else {
+                throw WebAPIError.badRequest("The parameters of \(name) must be a JSON object.")
+            }
+            for (key, value) in members where !key.contains("@") {
+                switch value {
+                case .null: parameters.append(key: key, value: .null)
+                case .bool(let flag): parameters.append(key: key, value: .boolean(flag))
+                case .string(let text):
+                    parameters.append(key: key, value: Guid(text).map { .guid($0) } ?? .string(text))
+                case .number(let text):
+                    if let number = Int32(text) {
+                        parameters.append(key: key, value: .int(number))
+                    } else if let number = DotNetDecimal(text) {
+                        parameters.append(key: key, value: .decimal(number))
+                    } else {
+                        throw WebAPIError.badRequest(
+                            "The parameter '\(key)' of \(name) is not a number Conduit can read."
+                        )
+                    }
+                case .array, .object:
+                    throw WebAPIError.badRequest(
+                        "The parameter '\(key)' of \(name) must be a string, number, boolean or null."
+                    )
+                }
+            }
+        }
+        let response = try await service.execute(OrganizationRequest(name, parameters: parameters))
+        guard !response.results.isEmpty else {
+            var headers = HTTPFields()
+            headers[HTTPField.Name("OData-Version")!] = "4.0"
+            return Response(status: .noContent, headers: headers)
+        }
+        var members: [(String, String)] = [
+            ("@odata.context", JSONWriter.quoted(base + "$metadata#Microsoft.Dynamics.CRM.\(name)Response"))
+        ]
+        for entry in response.results.entries {
+            let text: String
+            switch entry.value {
+            case .null: text = "null"
+            case .string(let value): text = JSONWriter.quoted(value)
+            case .boolean(let value): text = value ? "true" : "false"
+            case .int(let value): text = String(value)
+            case .long(let value): text = String(value)
+            case .decimal(let value): text = value.description
+            case .double(let value): text = value.isFinite ? String(value) : "null"
+            case .guid(let value): text = JSONWriter.quoted(value.description)
+            case .dateTime(let value): text = JSONWriter.quoted(value.xmlText(localOffsetMinutes: 0))
+            default: continue
+            }
+            members.append((entry.key, text))
+        }
+        return Self.json(.ok, JSONWriter.object(members))
     }
 
     /// `POST accounts(id)/contact_customer_accounts/$ref` with `{"@odata.id": ".../contacts(id)"}` (Associate) and
