@@ -21,18 +21,23 @@ struct ConditionTranslator {
 
     /// The expression a column sorts and compares by.
     func sortKey(_ attribute: AttributeMetadata) -> SQLStatement {
+        shaped(SQLIdentifier(attribute.logicalName), as: attribute)
+    }
+
+    /// An expression compared as the column's type compares: decimals as numbers, text without case.
+    private func shaped(_ expression: any SQLExpression, as attribute: AttributeMetadata) -> SQLStatement {
         var statement = SQLStatement()
         switch attribute.type {
         case .decimal, .money:
             statement.append("CAST(")
-            statement.identifier(attribute.logicalName)
+            statement.expression(expression)
             statement.append(flavor == .postgres ? " AS NUMERIC)" : " AS REAL)")
         case .string, .memo:
             statement.append("lower(")
-            statement.identifier(attribute.logicalName)
+            statement.expression(expression)
             statement.append(")")
         default:
-            statement.identifier(attribute.logicalName)
+            statement.expression(expression)
         }
         return statement
     }
@@ -127,21 +132,8 @@ struct ConditionTranslator {
 
     /// A bound value, shaped like the column's sort key.
     private func operand(_ value: ContextValue, _ attribute: AttributeMetadata) throws -> SQLStatement {
-        var statement = SQLStatement()
         let encoded = try ColumnStorage.encode(value, for: attribute, table: entity.logicalName)
-        guard let first = encoded.first else { return statement }
-        switch attribute.type {
-        case .decimal, .money:
-            statement.append("CAST(")
-            statement.expression(first.value)
-            statement.append(flavor == .postgres ? " AS NUMERIC)" : " AS REAL)")
-        case .string, .memo:
-            statement.append("lower(")
-            statement.expression(first.value)
-            statement.append(")")
-        default:
-            statement.expression(first.value)
-        }
-        return statement
+        guard let first = encoded.first else { return SQLStatement() }
+        return shaped(first.value, as: attribute)
     }
 }
