@@ -23,7 +23,7 @@ struct EventPipeline {
             )
         }
         let primary = request.primaryEntity
-        if request.requestName != "RetrieveMultiple" || request.query != nil, primary.name != "none" {
+        if primary.name != "none" {
             _ = try platform.metadata.require(primary.name)
         }
         var request = request
@@ -60,15 +60,10 @@ struct EventPipeline {
                 return inner
             }
         }
-        if primary.name == "systemuser" && request.requestName != "Retrieve"
-            && request.requestName != "RetrieveMultiple"
-        {
-            platform.users.invalidate()
-        }
-        if Self.registrationTables.contains(primary.name) && request.requestName != "Retrieve"
-            && request.requestName != "RetrieveMultiple"
-        {
-            platform.steps.invalidate()
+        // A write to users or step registrations makes the caches reload them.
+        if request.requestName != "Retrieve" && request.requestName != "RetrieveMultiple" {
+            if primary.name == "systemuser" { platform.users.invalidate() }
+            if Self.registrationTables.contains(primary.name) { platform.steps.invalidate() }
         }
         return run.response
     }

@@ -35,19 +35,11 @@ final class StepCache: Sendable {
 
     /// The enabled steps for a message on a table, ordered by stage then rank.
     func steps(message: String, entity: String, db: any SQLDatabase) async throws -> [StepRegistration] {
-        let cached = state.withLock { state -> [StepRegistration]? in
-            guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
-            return steps
-        }
-        let all: [StepRegistration]
-        if let cached {
-            all = cached
-        } else {
-            all = try await Self.load(db: db)
-            state.withLock {
-                $0.steps = all
-                $0.loadedAt = Date()
-            }
+        if let cached = cachedSteps(message: message, entity: entity) { return cached }
+        let all = try await Self.load(db: db)
+        state.withLock {
+            $0.steps = all
+            $0.loadedAt = Date()
         }
         return Self.select(all, message: message, entity: entity)
     }
