@@ -30,9 +30,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "ConduitContext", swiftSettings: strictSettings),
+        // The system's SQLite: every SQLite connection of the store goes through this one copy of the library.
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // A Swift face for it, in its own module so that its C declarations never meet SQLiteKit's vendored ones.
+        .target(name: "ConduitSQLite", dependencies: ["CSQLite3"], swiftSettings: strictSettings),
         .target(
             name: "ConduitStore",
             dependencies: [
+                "ConduitSQLite",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -1,8 +1,8 @@
+import ConduitSQLite
 import Foundation
 import NIOCore
 import NIOPosix
 import PostgresKit
-import SQLiteKit
 
 /// A short, secret-free description of an error from SQLite, PostgreSQL or NIO, for ``StoreError`` messages.
 func describeDatabaseError(_ error: any Error) -> String {
@@ -11,8 +11,8 @@ func describeDatabaseError(_ error: any Error) -> String {
         return error.message
     case let error as PSQLError:
         return describePostgresError(error)
-    case let error as SQLiteError:
-        return error.message.isEmpty ? "\(error.reason)" : error.message
+    case let error as SQLiteFailure:
+        return error.message
     case let error as NIOConnectionError:
         if let failure = error.connectionErrors.first {
             return describeDatabaseError(failure.error)

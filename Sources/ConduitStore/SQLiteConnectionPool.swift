@@ -1,6 +1,6 @@
+import ConduitSQLite
 import Logging
 import NIOCore
-import SQLiteKit
 import Synchronization
 
 /// At most `limit` SQLite connections, leased first come first served and opened on demand.
@@ -8,19 +8,19 @@ import Synchronization
 /// With `limit` 1 this is the writer's fair FIFO lock. A caller that is cancelled while it waits leaves the queue
 /// and nothing leaks; one that was already handed a connection gets it and must release it.
 final class SQLiteConnectionPool: Sendable {
-    typealias Grant = LeaseGrant<SQLiteConnection>
+    typealias Grant = LeaseGrant<SQLiteHandle>
     typealias Waiter = CheckedContinuation<Grant, any Error>
 
     private struct State: Sendable {
-        var queue: LeaseQueue<SQLiteConnection, Waiter>
+        var queue: LeaseQueue<SQLiteHandle, Waiter>
         var nextID = 0
     }
 
     private let state: Mutex<State>
-    private let open: @Sendable () async throws -> SQLiteConnection
+    private let open: @Sendable () async throws -> SQLiteHandle
     private let logger: Logger
 
-    init(limit: Int, logger: Logger, open: @escaping @Sendable () async throws -> SQLiteConnection) {
+    init(limit: Int, logger: Logger, open: @escaping @Sendable () async throws -> SQLiteHandle) {
         self.state = Mutex(State(queue: LeaseQueue(limit: limit)))
         self.open = open
         self.logger = logger
@@ -32,12 +32,12 @@ final class SQLiteConnectionPool: Sendable {
     }
 
     /// Waits for a connection: an idle one, a new one, or the next one released.
-    func lease() async throws -> SQLiteConnection {
+    func lease() async throws -> SQLiteHandle {
         switch try await self.waitForGrant() {
         case .connection(let connection):
             return connection
         case .open:
-            let connection: SQLiteConnection
+            let connection: SQLiteHandle
             do {
                 connection = try await self.open()
             } catch {
@@ -55,7 +55,7 @@ final class SQLiteConnectionPool: Sendable {
     }
 
     /// Gives a leased connection back; with `reusable` false it is closed and a new one will be opened instead.
-    func release(_ connection: SQLiteConnection, reusable: Bool = true) {
+    func release(_ connection: SQLiteHandle, reusable: Bool = true) {
         if reusable {
             self.run(self.state.withLock { $0.queue.connectionReleased(connection) })
         } else {
@@ -103,7 +103,7 @@ final class SQLiteConnectionPool: Sendable {
         }
     }
 
-    private func run(_ action: LeaseQueue<SQLiteConnection, Waiter>.ReleaseAction) {
+    private func run(_ action: LeaseQueue<SQLiteHandle, Waiter>.ReleaseAction) {
         switch action {
         case .none:
             break
@@ -114,9 +114,7 @@ final class SQLiteConnectionPool: Sendable {
         }
     }
 
-    /// Closes on SQLite's thread pool without waiting (the future keeps the connection alive until it is closed).
-    private static func close(_ connection: SQLiteConnection) {
-        let future: EventLoopFuture<Void> = connection.close()
-        _ = future
+    private static func close(_ connection: SQLiteHandle) {
+        connection.close()
     }
 }

@@ -1,8 +1,8 @@
+import ConduitSQLite
 import Foundation
 import Logging
 import NIOPosix
 import SQLKit
-import SQLiteKit
 
 /// SQLite behind the store: one writer connection behind a fair FIFO lock, and a few read-only reader connections
 /// (WAL lets them read beside the writer). An in-memory database has one connection for both.
@@ -40,9 +40,9 @@ final class SQLiteEngine: Sendable {
         let connection = try await self.writer.lease()
         var reusable = true
         defer { self.writer.release(connection, reusable: reusable) }
-        let database = connection.sql()
+        let database = self.database(connection, execution: .inline)
         do {
-            try await database.raw("BEGIN IMMEDIATE").run()
+            try connection.run("BEGIN IMMEDIATE")
         } catch {
             throw StoreError(
                 .transactionFailed,
@@ -54,13 +54,13 @@ final class SQLiteEngine: Sendable {
         do {
             value = try await body(database)
         } catch {
-            reusable = await self.rollback(database)
+            reusable = self.rollback(connection)
             throw error
         }
         do {
-            try await database.raw("COMMIT").run()
+            try connection.run("COMMIT")
         } catch {
-            reusable = await self.rollback(database)
+            reusable = self.rollback(connection)
             throw StoreError(
                 .transactionFailed,
                 "the SQLite transaction could not be committed and was rolled back: \(describeDatabaseError(error))",
@@ -71,10 +71,24 @@ final class SQLiteEngine: Sendable {
     }
 
     func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let pool = self.readers ?? self.writer
-        let connection = try await pool.lease()
-        defer { pool.release(connection) }
-        return try await body(connection.sql())
+        guard let readers = self.readers else {
+            // The in-memory database: its one connection, inline like the writer.
+            let connection = try await self.writer.lease()
+            defer { self.writer.release(connection) }
+            return try await body(self.database(connection, execution: .inline))
+        }
+        let connection = try await readers.lease()
+        defer { readers.release(connection) }
+        return try await body(self.database(connection, execution: .threadPool))
+    }
+
+    private func database(_ connection: SQLiteHandle, execution: SQLiteSQLDatabase.Execution) -> SQLiteSQLDatabase {
+        SQLiteSQLDatabase(
+            handle: connection,
+            execution: execution,
+            logger: self.logger,
+            eventLoop: MultiThreadedEventLoopGroup.singleton.any()
+        )
     }
 
     /// Callers queued for the writer.
@@ -88,9 +102,9 @@ final class SQLiteEngine: Sendable {
 
     /// Rolls back; returns whether the connection can be used again. A file database's writer whose rollback failed
     /// is replaced; the in-memory database's only connection is kept (closing it would lose the database).
-    private func rollback(_ database: any SQLDatabase) async -> Bool {
+    private func rollback(_ connection: SQLiteHandle) -> Bool {
         do {
-            try await database.raw("ROLLBACK").run()
+            try connection.run("ROLLBACK")
             return true
         } catch {
             self.logger.warning(
@@ -109,68 +123,70 @@ final class SQLiteEngine: Sendable {
         reader: Bool,
         synchronous: SQLiteSynchronous,
         logger: Logger
-    ) async throws -> SQLiteConnection {
-        let storage: SQLiteConnection.Storage
+    ) async throws -> SQLiteHandle {
         let name: String
+        let path: String
         switch location {
         case .memory:
-            storage = .memory
+            path = ":memory:"
             name = "the in-memory SQLite database"
-        case .file(let path):
-            storage = .file(path: path)
-            name = "the SQLite database at \(path)"
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do {
-                try await NIOThreadPool.singleton.runIfActive {
-                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                }
-            } catch {
-                throw StoreError(
-                    .cannotConnect,
-                    "cannot create the directory \(directory) for \(name): \(error.localizedDescription)",
-                    underlying: error
-                )
-            }
+        case .file(let file):
+            path = file
+            name = "the SQLite database at \(file)"
         }
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(
-                storage: storage,
-                threadPool: .singleton,
-                logger: logger,
-                on: MultiThreadedEventLoopGroup.singleton.any()
-            )
-        } catch {
-            throw StoreError(.cannotConnect, "cannot open \(name): \(describeDatabaseError(error))", underlying: error)
-        }
-        do {
-            // busy_timeout first: it replaces SQLiteNIO's retry-forever busy handler, so another process holding the
-            // write lock makes us wait at most 5 s instead of spinning a thread forever.
-            _ = try await connection.query("PRAGMA busy_timeout = 5000")
+        // Opening touches the file system (and may create the file): on the blocking pool.
+        let connection = try await NIOThreadPool.singleton.runIfActive { () throws(StoreError) -> SQLiteHandle in
             if case .file = location {
-                let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
-                guard mode?.lowercased() == "wal" else {
+                let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
                     throw StoreError(
                         .cannotConnect,
-                        "cannot switch \(name) to WAL mode (it reports journal_mode \(mode ?? "unknown"))"
+                        "cannot create the directory \(directory) for \(name): \(error.localizedDescription)",
+                        underlying: error
                     )
                 }
             }
-            _ = try await connection.query("PRAGMA synchronous = \(synchronous.rawValue)")
-            _ = try await connection.query("PRAGMA foreign_keys = ON")
-            if reader {
-                _ = try await connection.query("PRAGMA query_only = ON")
+            let connection: SQLiteHandle
+            do {
+                connection = try SQLiteHandle(path: path, name: name)
+            } catch {
+                throw StoreError(
+                    .cannotConnect,
+                    "cannot open \(name): \(describeDatabaseError(error))",
+                    underlying: error
+                )
             }
-        } catch {
-            try? await connection.close()
-            if let error = error as? StoreError {
-                throw error
+            do {
+                // Another process holding the write lock makes a statement wait at most 5 s, then fail.
+                try connection.run("PRAGMA busy_timeout = 5000")
+                if case .file = location {
+                    let mode = try connection.firstText("PRAGMA journal_mode = WAL")
+                    guard mode?.lowercased() == "wal" else {
+                        throw StoreError(
+                            .cannotConnect,
+                            "cannot switch \(name) to WAL mode (it reports journal_mode \(mode ?? "unknown"))"
+                        )
+                    }
+                }
+                try connection.run("PRAGMA synchronous = \(synchronous.rawValue)")
+                try connection.run("PRAGMA foreign_keys = ON")
+                if reader {
+                    try connection.run("PRAGMA query_only = ON")
+                }
+            } catch {
+                connection.close()
+                if let error = error as? StoreError {
+                    throw error
+                }
+                throw StoreError(
+                    .cannotConnect,
+                    "cannot set up \(name): \(describeDatabaseError(error))",
+                    underlying: error
+                )
             }
-            throw StoreError(
-                .cannotConnect,
-                "cannot set up \(name): \(describeDatabaseError(error))",
-                underlying: error
-            )
+            return connection
         }
         logger.debug(
             "opened SQLite connection",

@@ -43,7 +43,8 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             var logger = Logger(label: "conduit.bench")
-            logger.logLevel = .warning
+            logger.logLevel =
+                Logger.Level(rawValue: ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "") ?? .warning
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID())")
                 .path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

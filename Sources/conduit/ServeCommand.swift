@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             With no options it keeps its data in ./conduit-data (SQLite, WAL) and listens on 127.0.0.1:8080. \
             Each option has a CONDUIT_… environment twin (CONDUIT_HOST, CONDUIT_PORT, CONDUIT_DATA_DIR, \
-            CONDUIT_DATABASE, CONDUIT_ORGANIZATION). SIGINT or SIGTERM stops it gracefully. \
+            CONDUIT_DATABASE, CONDUIT_ORGANIZATION, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
             Not built yet: the embedded bus, AMQP, the System Jobs console (see README.md).
             """
     )
@@ -34,13 +34,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The organization's unique name (used on first start).")
     var organization: String = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION"] ?? "conduit"
 
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (debug shows every SQL statement)."
+    )
+    var logLevel: String = ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "info"
+
     func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(logLevel)'."
+            )
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
     }
 
     func run() async throws {
         var logger = Logger(label: "conduit")
-        logger.logLevel = .info
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let backend: StoreConfiguration.Backend
         let databaseText: String
         if let database {

@@ -232,18 +232,30 @@ struct LifecycleTests {
         #expect(fromWithStore?.code == .invalidConfiguration)
     }
 
-    @Test(
-        "a store dropped without run() closes its SQLite connections",
-        arguments: [TestBackend.sqliteFile, .sqliteMemory]
-    )
-    func droppedWithoutRun(_ backend: TestBackend) async throws {
-        try await backend.withFreshDatabase { configuration in
+    @Test("a store dropped without run() closes its SQLite connections")
+    func droppedWithoutRun() async throws {
+        try await TestBackend.sqliteFile.withFreshDatabase { configuration in
+            guard case .sqlite(let path) = configuration.backend else {
+                Issue.record("expected an SQLite file configuration")
+                return
+            }
             var store: Store? = Store(configuration: configuration, logger: testLogger)
             try await store?.transaction { db in try await db.raw("CREATE TABLE t (id INTEGER)").run() }
             _ = try await store?.appliedMigrations()
+            #expect(FileManager.default.fileExists(atPath: path + "-wal"))
             store = nil
-            // SQLiteConnection asserts in debug builds that it was closed before it is freed; give the closes time.
-            try await Task.sleep(for: .milliseconds(200))
+            // SQLite removes the write-ahead log when the last connection to the file closes.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while FileManager.default.fileExists(atPath: path + "-wal"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+            try await withStore(configuration, logger: testLogger) { reopened in
+                let count = try await reopened.withDatabase { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM t").first(decodingColumn: "n", as: Int.self)
+                }
+                #expect(count == 0)
+            }
         }
     }
 }
