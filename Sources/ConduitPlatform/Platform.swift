@@ -86,8 +86,10 @@ public final class Platform: Sendable {
         logger: Logger
     ) async throws -> Platform {
         try await store.migrate(PlatformMigrations.all + migrations)
-        let tables = try await store.withDatabase { db in try await MetadataCatalog.load(db: db) }
-        let catalog = MetadataCatalog(tables: tables)
+        let (tables, manyToMany) = try await store.withDatabase { db in
+            (try await MetadataCatalog.load(db: db), try await ManyToManyRelationshipMetadata.load(db: db))
+        }
+        let catalog = MetadataCatalog(tables: tables, manyToMany: manyToMany)
         let organization = try await Bootstrap.ensureOrganization(
             store: store,
             catalog: catalog,
@@ -180,6 +182,18 @@ public final class Platform: Sendable {
             try await Bootstrap.insertFilters(for: entity.logicalName, db: db)
         }
         metadata.put(entity)
+    }
+
+    /// Creates a many-to-many relationship at run time, with its intersect table.
+    public func createRelationship(_ relationship: ManyToManyRelationshipMetadata) async throws {
+        try relationship.validate(in: metadata)
+        try await store.transaction { db in
+            for statement in relationship.createStatements() {
+                try await db.raw(SQLQueryString(statement)).run()
+            }
+            try await relationship.save(db: db)
+        }
+        metadata.put(relationship)
     }
 
     /// Adds a custom column to a table at run time.

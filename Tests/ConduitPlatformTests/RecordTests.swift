@@ -249,6 +249,136 @@ struct RelationshipTests {
     }
 }
 
+@Suite("many-to-many relationships")
+struct ManyToManyTests {
+    @Test(
+        "Associate, Disassociate, related rows, the duplicate error, Delete leaving the pairs, and steps on Associate",
+        arguments: TestBackend.available
+    )
+    func manyToMany(backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let relationship = ManyToManyRelationshipMetadata(
+                schemaName: "new_account_contact",
+                entity1LogicalName: "account",
+                entity2LogicalName: "contact"
+            )
+            try await h.platform.createRelationship(relationship)
+            #expect(relationship.intersectEntityName == "new_account_contact")
+            #expect(relationship.entity1IntersectAttribute == "accountid")
+            let key = "m2m-\(backend)"
+            try await h.registerStep(
+                "record associate",
+                plugin: "Recording",
+                message: "Associate",
+                table: "none",
+                stage: 40,
+                configuration: "\(key)|associate"
+            )
+            let accounts = try await ["A", "B"].asyncMap { name in
+                try await h.service.create(Entity(logicalName: "account", attributes: [("name", .string(name))]))
+            }
+            let contacts = try await [1, 2, 3].asyncMap { index in
+                try await h.service.create(
+                    Entity(logicalName: "contact", attributes: [("lastname", .string("C\(index)"))])
+                )
+            }
+            let a = EntityReference(logicalName: "account", id: accounts[0])
+            let b = EntityReference(logicalName: "account", id: accounts[1])
+            let c = contacts.map { EntityReference(logicalName: "contact", id: $0) }
+            _ = try await h.service.execute(.associate(a, relationship: "new_account_contact", related: [c[0], c[1]]))
+            // From the other side too: contact 3 with account B.
+            _ = try await h.service.execute(.associate(c[2], relationship: "new_account_contact", related: [b]))
+
+            func related(_ target: EntityReference, _ table: String) async throws -> Set<Guid> {
+                let rows = try await h.service.retrieveRelated(
+                    target,
+                    relationship: "new_account_contact",
+                    query: QueryExpression(entityName: table)
+                )
+                return Set(rows.entities.map(\.id))
+            }
+            #expect(try await related(a, "contact") == [contacts[0], contacts[1]])
+            #expect(try await related(b, "contact") == [contacts[2]])
+            #expect(try await related(c[0], "account") == [accounts[0]])
+
+            let seen = PluginLog.contexts(key)
+            #expect(seen.count == 2)
+            #expect(seen.first?.messageName == "Associate")
+            #expect(seen.first?.inputParameters["RelatedEntities"] == .entityReferenceCollection([c[0], c[1]]))
+
+            let duplicate = await #expect(throws: PlatformError.self) {
+                _ = try await h.service.execute(.associate(c[0], relationship: "new_account_contact", related: [a]))
+            }
+            #expect(duplicate?.code == .duplicateRecord)
+            let wrongTable = await #expect(throws: PlatformError.self) {
+                _ = try await h.service.execute(.associate(a, relationship: "new_account_contact", related: [b]))
+            }
+            #expect(wrongTable?.code == .invalidArgument)
+            let missing = await #expect(throws: PlatformError.self) {
+                _ = try await h.service.execute(
+                    .associate(
+                        a,
+                        relationship: "new_account_contact",
+                        related: [EntityReference(logicalName: "contact", id: Guid.random())]
+                    )
+                )
+            }
+            #expect(missing?.code == .objectDoesNotExist)
+
+            _ = try await h.service.execute(.disassociate(a, relationship: "new_account_contact", related: [c[0]]))
+            #expect(try await related(a, "contact") == [contacts[1]])
+            try await h.service.delete(c[1])
+            #expect(try await related(a, "contact").isEmpty)
+
+            let again = await #expect(throws: PlatformError.self) {
+                try await h.platform.createRelationship(relationship)
+            }
+            #expect(again?.code == .duplicateRecord)
+            let badName = await #expect(throws: PlatformError.self) {
+                try await h.platform.createRelationship(
+                    ManyToManyRelationshipMetadata(
+                        schemaName: "bad name",
+                        entity1LogicalName: "account",
+                        entity2LogicalName: "contact"
+                    )
+                )
+            }
+            #expect(badName?.code == .invalidArgument)
+        }
+    }
+
+    @Test("a table related to itself", arguments: TestBackend.available)
+    func selfReferencing(backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let relationship = ManyToManyRelationshipMetadata(
+                schemaName: "new_account_account",
+                entity1LogicalName: "account",
+                entity2LogicalName: "account"
+            )
+            try await h.platform.createRelationship(relationship)
+            #expect(relationship.entity1IntersectAttribute == "accountidone")
+            #expect(relationship.entity2IntersectAttribute == "accountidtwo")
+            let ids = try await ["A", "B"].asyncMap { name in
+                try await h.service.create(Entity(logicalName: "account", attributes: [("name", .string(name))]))
+            }
+            let a = EntityReference(logicalName: "account", id: ids[0])
+            let b = EntityReference(logicalName: "account", id: ids[1])
+            _ = try await h.service.execute(.associate(a, relationship: "new_account_account", related: [b]))
+            let reverse = await #expect(throws: PlatformError.self) {
+                _ = try await h.service.execute(.associate(b, relationship: "new_account_account", related: [a]))
+            }
+            #expect(reverse?.code == .duplicateRecord)
+            _ = try await h.service.execute(.disassociate(b, relationship: "new_account_account", related: [a]))
+            let rows = try await h.service.retrieveRelated(
+                a,
+                relationship: "new_account_account",
+                query: QueryExpression(entityName: "account")
+            )
+            #expect(rows.entities.isEmpty)
+        }
+    }
+}
+
 extension Array {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []

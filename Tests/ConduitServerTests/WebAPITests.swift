@@ -259,6 +259,107 @@ struct WebAPIRelationshipTests {
             #expect(unknown.errorMessage == "There is no relationship named 'nothing'.")
         }
     }
+
+    @Test(
+        "many-to-many: RelationshipDefinitions, $ref, and related rows through navigation properties",
+        arguments: TestBackend.available
+    )
+    func manyToMany(backend: TestBackend) async throws {
+        try await ServerHarness.run(backend) { s in
+            let definition = """
+                {"@odata.type":"Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata","SchemaName":"new_account_contact",
+                 "Entity1LogicalName":"account","Entity2LogicalName":"contact"}
+                """
+            let created = try await s.send(.post, "RelationshipDefinitions", body: definition)
+            #expect(created.status == .noContent, "\(created.body)")
+            #expect(created.headers[HTTPField.Name("OData-EntityId")!]?.contains("RelationshipDefinitions(") == true)
+            let twice = try await s.send(.post, "RelationshipDefinitions", body: definition)
+            #expect(twice.status == .preconditionFailed || twice.status == .badRequest, "\(twice.body)")
+            let oneToMany = try await s.send(
+                .post,
+                "RelationshipDefinitions",
+                body: #"{"@odata.type":"Microsoft.Dynamics.CRM.OneToManyRelationshipMetadata","SchemaName":"x"}"#
+            )
+            #expect(oneToMany.status == .badRequest)
+            #expect(oneToMany.errorMessage?.contains("lookup columns") == true)
+            let unknownTable = try await s.send(
+                .post,
+                "RelationshipDefinitions",
+                body:
+                    #"{"@odata.type":"Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata","SchemaName":"new_x","Entity1LogicalName":"account","Entity2LogicalName":"nothing"}"#
+            )
+            #expect(unknownTable.status == .notFound || unknownTable.status == .badRequest, "\(unknownTable.body)")
+            let list = try await s.send(.get, "RelationshipDefinitions")
+            let names = (list.json["value"] as? [[String: Any]])?.compactMap { $0["SchemaName"] as? String } ?? []
+            #expect(names.contains("new_account_contact"))
+            #expect(names.contains("contact_customer_accounts"))
+
+            let account = try #require(
+                ServerHarness.id(try await s.send(.post, "accounts", body: #"{"name":"Contoso"}"#))
+            )
+            var contacts: [Guid] = []
+            for name in ["Ada", "Grace", "Edsger"] {
+                contacts.append(
+                    try #require(
+                        ServerHarness.id(try await s.send(.post, "contacts", body: #"{"firstname":"\#(name)"}"#))
+                    )
+                )
+            }
+            for contact in contacts {
+                let associate = try await s.send(
+                    .post,
+                    "accounts(\(account))/new_account_contact/$ref",
+                    body: #"{"@odata.id":"http://localhost/api/data/v9.2/contacts(\#(contact))"}"#
+                )
+                #expect(associate.status == .noContent, "\(associate.body)")
+            }
+            let again = try await s.send(
+                .post,
+                "accounts(\(account))/new_account_contact/$ref",
+                body: #"{"@odata.id":"contacts(\#(contacts[0]))"}"#
+            )
+            #expect(again.status == .preconditionFailed || again.status == .badRequest, "\(again.body)")
+            let related = try await s.send(
+                .get,
+                "accounts(\(account))/new_account_contact?$select=firstname&$orderby=firstname&$count=true",
+                headers: ["Prefer": "odata.maxpagesize=2"]
+            )
+            #expect(related.status == .ok, "\(related.body)")
+            let firstPage = (related.json["value"] as? [[String: Any]])?.compactMap { $0["firstname"] as? String }
+            #expect(firstPage == ["Ada", "Edsger"])
+            #expect(related.json["@odata.count"] as? Int == 3)
+            let next = try #require(related.json["@odata.nextLink"] as? String)
+            #expect(next.contains("accounts(\(account))/new_account_contact?"))
+            let fromContact = try await s.send(.get, "contacts(\(contacts[1]))/new_account_contact?$select=name")
+            #expect((fromContact.json["value"] as? [[String: Any]])?.first?["name"] as? String == "Contoso")
+
+            let disassociate = try await s.send(
+                .delete,
+                "accounts(\(account))/new_account_contact(\(contacts[0]))/$ref"
+            )
+            #expect(disassociate.status == .noContent, "\(disassociate.body)")
+            let after = try await s.send(.get, "accounts(\(account))/new_account_contact?$select=firstname")
+            #expect((after.json["value"] as? [[String: Any]])?.count == 2)
+
+            // One-to-many, from the referenced side.
+            let child = try #require(
+                ServerHarness.id(
+                    try await s.send(
+                        .post,
+                        "contacts",
+                        body: #"{"firstname":"Kid","parentcustomerid_account@odata.bind":"accounts(\#(account))"}"#
+                    )
+                )
+            )
+            let children = try await s.send(.get, "accounts(\(account))/contact_customer_accounts?$select=firstname")
+            #expect(
+                (children.json["value"] as? [[String: Any]])?.first?["contactid"] as? String == child.description,
+                "\(children.body)"
+            )
+            let nowhere = try await s.send(.get, "accounts(\(account))/nothing")
+            #expect(nowhere.status == .notFound)
+        }
+    }
 }
 
 @Suite("Web API actions")

@@ -7,9 +7,35 @@ import Synchronization
 /// (one JSON definition per table) and as real SQL tables, one per Dataverse table.
 public final class MetadataCatalog: Sendable {
     private let state: Mutex<[String: EntityMetadata]>
+    private let manyToManyState: Mutex<[String: ManyToManyRelationshipMetadata]>
 
-    init(tables: [EntityMetadata]) {
+    init(tables: [EntityMetadata], manyToMany: [ManyToManyRelationshipMetadata] = []) {
         state = Mutex(Dictionary(uniqueKeysWithValues: tables.map { ($0.logicalName, $0) }))
+        manyToManyState = Mutex(Dictionary(uniqueKeysWithValues: manyToMany.map { ($0.schemaName, $0) }))
+    }
+
+    /// Every many-to-many relationship, by schema name.
+    public var allManyToMany: [ManyToManyRelationshipMetadata] {
+        manyToManyState.withLock { Array($0.values) }.sorted { $0.schemaName < $1.schemaName }
+    }
+
+    /// The many-to-many relationship with this schema name.
+    public func manyToMany(_ schemaName: String) -> ManyToManyRelationshipMetadata? {
+        manyToManyState.withLock { $0[schemaName] }
+    }
+
+    /// The many-to-many relationship whose intersect table has this name.
+    func manyToMany(intersectEntity name: String) -> ManyToManyRelationshipMetadata? {
+        manyToManyState.withLock { all in all.values.first { $0.intersectEntityName == name } }
+    }
+
+    /// The many-to-many relationships that involve this table.
+    func manyToMany(involving table: String) -> [ManyToManyRelationshipMetadata] {
+        allManyToMany.filter { $0.entity1LogicalName == table || $0.entity2LogicalName == table }
+    }
+
+    func put(_ relationship: ManyToManyRelationshipMetadata) {
+        manyToManyState.withLock { $0[relationship.schemaName] = relationship }
     }
 
     /// Every table, by logical name.
@@ -90,7 +116,7 @@ public final class MetadataCatalog: Sendable {
 
     /// Creates a custom table (and its SQL table) in the caller's transaction.
     func createTable(_ entity: EntityMetadata, db: any SQLDatabase, flavor: SQLFlavor) async throws {
-        guard self.entity(entity.logicalName) == nil else {
+        guard self.entity(entity.logicalName) == nil, manyToMany(intersectEntity: entity.logicalName) == nil else {
             throw PlatformError(.duplicateRecord, "A table named '\(entity.logicalName)' already exists.")
         }
         guard self.entity(entitySetName: entity.entitySetName) == nil else {

@@ -18,6 +18,11 @@ enum PlatformMigrations {
             try await db.raw(
                 "CREATE INDEX IF NOT EXISTS sdkmessagefilter_message ON sdkmessagefilter (sdkmessageid, primaryobjecttypecode)"
             ).run()
-        }
+        },
+        Migration(version: 2, name: "many-to-many relationships") { db, _ in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS conduit_relationship (schemaname TEXT PRIMARY KEY NOT NULL, definition TEXT NOT NULL)"
+            ).run()
+        },
     ]
 }

@@ -38,8 +38,25 @@ public struct RelationshipMetadata: Sendable, Hashable {
 }
 
 extension MetadataCatalog {
+    /// Every one-to-many relationship (one per lookup column and target table).
+    public var allOneToMany: [RelationshipMetadata] { RelationshipMetadata.all(in: all) }
+
     /// The one-to-many relationship with this schema name.
     public func relationship(_ schemaName: String) -> RelationshipMetadata? {
         RelationshipMetadata.all(in: all).first { $0.schemaName == schemaName }
+    }
+
+    /// The table at the other end of a relationship (one-to-many or many-to-many) seen from `table`, and whether
+    /// there can be many rows there; `nil` when no relationship of that name involves `table`.
+    public func otherEnd(of schemaName: String, from table: String) -> (table: String, isCollection: Bool)? {
+        if let relationship = manyToMany(schemaName) {
+            if relationship.entity1LogicalName == table { return (relationship.entity2LogicalName, true) }
+            if relationship.entity2LogicalName == table { return (relationship.entity1LogicalName, true) }
+            return nil
+        }
+        guard let relationship = relationship(schemaName) else { return nil }
+        if relationship.referencedEntity == table { return (relationship.referencingEntity, true) }
+        if relationship.referencingEntity == table { return (relationship.referencedEntity, false) }
+        return nil
     }
 }

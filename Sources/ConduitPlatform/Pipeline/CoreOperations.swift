@@ -153,6 +153,20 @@ struct CoreOperations {
             statement.bind(target.id.description)
             try await db.run(statement)
         }
+        // A deleted row leaves every many-to-many relationship it was in.
+        for relationship in platform.metadata.manyToMany(involving: table.logicalName) {
+            var statement = SQLStatement("DELETE FROM ")
+            statement.identifier(relationship.intersectEntityName)
+            statement.append(" WHERE ")
+            statement.identifier(relationship.entity1IntersectAttribute)
+            statement.append(" = ")
+            statement.bind(target.id.description)
+            statement.append(" OR ")
+            statement.identifier(relationship.entity2IntersectAttribute)
+            statement.append(" = ")
+            statement.bind(target.id.description)
+            try await db.run(statement)
+        }
         _ = try await records.delete(id: target.id, from: table, db: db)
         return Outcome(response: OrganizationResponse("Delete"), preImage: current)
     }
@@ -307,6 +321,9 @@ struct CoreOperations {
         else {
             throw PlatformError(.invalidArgument, "\(name) needs Target, Relationship and RelatedEntities.")
         }
+        if let relationship = platform.metadata.manyToMany(schemaName) {
+            return try await associate(relationship, target: target, related: related, name: name)
+        }
         guard let relationship = platform.metadata.relationship(schemaName) else {
             throw PlatformError(.invalidArgument, "There is no relationship named '\(schemaName)'.")
         }
@@ -344,6 +361,85 @@ struct CoreOperations {
                 [(relationship.referencingAttribute, value)],
                 needsImages: (false, false)
             )
+        }
+        return Outcome(response: OrganizationResponse(name))
+    }
+
+    /// Adds (or removes) rows of a many-to-many relationship's intersect table: one per related row.
+    private func associate(
+        _ relationship: ManyToManyRelationshipMetadata,
+        target: EntityReference,
+        related: [EntityReference],
+        name: String
+    ) async throws -> Outcome {
+        let targetTable = try platform.metadata.require(target.logicalName ?? "")
+        _ = try await existing(target.id, table: targetTable)
+        let (own, other, otherTable) = relationship.columns(from: targetTable.logicalName)
+        let selfReferencing = relationship.entity1LogicalName == relationship.entity2LogicalName
+        for item in related {
+            guard relationship.relates(targetTable.logicalName, item.logicalName ?? ""),
+                item.logicalName == otherTable
+            else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "'\(relationship.schemaName)' relates \(relationship.entity1LogicalName) and \(relationship.entity2LogicalName) rows; it cannot relate a \(targetTable.logicalName) to a \(item.logicalName ?? "row without a table")."
+                )
+            }
+            _ = try await existing(item.id, table: try platform.metadata.require(otherTable))
+            var pair = SQLStatement()
+            pair.append("(")
+            pair.identifier(own)
+            pair.append(" = ")
+            pair.bind(target.id.description)
+            pair.append(" AND ")
+            pair.identifier(other)
+            pair.append(" = ")
+            pair.bind(item.id.description)
+            pair.append(")")
+            if selfReferencing {
+                pair.append(" OR (")
+                pair.identifier(own)
+                pair.append(" = ")
+                pair.bind(item.id.description)
+                pair.append(" AND ")
+                pair.identifier(other)
+                pair.append(" = ")
+                pair.bind(target.id.description)
+                pair.append(")")
+            }
+            if name == "Disassociate" {
+                var delete = SQLStatement("DELETE FROM ")
+                delete.identifier(relationship.intersectEntityName)
+                delete.append(" WHERE ")
+                delete.append(pair)
+                try await db.run(delete)
+                continue
+            }
+            var check = SQLStatement("SELECT COUNT(*) AS n FROM ")
+            check.identifier(relationship.intersectEntityName)
+            check.append(" WHERE ")
+            check.append(pair)
+            let count = try await db.rows(check).first.map { try $0.decode(column: "n", as: Int.self) } ?? 0
+            guard count == 0 else {
+                throw PlatformError(
+                    .duplicateRecord,
+                    "Cannot insert duplicate key: the \(targetTable.logicalName) \(target.id) and the \(otherTable) \(item.id) are already associated through '\(relationship.schemaName)'."
+                )
+            }
+            var insert = SQLStatement("INSERT INTO ")
+            insert.identifier(relationship.intersectEntityName)
+            insert.append(" (")
+            insert.identifiers([relationship.intersectEntityName + "id", own, other, "versionnumber"])
+            insert.append(") VALUES (")
+            insert.bind(Guid.random().description)
+            insert.append(", ")
+            insert.bind(target.id.description)
+            insert.append(", ")
+            insert.bind(item.id.description)
+            insert.append(", ")
+            insert.bind(Int64(1))
+            insert.append(")")
+            try await db.run(insert)
         }
         return Outcome(response: OrganizationResponse(name))
     }

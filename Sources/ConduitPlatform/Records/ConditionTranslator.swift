@@ -88,6 +88,8 @@ struct ConditionTranslator {
             statement.append(") ESCAPE '\\'")
             return statement
         case .in:
+            // No values: nothing matches (and `IN ()` is not SQL everywhere).
+            guard !condition.values.isEmpty else { return SQLStatement("1 = 0") }
             statement.append(sortKey(attribute))
             statement.append(" IN (")
             for (index, value) in condition.values.enumerated() {

@@ -1,4 +1,5 @@
 import ConduitContext
+import ConduitStore
 import SQLKit
 
 /// Who is calling the organization service, and from where in the pipeline.
@@ -76,6 +77,65 @@ public struct OrganizationService: Sendable {
     /// Deletes a row.
     public func delete(_ reference: EntityReference, ifVersion: Int64? = nil) async throws {
         _ = try await execute(.delete(reference, ifVersion: ifVersion))
+    }
+
+    /// The rows related to `target` through a relationship: for a one-to-many relationship, the rows whose lookup
+    /// points at it; for a many-to-many one, the rows associated with it. `query` names the related table and may
+    /// add columns, conditions, order and paging.
+    public func retrieveRelated(
+        _ target: EntityReference,
+        relationship schemaName: String,
+        query: QueryExpression
+    ) async throws -> EntityCollection {
+        var query = query
+        if let relationship = platform.metadata.manyToMany(schemaName) {
+            let (own, other, otherTable) = relationship.columns(from: target.logicalName ?? "")
+            guard relationship.relates(target.logicalName ?? "", query.entityName), otherTable == query.entityName
+            else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "'\(schemaName)' relates \(relationship.entity1LogicalName) and \(relationship.entity2LogicalName) rows, not \(target.logicalName ?? "?") and \(query.entityName) rows."
+                )
+            }
+            let table = try platform.metadata.require(otherTable)
+            var statement = SQLStatement("SELECT ")
+            statement.identifier(other)
+            statement.append(" AS id FROM ")
+            statement.identifier(relationship.intersectEntityName)
+            statement.append(" WHERE ")
+            statement.identifier(own)
+            statement.append(" = ")
+            statement.bind(target.id.description)
+            let read = statement
+            let rows: [any SQLRow]
+            if let transaction = caller.transaction {
+                rows = try await transaction.rows(read)
+            } else {
+                rows = try await platform.store.withDatabase { db in try await db.rows(read) }
+            }
+            let ids = try rows.compactMap { Guid(try $0.decode(column: "id", as: String.self)) }
+            query.criteria = FilterExpression(
+                .and,
+                conditions: [ConditionExpression(table.primaryIdAttribute, .in, ids.map { .guid($0) })],
+                filters: query.criteria.isEmpty ? [] : [query.criteria]
+            )
+        } else if let relationship = platform.metadata.relationship(schemaName),
+            relationship.referencedEntity == target.logicalName, relationship.referencingEntity == query.entityName
+        {
+            query.criteria = FilterExpression(
+                .and,
+                conditions: [
+                    ConditionExpression(relationship.referencingAttribute, .equal, [.entityReference(target)])
+                ],
+                filters: query.criteria.isEmpty ? [] : [query.criteria]
+            )
+        } else {
+            throw PlatformError(
+                .invalidArgument,
+                "There is no relationship named '\(schemaName)' from \(target.logicalName ?? "?") to \(query.entityName) rows."
+            )
+        }
+        return try await retrieveMultiple(query)
     }
 
     /// Runs a query.

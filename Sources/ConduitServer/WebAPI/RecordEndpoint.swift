@@ -28,12 +28,24 @@ struct RecordEndpoint {
         return (prefer.contains("return=representation"), prefer.contains("odata.include-annotations"), pageSize)
     }
 
-    func list(_ request: Request) async throws -> Response {
+    /// `GET <set>`, or with `related`, `GET <set of the target>(<id>)/<relationship>`: the rows of this table related
+    /// to the target.
+    func list(
+        _ request: Request,
+        related: (target: EntityReference, path: String, relationship: String)? = nil
+    )
+        async throws -> Response
+    {
         let options = try ODataQueryOptions.parse(queryString: request.uri.query ?? "")
         let preferences = preferences(request)
         let page = options.skipToken.flatMap { Int($0) } ?? 1
         let query = try ODataQueryTranslator(table: table).query(options, pageSize: preferences.pageSize, page: page)
-        let collection = try await service.retrieveMultiple(query)
+        let collection =
+            if let related {
+                try await service.retrieveRelated(related.target, relationship: related.relationship, query: query)
+            } else {
+                try await service.retrieveMultiple(query)
+            }
         let rows = collection.entities.map { entity in
             JSONWriter.object(
                 json.members(of: entity, table: table, select: options.select, annotations: preferences.annotations)
@@ -49,7 +61,8 @@ struct RecordEndpoint {
                 separator: "&"
             )
             query += (query.isEmpty ? "" : "&") + "$skiptoken=\(page + 1)"
-            members.append(("@odata.nextLink", JSONWriter.quoted(base + table.entitySetName + "?" + query)))
+            let path = related?.path ?? table.entitySetName
+            members.append(("@odata.nextLink", JSONWriter.quoted(base + path + "?" + query)))
         }
         return WebAPIController.json(.ok, JSONWriter.object(members))
     }

@@ -49,8 +49,14 @@ struct WebAPIController {
         if !path.contains("("), !path.contains("/"), platform.hasMessage(path) {
             return try await action(request, name: path, service: service, base: base)
         }
+        if path.hasPrefix("RelationshipDefinitions") {
+            return try await RelationshipDefinitionsEndpoint(platform: platform).handle(request, path: path, base: base)
+        }
         if path.hasSuffix("/$ref") {
             return try await reference(request, path: String(path.dropLast(5)), service: service)
+        }
+        if request.method == .get, let slash = path.firstIndex(of: "/") {
+            return try await related(request, path: path, slash: slash, service: service, base: base)
         }
         let (setName, key) = try parseResource(path)
         guard let table = platform.metadata.entity(entitySetName: setName) else {
@@ -169,12 +175,14 @@ struct WebAPIController {
             _ = try await service.execute(.associate(target, relationship: relationship, related: [related]))
         case .delete:
             let (relationship, relatedKey) = try parseResource(parts[1])
-            guard let relatedKey, let relationshipMetadata = platform.metadata.relationship(relationship) else {
+            guard let relatedKey else {
                 throw WebAPIError.badRequest("Address the row to disassociate as <relationship>(<id>)/$ref.")
             }
-            let other =
-                relationshipMetadata.referencedEntity == table.logicalName
-                ? relationshipMetadata.referencingEntity : relationshipMetadata.referencedEntity
+            guard let other = platform.metadata.otherEnd(of: relationship, from: table.logicalName)?.table else {
+                throw WebAPIError.badRequest(
+                    "There is no relationship named '\(relationship)' on '\(table.logicalName)'."
+                )
+            }
             let related = EntityReference(logicalName: other, id: relatedKey)
             _ = try await service.execute(.disassociate(target, relationship: relationship, related: [related]))
         default:
@@ -187,6 +195,39 @@ struct WebAPIController {
         var headers = HTTPFields()
         headers[HTTPField.Name("OData-Version")!] = "4.0"
         return Response(status: .noContent, headers: headers)
+    }
+
+    /// `GET accounts(id)/contact_customer_accounts` (one-to-many) or `GET accounts(id)/new_account_contact`
+    /// (many-to-many): the related rows, with the same query options as a collection.
+    private func related(
+        _ request: Request,
+        path: String,
+        slash: String.Index,
+        service: OrganizationService,
+        base: String
+    ) async throws -> Response {
+        let (setName, key) = try parseResource(String(path[..<slash]))
+        let relationship = String(path[path.index(after: slash)...])
+        guard let table = platform.metadata.entity(entitySetName: setName), let id = key else {
+            throw WebAPIError.notFound("Resource not found for the segment '\(path[..<slash])'.")
+        }
+        guard let (otherTable, isCollection) = platform.metadata.otherEnd(of: relationship, from: table.logicalName),
+            isCollection
+        else {
+            throw WebAPIError.notFound(
+                "Resource not found for the segment '\(relationship)': '\(table.logicalName)' has no collection-valued navigation property of that name."
+            )
+        }
+        let records = RecordEndpoint(
+            platform: platform,
+            service: service,
+            table: try platform.metadata.require(otherTable),
+            base: base
+        )
+        return try await records.list(
+            request,
+            related: (EntityReference(logicalName: table.logicalName, id: id), path, relationship)
+        )
     }
 
     /// `contacts` or `contacts(00000000-…)`.
