@@ -89,7 +89,8 @@ public final class MetadataCatalog: Sendable {
 
     /// A double-quoted SQL identifier (both dialects).
     static func quote(_ identifier: String) -> String {
-        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        guard identifier.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + identifier + "\"" }
+        return "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Writes a table's definition row.

@@ -36,7 +36,9 @@ struct SQLStatement: SQLExpression {
         for part in parts {
             switch part {
             case .text(let text): serializer.write(text)
-            case .identifier(let name): SQLIdentifier(name).serialize(to: &serializer)
+            // Both dialects quote identifiers with `"` (as `MetadataCatalog.quote` does); SQLKit's `SQLIdentifier`
+            // gives the same text, more slowly.
+            case .identifier(let name): serializer.write(MetadataCatalog.quote(name))
             case .bind(let value): serializer.write(bind: value)
             case .expression(let expression): expression.serialize(to: &serializer)
             }
