@@ -386,26 +386,10 @@ struct CoreOperations {
                 )
             }
             _ = try await existing(item.id, table: try platform.metadata.require(otherTable))
-            var pair = SQLStatement()
-            pair.append("(")
-            pair.identifier(own)
-            pair.append(" = ")
-            pair.bind(target.id.description)
-            pair.append(" AND ")
-            pair.identifier(other)
-            pair.append(" = ")
-            pair.bind(item.id.description)
-            pair.append(")")
+            var pair = Self.pairCondition(own, target.id, other, item.id)
             if selfReferencing {
-                pair.append(" OR (")
-                pair.identifier(own)
-                pair.append(" = ")
-                pair.bind(item.id.description)
-                pair.append(" AND ")
-                pair.identifier(other)
-                pair.append(" = ")
-                pair.bind(target.id.description)
-                pair.append(")")
+                pair.append(" OR ")
+                pair.append(Self.pairCondition(own, item.id, other, target.id))
             }
             if name == "Disassociate" {
                 var delete = SQLStatement("DELETE FROM ")
@@ -442,6 +426,27 @@ struct CoreOperations {
             try await db.run(insert)
         }
         return Outcome(response: OrganizationResponse(name))
+    }
+
+    /// `("a" = ? AND "b" = ?)`: one row of an intersect table.
+    private static func pairCondition(
+        _ first: String,
+        _ firstId: Guid,
+        _ second: String,
+        _ secondId: Guid
+    )
+        -> SQLStatement
+    {
+        var condition = SQLStatement("(")
+        condition.identifier(first)
+        condition.append(" = ")
+        condition.bind(firstId.description)
+        condition.append(" AND ")
+        condition.identifier(second)
+        condition.append(" = ")
+        condition.bind(secondId.description)
+        condition.append(")")
+        return condition
     }
 
     // MARK: - Custom messages
