@@ -31,8 +31,11 @@ public final class Platform: Sendable {
     let customMessages = Mutex<[String: CustomMessageHandler]>([:])
     /// The organization's identity.
     public let organization: OrganizationInfo
-    /// A counter for `asyncoperation.sequence`, seeded from the database.
+    /// A counter for `asyncoperation.sequence`, seeded from the database (SQLite; PostgreSQL uses a sequence, as
+    /// several nodes write jobs).
     let jobSequence: Atomic<Int64>
+    /// Wakes the asynchronous service when system jobs are committed.
+    public let jobWake = JobWake()
 
     /// A handler for a custom message: gets the request and services, returns the response results.
     public typealias CustomMessageHandler =
@@ -216,8 +219,18 @@ public final class Platform: Sendable {
     }
 
     /// The next `asyncoperation.sequence`.
-    func nextJobSequence() -> Int64 {
-        jobSequence.add(1, ordering: .relaxed).newValue
+    /// The next `asyncoperation.sequence`: in commit order for the jobs of one record (its row lock orders them).
+    func nextJobSequence(db: any SQLDatabase) async throws -> Int64 {
+        switch store.flavor {
+        case .sqlite:
+            return jobSequence.add(1, ordering: .relaxed).newValue
+        case .postgres:
+            let row = try await db.raw("SELECT nextval('asyncoperation_sequence') AS n").first()
+            guard let value = try row?.decode(column: "n", as: Int64.self) else {
+                throw PlatformError(.unexpected, "The database returned no system job sequence number.")
+            }
+            return value
+        }
     }
 }
 

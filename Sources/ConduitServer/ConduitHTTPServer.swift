@@ -17,17 +17,21 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: String
     /// The organization's unique name.
     public var organizationName: String
+    /// The asynchronous service that runs system jobs on this node; `nil` runs none (another node does).
+    public var jobs: AsyncServiceConfiguration?
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         dataDirectory: String = "./conduit-data",
-        organizationName: String = "conduit"
+        organizationName: String = "conduit",
+        jobs: AsyncServiceConfiguration? = AsyncServiceConfiguration()
     ) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.organizationName = organizationName
+        self.jobs = jobs
     }
 
     /// `<data-dir>/admin.key`.
@@ -46,7 +50,8 @@ public struct ServerReady: Sendable {
     public var platform: Platform
 }
 
-/// The platform and its Web API as one long-running service (run it in a `ServiceGroup` after the `Store`).
+/// The platform, its Web API and its asynchronous service (system jobs) as one long-running service (run it in a
+/// `ServiceGroup` after the `Store`).
 public final class ConduitHTTPServer: Service, Sendable {
     let configuration: ServerConfiguration
     let store: Store
@@ -100,7 +105,19 @@ public final class ConduitHTTPServer: Service, Sendable {
             },
             logger: logger
         )
-        try await app.run()
+        guard let jobs = configuration.jobs else {
+            try await app.run()
+            return
+        }
+        let service = AsyncService(platform: platform, configuration: jobs, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            group.addTask { try await service.run() }
+            // Either ending (graceful shutdown ends both) ends the node.
+            try await group.next()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
     }
 
     /// Writes the administrator's key to `<data-dir>/admin.key` (mode 0600) unless the file holds a valid key.

@@ -55,7 +55,8 @@ struct BenchCommand: AsyncParsableCommand {
             let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
             let ready = AsyncStream<ServerReady>.makeStream()
             let server = ConduitHTTPServer(
-                configuration: ServerConfiguration(port: 0, dataDirectory: directory),
+                // Jobs are written, not run: this measures the write path (the jobs benchmark measures running).
+                configuration: ServerConfiguration(port: 0, dataDirectory: directory, jobs: nil),
                 store: store,
                 logger: logger
             ) { info in ready.continuation.yield(info) }

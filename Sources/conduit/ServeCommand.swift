@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConduitPlatform
 import ConduitServer
 import ConduitStore
 import Foundation
@@ -14,7 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             With no options it keeps its data in ./conduit-data (SQLite, WAL) and listens on 127.0.0.1:8080. \
             Each option has a CONDUIT_… environment twin (CONDUIT_HOST, CONDUIT_PORT, CONDUIT_DATA_DIR, \
-            CONDUIT_DATABASE, CONDUIT_ORGANIZATION, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
+            CONDUIT_DATABASE, CONDUIT_ORGANIZATION, CONDUIT_WORKERS, CONDUIT_RETRY_GIVE_UP_HOURS, \
+            CONDUIT_JOB_RETENTION_DAYS, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
+            The asynchronous service runs system jobs with --workers workers, retrying failed posts with \
+            exponential backoff and full jitter (5 s, 10 s, 20 s … up to 1 h between tries) until --retry-give-up. \
             Not built yet: the embedded bus, AMQP, the System Jobs console (see README.md).
             """
     )
@@ -34,6 +38,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The organization's unique name (used on first start).")
     var organization: String = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION"] ?? "conduit"
 
+    @Option(help: "System jobs this node runs at once (0: run none here; another node does).")
+    var workers: Int = Int(ProcessInfo.processInfo.environment["CONDUIT_WORKERS"] ?? "") ?? 8
+
+    @Option(
+        name: .customLong("retry-give-up"),
+        help: "Hours after which a system job whose posts keep failing stops retrying and fails."
+    )
+    var retryGiveUpHours: Double =
+        Double(ProcessInfo.processInfo.environment["CONDUIT_RETRY_GIVE_UP_HOURS"] ?? "") ?? 24
+
+    @Option(
+        name: .customLong("job-retention"),
+        help: "Days completed system jobs are kept before they are deleted (0 keeps them)."
+    )
+    var jobRetentionDays: Double = Double(ProcessInfo.processInfo.environment["CONDUIT_JOB_RETENTION_DAYS"] ?? "") ?? 7
+
     @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (debug shows every SQL statement)."
@@ -45,6 +65,13 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(logLevel)'."
             )
+        }
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more, not \(workers).") }
+        guard retryGiveUpHours >= 0, retryGiveUpHours.isFinite else {
+            throw ValidationError("--retry-give-up must be a number of hours, 0 or more.")
+        }
+        guard jobRetentionDays >= 0, jobRetentionDays.isFinite else {
+            throw ValidationError("--job-retention must be a number of days, 0 or more.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
     }
@@ -71,12 +98,23 @@ struct ServeCommand: AsyncParsableCommand {
             databaseText = "SQLite " + path
         }
         let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
+        var jobsConfiguration: AsyncServiceConfiguration?
+        if workers > 0 {
+            var retry = RetryPolicy.default
+            retry.giveUpAfter = .seconds(retryGiveUpHours * 3600)
+            jobsConfiguration = AsyncServiceConfiguration(
+                workers: workers,
+                retryPolicy: retry,
+                retention: jobRetentionDays > 0 ? .seconds(jobRetentionDays * 86400) : nil
+            )
+        }
         let server = ConduitHTTPServer(
             configuration: ServerConfiguration(
                 host: host,
                 port: port,
                 dataDirectory: dataDirectory,
-                organizationName: organization
+                organizationName: organization,
+                jobs: jobsConfiguration
             ),
             store: store,
             logger: logger

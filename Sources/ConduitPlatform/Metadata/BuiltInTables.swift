@@ -355,6 +355,8 @@ public enum BuiltInTables {
             AttributeMetadata("executiontimespan", .double),
             AttributeMetadata("sequence", .bigint),
             AttributeMetadata("hostid", .string, maxLength: 256),
+            // Conduit's: until when the node in `hostid` holds the job; after that another node may take it.
+            AttributeMetadata("conduit_leaseexpireson", .datetime),
         ]
     )
 }

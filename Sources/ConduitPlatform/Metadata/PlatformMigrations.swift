@@ -24,5 +24,31 @@ enum PlatformMigrations {
                 "CREATE TABLE IF NOT EXISTS conduit_relationship (schemaname TEXT PRIMARY KEY NOT NULL, definition TEXT NOT NULL)"
             ).run()
         },
+        Migration(version: 3, name: "system job leases, claim order and sequence") { db, flavor in
+            // Databases made before the lease column was built in get it now.
+            let stored = try await MetadataCatalog.load(db: db).first { $0.logicalName == "asyncoperation" }
+            if var stored, stored.attribute("conduit_leaseexpireson") == nil,
+                let lease = BuiltInTables.asyncoperation.attribute("conduit_leaseexpireson")
+            {
+                for statement in MetadataCatalog.addColumn(lease, to: "asyncoperation", flavor: flavor) {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                stored.attributes.append(lease)
+                try await MetadataCatalog.save(stored, db: db, flavor: flavor)
+            }
+            // Open jobs in claim order, and the jobs of one record and step (per-record ordering).
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS asyncoperation_open ON asyncoperation (sequence) WHERE statecode <> 3"
+            ).run()
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS asyncoperation_order ON asyncoperation (regardingobjectid, owningextensionid, sequence)"
+            ).run()
+            if flavor == .postgres {
+                try await db.raw("CREATE SEQUENCE IF NOT EXISTS asyncoperation_sequence").run()
+                try await db.raw(
+                    "SELECT setval('asyncoperation_sequence', COALESCE((SELECT MAX(sequence) FROM asyncoperation), 0) + 1, false)"
+                ).run()
+            }
+        },
     ]
 }

@@ -62,7 +62,7 @@ struct AsyncJobWriter {
             ("requestid", run.base.requestId.map { .guid($0) } ?? .null),
             ("data", .string(data)),
             ("retrycount", .int(0)),
-            ("sequence", .long(platform.nextJobSequence())),
+            ("sequence", .long(try await platform.nextJobSequence(db: db))),
             ("createdon", .dateTime(createdOn)), ("modifiedon", .dateTime(createdOn)),
             ("createdby", .entityReference(user)), ("modifiedby", .entityReference(user)),
             ("ownerid", .entityReference(user)),

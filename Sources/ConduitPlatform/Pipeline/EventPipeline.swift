@@ -36,6 +36,8 @@ struct EventPipeline {
             target.attributes.append(key: table.primaryIdAttribute, value: .guid(target.id))
             request.parameters["Target"] = .entity(target)
         }
+        var caller = caller
+        if caller.transaction == nil { caller.notes = TransactionNotes() }
         var run = PipelineRun(platform: platform, request: request, caller: caller)
         if let transaction = caller.transaction {
             try await run.prepare(db: transaction)
@@ -59,6 +61,8 @@ struct EventPipeline {
                 FaultInjection.beforeCommit(message: inner.request.requestName)
                 return inner
             }
+            // New system jobs are committed: wake the asynchronous service now rather than at its next poll.
+            if let notes = caller.notes, notes.jobs > 0 { platform.jobWake.signal() }
         }
         // A write to users or step registrations makes the caches reload them.
         if request.requestName != "Retrieve" && request.requestName != "RetrieveMultiple" {
@@ -200,7 +204,8 @@ struct PipelineRun: Sendable {
                     correlationId: context.correlationId,
                     transaction: db,
                     parent: context,
-                    userAgent: caller.userAgent
+                    userAgent: caller.userAgent,
+                    notes: caller.notes
                 )
             ),
             tracing: TracingService()
@@ -224,6 +229,7 @@ struct PipelineRun: Sendable {
     private func writeJobs(db: any SQLDatabase) async throws {
         for step in steps where step.isAsynchronous && isTriggered(step) {
             try await AsyncJobWriter(platform: platform, db: db).write(step: step, run: self)
+            caller.notes?.jobWritten()
         }
     }
 }

@@ -52,6 +52,26 @@ public struct InvalidPluginExecutionError: Error, Sendable, CustomStringConverti
     public var description: String { message }
 }
 
+/// Thrown by an asynchronous plug-in (or the notification service) when a service outside Conduit failed — the
+/// network, a remote bus, a timeout. Its system job waits and retries with backoff (Waiting, 1/10) instead of
+/// failing; any other error fails the job at once.
+public struct ExternalServiceError: Error, Sendable, CustomStringConvertible {
+    /// What failed, for `message`.
+    public var message: String
+    /// What a person can do about it, for `friendlymessage` (defaults to `message`).
+    public var friendlyMessage: String?
+    /// The Dataverse error code, for `errorcode`.
+    public var code: PlatformError.Code
+
+    public init(_ message: String, friendlyMessage: String? = nil, code: PlatformError.Code = .unexpected) {
+        self.message = message
+        self.friendlyMessage = friendlyMessage
+        self.code = code
+    }
+
+    public var description: String { message }
+}
+
 /// The plug-in types compiled into this server, by type name (`plugintype.typename`).
 public final class PluginRegistry: Sendable {
     public typealias Factory = @Sendable (_ configuration: String?, _ secureConfiguration: String?) throws -> any Plugin

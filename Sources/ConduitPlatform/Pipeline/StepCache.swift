@@ -1,4 +1,5 @@
 import ConduitContext
+import ConduitStore
 import Foundation
 import SQLKit
 import Synchronization
@@ -42,6 +43,21 @@ final class StepCache: Sendable {
             $0.loadedAt = Date()
         }
         return Self.select(all, message: message, entity: entity)
+    }
+
+    /// The enabled step with this id (for its system jobs), from the cache or read through a reader connection.
+    func step(id: Guid, store: Store) async throws -> StepRegistration? {
+        let cached = state.withLock { state -> [StepRegistration]? in
+            guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
+            return steps
+        }
+        if let cached { return cached.first { $0.id == id } }
+        let all = try await store.withDatabase { db in try await Self.load(db: db) }
+        state.withLock {
+            $0.steps = all
+            $0.loadedAt = Date()
+        }
+        return all.first { $0.id == id }
     }
 
     static func load(db: any SQLDatabase) async throws -> [StepRegistration] {

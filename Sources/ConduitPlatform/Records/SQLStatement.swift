@@ -48,7 +48,7 @@ struct SQLStatement: SQLExpression {
 
 extension SQLDatabase {
     /// Runs a statement and returns its rows.
-    func rows(_ statement: SQLStatement) async throws -> [any SQLRow] {
+    func rows(_ statement: some SQLExpression) async throws -> [any SQLRow] {
         let rows = Mutex<[any SQLRow]>([])
         try await execute(sql: statement) { row in rows.withLock { $0.append(row) } }
         return rows.withLock { $0 }

@@ -1,6 +1,7 @@
 import ConduitContext
 import ConduitStore
 import SQLKit
+import Synchronization
 
 /// Who is calling the organization service, and from where in the pipeline.
 struct Caller: Sendable {
@@ -18,6 +19,20 @@ struct Caller: Sendable {
     var parent: RemoteExecutionContext?
     /// The client's user agent (`InitiatingUserAgent`).
     var userAgent: String?
+    /// What the outermost operation's transaction wrote, shared with the operations nested in it.
+    var notes: TransactionNotes? = nil
+}
+
+/// What one transaction of the pipeline wrote that matters after the commit.
+final class TransactionNotes: Sendable {
+    private let jobCount = Atomic<Int>(0)
+
+    /// System jobs written so far.
+    var jobs: Int { jobCount.load(ordering: .relaxed) }
+
+    func jobWritten() {
+        jobCount.add(1, ordering: .relaxed)
+    }
 }
 
 /// The organization service (the SDK's `IOrganizationService`): every request runs through the event pipeline as

@@ -35,6 +35,8 @@ struct PlatformHarness: Sendable {
                 CreateAccountPlugin.self,
                 typeName: "Tests.CreateAccount"
             )
+            types["Flaky"] = try await platform.registerPluginType(FlakyPlugin.self, typeName: "Tests.Flaky")
+            types["Order"] = try await platform.registerPluginType(OrderPlugin.self, typeName: "Tests.Order")
             let harness = PlatformHarness(
                 platform: platform,
                 service: platform.organizationService(userId: platform.administratorId),

@@ -1,5 +1,6 @@
 import ConduitContext
 import ConduitPlatform
+import Foundation
 import Synchronization
 
 /// What test plug-ins saw, by the key each step carries in its configuration.
@@ -87,5 +88,76 @@ struct CreateAccountPlugin: Plugin {
         _ = try await services.organizationService.create(
             Entity(logicalName: "account", attributes: [("name", .string("for \(context.primaryEntityId)"))])
         )
+    }
+}
+
+/// Attempts per operation (system job), for the asynchronous service tests.
+enum JobAttempts {
+    private static let counts = Mutex<[String: Int]>([:])
+
+    /// Counts one more attempt of `operation` under `key`; returns the attempt number (1 for the first).
+    static func next(_ key: String, _ operation: Guid) -> Int {
+        counts.withLock { counts in
+            counts["\(key)/\(operation)", default: 0] += 1
+            return counts["\(key)/\(operation)"]!
+        }
+    }
+}
+
+/// Configuration: `key|failures|external or internal`. Fails its first `failures` attempts per system job, then
+/// succeeds. Each attempt logs "attempt <n> retrycount <r> postponeuntil <ticks or none>" from its job's row.
+struct FlakyPlugin: Plugin {
+    let key: String
+    let failures: Int
+    let external: Bool
+
+    init(configuration: String?, secureConfiguration: String?) throws {
+        let parts = (configuration ?? "").split(separator: "|").map(String.init)
+        key = parts.first ?? ""
+        failures = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        external = parts.count > 2 ? parts[2] == "external" : true
+    }
+
+    func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws {
+        let operation = context.operationId
+        let attempt = JobAttempts.next(key, operation)
+        let job = try await services.organizationService.retrieve(
+            EntityReference(logicalName: "asyncoperation", id: operation),
+            columns: .columns(["retrycount", "postponeuntil", "statuscode"])
+        )
+        var postponed = "none"
+        if case .dateTime(let date)? = job.attributes["postponeuntil"] { postponed = "\(date.ticks)" }
+        var retries = -1
+        if case .int(let count)? = job.attributes["retrycount"] { retries = Int(count) }
+        PluginLog.append(key, "attempt \(attempt) retrycount \(retries) postponeuntil \(postponed)", context: context)
+        guard attempt > failures else {
+            if external { throw ExternalServiceError("flaky failure \(attempt)", friendlyMessage: "Try later.") }
+            throw InvalidPluginExecutionError("broken on attempt \(attempt)")
+        }
+    }
+}
+
+/// Configuration: `key|failing record id`. Logs "<record> <numberofchildren>" for each update it handles; fails
+/// (external) for the failing record until it has logged `othersFirst[key]` updates of other records.
+struct OrderPlugin: Plugin {
+    static let othersFirst = Mutex<[String: Int]>([:])
+    let key: String
+    let failingRecord: Guid?
+
+    init(configuration: String?, secureConfiguration: String?) throws {
+        let parts = (configuration ?? "").split(separator: "|").map(String.init)
+        key = parts.first ?? ""
+        failingRecord = parts.count > 1 ? Guid(parts[1]) : nil
+    }
+
+    func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws {
+        let others = Self.othersFirst.withLock { $0[key] } ?? 0
+        if context.primaryEntityId == failingRecord, PluginLog.lines(key).count < others {
+            throw ExternalServiceError("the downstream system is down for this record")
+        }
+        guard case .entity(let target)? = context.inputParameters["Target"],
+            case .int(let value)? = target.attributes["numberofchildren"]
+        else { throw InvalidPluginExecutionError("no numberofchildren in the Target") }
+        PluginLog.append(key, "\(context.primaryEntityId) \(value)", context: context)
     }
 }
