@@ -24,6 +24,11 @@ struct CoreOperations {
     )
         async throws -> Outcome
     {
+        if request.primaryEntity.name == "asyncoperation" || request.requestName == Self.retryNowMessage,
+            let outcome = try await manageJob(request)
+        {
+            return outcome
+        }
         switch request.requestName {
         case "Create": return try await create(&request, postImage: needsImages.post)
         case "Update": return try await update(&request, needsImages: needsImages)

@@ -58,6 +58,19 @@ struct WebAPIController {
         if request.method == .get, let slash = path.firstIndex(of: "/") {
             return try await related(request, path: path, slash: slash, service: service, base: base)
         }
+        if request.method == .post, let slash = path.firstIndex(of: "/") {
+            // A bound action: `<set>(<id>)/[Microsoft.Dynamics.CRM.]<MessageName>`, with the row as its Target.
+            let (setName, key) = try parseResource(String(path[..<slash]))
+            var name = String(path[path.index(after: slash)...])
+            if name.hasPrefix("Microsoft.Dynamics.CRM.") { name.removeFirst("Microsoft.Dynamics.CRM.".count) }
+            guard let table = platform.metadata.entity(entitySetName: setName), let id = key,
+                platform.hasMessage(name) || name == Self.retryNowMessage
+            else {
+                throw WebAPIError.notFound("Resource not found for the segment '\(path)'.")
+            }
+            let target = EntityReference(logicalName: table.logicalName, id: id)
+            return try await action(request, name: name, target: target, service: service, base: base)
+        }
         let (setName, key) = try parseResource(path)
         guard let table = platform.metadata.entity(entitySetName: setName) else {
             throw WebAPIError.notFound("Resource not found for the segment '\(setName)'.")
@@ -78,11 +91,15 @@ struct WebAPIController {
         }
     }
 
-    /// A custom message as an unbound action: `POST <MessageName>` with its parameters as a JSON object of
-    /// primitives; the results come back the same way (204 when there are none).
+    /// The bound action that retries a Waiting or Failed system job now.
+    static let retryNowMessage = "conduit_RetryNow"
+
+    /// A custom message as an unbound action (`POST <MessageName>`), or bound to a row (`Target`), with its
+    /// parameters as a JSON object of primitives; the results come back the same way (204 when there are none).
     private func action(
         _ request: Request,
         name: String,
+        target: EntityReference? = nil,
         service: OrganizationService,
         base: String
     ) async throws
@@ -98,11 +115,12 @@ struct WebAPIController {
         var request = request
         let buffer = try await request.collectBody(upTo: 1 << 20)
         var parameters: ParameterCollection = []
+        if let target { parameters.append(key: "Target", value: .entityReference(target)) }
         if buffer.readableBytes > 0 {
             guard case .object(let members) = try JSONParser.parse(Array(buffer.readableBytesView)) else {
                 throw WebAPIError.badRequest("The parameters of \(name) must be a JSON object.")
             }
-            for (key, value) in members where !key.contains("@") {
+            for (key, value) in members where !key.contains("@") && !(target != nil && key == "Target") {
                 switch value {
                 case .null: parameters.append(key: key, value: .null)
                 case .bool(let flag): parameters.append(key: key, value: .boolean(flag))
