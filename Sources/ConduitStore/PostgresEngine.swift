@@ -36,11 +36,27 @@ final class PostgresEngine: Sendable {
         await self.client.run()
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// A transaction; `settings` are set for it alone (`set_config(name, value, true)`), in one statement.
+    func transaction<T: Sendable>(
+        settings: [(String, String)] = [],
+        _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
         try await self.withConnection { connection in
             let database: any SQLDatabase = PostgresSessionDatabase(connection)
             do {
                 try await database.raw("BEGIN").run()
+                if !settings.isEmpty {
+                    var statement = SQLQueryString("SELECT ")
+                    for (index, (name, value)) in settings.enumerated() {
+                        if index > 0 { statement.appendLiteral(", ") }
+                        statement.appendInterpolation(unsafeRaw: "set_config(")
+                        statement.appendInterpolation(bind: name)
+                        statement.appendLiteral(", ")
+                        statement.appendInterpolation(bind: value)
+                        statement.appendLiteral(", true)")
+                    }
+                    try await database.raw(statement).run()
+                }
             } catch {
                 throw StoreError(
                     .transactionFailed,

@@ -187,6 +187,30 @@ public final class Store: Service, Sendable {
         }
     }
 
+    /// Like ``transaction(_:)``, for writes that may safely be done again (claiming or finishing a system job): on
+    /// PostgreSQL the commit does not wait for the write-ahead log to reach the disk (`synchronous_commit` off for
+    /// this transaction), so it costs no fsync; if the database server itself crashes, the last such commits (a
+    /// fraction of a second) may be lost, never a torn one. On SQLite it is ``transaction(_:)``: in WAL mode with
+    /// `synchronous = NORMAL` no commit waits for a sync anyway.
+    ///
+    /// - Parameters:
+    ///   - postgresSettings: More PostgreSQL settings for this transaction alone (planner switches, say); SQLite
+    ///     ignores them.
+    ///   - body: The work.
+    public func relaxedTransaction<T: Sendable>(
+        postgresSettings: [(String, String)] = [],
+        _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        switch self.engine {
+        case .sqlite(let engine):
+            try await engine.transaction(body)
+        case .postgres(let engine):
+            try await engine.transaction(settings: [("synchronous_commit", "off")] + postgresSettings, body)
+        case .unusable(let error, _):
+            throw error
+        }
+    }
+
     /// Runs `body` on one connection outside a transaction, for reads.
     ///
     /// SQLite file: a read-only reader connection (`PRAGMA query_only`), which WAL lets run beside a writing

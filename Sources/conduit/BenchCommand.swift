@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Whole-system benchmarks (results as a table, and as JSON with --json).",
-        subcommands: [Creates.self]
+        subcommands: [Creates.self, Jobs.self]
     )
 
     struct Creates: AsyncParsableCommand {

@@ -40,8 +40,10 @@ struct JobsAPITests {
         return (row["statecode"] as? Int, row["statuscode"] as? Int, row["postponeuntil"] as? String)
     }
 
-    @Test("filter, pause, resume, postpone, cancel, retry now and delete; illegal changes get the reason",
-        arguments: TestBackend.available)
+    @Test(
+        "filter, pause, resume, postpone, cancel, retry now and delete; illegal changes get the reason",
+        arguments: TestBackend.available
+    )
     func manage(backend: TestBackend) async throws {
         try await ServerHarness.run(backend) { s in
             let (step, jobs) = try await Self.jobs(s, count: 2)

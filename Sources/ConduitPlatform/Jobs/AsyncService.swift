@@ -74,6 +74,12 @@ public final class AsyncService: Service, Sendable {
     /// The current time in .NET ticks (UTC); tests inject their own.
     let clock: @Sendable () -> Int64
     private let running = Mutex<Set<Guid>>([])
+    /// Workers running a job now.
+    private let busy = Atomic<Int>(0)
+    /// Outcomes waiting to be written, and whether a worker is writing them.
+    private let pending = Mutex<(items: [JobQueue.Finished], writing: Bool)>(([], false))
+    /// Wakes the dispatcher (set while it runs).
+    private let wake = Mutex<AsyncStream<Event>.Continuation?>(nil)
     private let tally = Mutex(Counters())
 
     /// What this node has done since it started.
@@ -107,8 +113,10 @@ public final class AsyncService: Service, Sendable {
     public var counters: Counters { tally.withLock { $0 } }
 
     private enum Event: Sendable {
+        /// Jobs were committed or a worker came free: claim now.
         case wake
-        case finished
+        /// The poll timer: claim, and (PostgreSQL) settle jobs whose node died while a person paused or canceled them.
+        case tick
     }
 
     public func run() async throws {
@@ -122,16 +130,17 @@ public final class AsyncService: Service, Sendable {
                 )
             }
         }
-        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        // Wake-ups merge while the dispatcher is busy: it claims for every free worker each time it looks.
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(2))
+        wake.withLock { $0 = continuation }
         await withTaskGroup(of: Void.self) { group in
-            // Commits wake the dispatcher; so does the poll timer.
             group.addTask {
-                for await _ in self.platform.jobWake.signals { continuation.yield(.wake) }
+                for await _ in self.platform.jobWake.listen() { continuation.yield(.wake) }
             }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.configuration.pollInterval)
-                    continuation.yield(.wake)
+                    continuation.yield(.tick)
                 }
             }
             group.addTask { await self.renewLeases() }
@@ -149,32 +158,42 @@ public final class AsyncService: Service, Sendable {
     /// Claims jobs while workers are free; each finished run wakes it again.
     private func dispatch(events: AsyncStream<Event>, continuation: AsyncStream<Event>.Continuation) async {
         await withTaskGroup(of: Void.self) { workers in
-            var busy = 0
             var iterator = events.makeAsyncIterator()
+            var event = Event.tick
             while true {
-                let free = configuration.workers - busy
+                if case .tick = event, platform.store.flavor == .postgres {
+                    do {
+                        try await queue.settleAbandoned(now: clock())
+                    } catch {
+                        logger.warning("cannot settle abandoned system jobs", metadata: ["error": "\(error)"])
+                    }
+                }
+                let free = configuration.workers - self.busy.load(ordering: .acquiring)
                 var claimed: [ClaimedJob] = []
                 if free > 0 {
                     do {
-                        if platform.store.flavor == .postgres { try await queue.settleAbandoned(now: clock()) }
                         claimed = try await queue.claim(limit: free, now: clock())
                     } catch {
                         logger.warning("cannot claim system jobs", metadata: ["error": "\(error)"])
                     }
                 }
                 for job in claimed {
-                    busy += 1
+                    self.busy.add(1, ordering: .acquiringAndReleasing)
                     running.withLock { _ = $0.insert(job.id) }
                     workers.addTask {
                         await self.execute(job)
                         self.running.withLock { _ = $0.remove(job.id) }
-                        continuation.yield(.finished)
+                        self.busy.subtract(1, ordering: .acquiringAndReleasing)
+                        self.wakeDispatcher()
                     }
                 }
                 // A full batch may mean more are runnable: claim again at once.
-                if free > 0 && claimed.count == free { continue }
-                guard let event = await iterator.next() else { break }
-                if case .finished = event { busy -= 1 }
+                if free > 0 && claimed.count == free {
+                    event = .wake
+                    continue
+                }
+                guard let next = await iterator.next() else { break }
+                event = next
             }
             // Shutting down: let the running jobs finish (ServiceLifecycle cancels them if that takes too long).
             await workers.waitForAll()
@@ -185,47 +204,88 @@ public final class AsyncService: Service, Sendable {
         tally.withLock { $0.started += 1 }
         let step = await executor.step(of: job)
         let outcome = await executor.run(job, step: step)
+        await record(
+            JobQueue.Finished(
+                job: job,
+                outcome: outcome,
+                autoDelete: step?.asyncAutoDelete ?? false,
+                random: Double.random(in: 0..<1)
+            )
+        )
+    }
+
+    /// Queues an outcome; the first worker to find no write under way writes every queued outcome, in one
+    /// transaction per round, until none is left (group commit).
+    private func record(_ finished: JobQueue.Finished) async {
+        let writes = pending.withLock { state -> Bool in
+            state.items.append(finished)
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        guard writes else { return }
+        while true {
+            let batch = pending.withLock { state -> [JobQueue.Finished] in
+                let batch = state.items
+                state.items = []
+                if batch.isEmpty { state.writing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            await write(batch)
+        }
+    }
+
+    private func write(_ batch: [JobQueue.Finished]) async {
+        var attempt = 0
+        while true {
+            do {
+                let statuses = try await queue.finish(batch, policy: configuration.retryPolicy, now: clock())
+                for (item, status) in zip(batch, statuses) { report(item, status) }
+                // A finished job may have been holding up the next job of its record.
+                wakeDispatcher()
+                return
+            } catch {
+                attempt += 1
+                logger.error(
+                    "cannot record system job outcomes",
+                    metadata: ["error": "\(error)", "jobs": "\(batch.count)", "attempt": "\(attempt)"]
+                )
+                // Give up after a few tries: the leases run out and the jobs run again.
+                guard attempt < 5, !Task.isCancelled else { return }
+                try? await Task.sleep(for: .milliseconds(100 * attempt))
+            }
+        }
+    }
+
+    private func report(_ item: JobQueue.Finished, _ status: JobStatus?) {
+        let job = item.job
+        tally.withLock { counters in
+            switch status {
+            case .succeeded?: counters.succeeded += 1
+            case .waiting?: counters.retried += 1
+            case .failed?: counters.failed += 1
+            case nil: counters.lost += 1
+            default: break
+            }
+        }
         let metadata: Logger.Metadata = [
             "job.id": "\(job.id)", "job.name": "\(job.name)", "step.id": "\(job.stepId?.description ?? "none")",
         ]
-        do {
-            let status = try await queue.finish(
-                job,
-                outcome: outcome,
-                policy: configuration.retryPolicy,
-                autoDelete: step?.asyncAutoDelete ?? false,
-                now: clock(),
-                random: Double.random(in: 0..<1)
-            )
-            tally.withLock { counters in
-                switch status {
-                case .succeeded?: counters.succeeded += 1
-                case .waiting?: counters.retried += 1
-                case .failed?: counters.failed += 1
-                case nil: counters.lost += 1
-                default: break
-                }
-            }
-            switch (status, outcome) {
-            case (nil, _):
-                logger.warning(
-                    "a system job was taken over by another node before it finished here",
-                    metadata: metadata
-                )
-            case (.waiting?, .externalFailure(let error)):
-                logger.info("system job will retry", metadata: metadata.merging(["error": "\(error.message)"]) { $1 })
-            case (.failed?, .externalFailure(let error)), (.failed?, .internalFailure(let error)):
-                logger.warning("system job failed", metadata: metadata.merging(["error": "\(error.message)"]) { $1 })
-            default:
-                break
-            }
-        } catch {
-            // The outcome could not be recorded: the lease runs out and the job runs again.
-            logger.error(
-                "cannot record a system job's outcome",
-                metadata: metadata.merging(["error": "\(error)"]) { $1 }
-            )
+        switch (status, item.outcome) {
+        case (nil, _):
+            logger.warning("a system job was taken over by another node before it finished here", metadata: metadata)
+        case (.waiting?, .externalFailure(let error)):
+            logger.info("system job will retry", metadata: metadata.merging(["error": "\(error.message)"]) { $1 })
+        case (.failed?, .externalFailure(let error)), (.failed?, .internalFailure(let error)):
+            logger.warning("system job failed", metadata: metadata.merging(["error": "\(error.message)"]) { $1 })
+        default:
+            break
         }
+    }
+
+    private func wakeDispatcher() {
+        _ = wake.withLock { $0?.yield(.wake) }
     }
 
     private func renewLeases() async {
@@ -244,13 +304,20 @@ public final class AsyncService: Service, Sendable {
     private func purgeOldJobs() async {
         guard let retention = configuration.retention else { return }
         while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.purgeInterval)
+            var purged = 0
             do {
-                let purged = try await queue.purge(completedBefore: clock() - JobLifecycle.ticks(retention))
-                if purged > 0 { logger.info("purged completed system jobs", metadata: ["jobs": "\(purged)"]) }
+                // In batches, until none is left.
+                while !Task.isCancelled {
+                    let batch = try await queue.purge(completedBefore: clock() - JobLifecycle.ticks(retention))
+                    purged += batch
+                    if batch == 0 { break }
+                    await Task.yield()
+                }
             } catch {
                 logger.warning("cannot purge completed system jobs", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: configuration.purgeInterval)
+            if purged > 0 { logger.info("purged completed system jobs", metadata: ["jobs": "\(purged)"]) }
         }
     }
 }

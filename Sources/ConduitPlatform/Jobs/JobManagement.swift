@@ -48,7 +48,9 @@ extension CoreOperations {
                 case .optionSetValue(let state)? = request.parameters["State"]
             else { throw PlatformError(.invalidArgument, "SetState needs EntityMoniker and State.") }
             var status: Int32?
-            if case .optionSetValue(let value)? = request.parameters["Status"], value.value != -1 { status = value.value }
+            if case .optionSetValue(let value)? = request.parameters["Status"], value.value != -1 {
+                status = value.value
+            }
             let action = try JobLifecycle.action(stateCode: state.value, statusCode: status, postponeUntil: nil)
             try await applyJobAction(action, to: target.id)
             return Outcome(response: OrganizationResponse(name))

@@ -40,16 +40,22 @@ struct JobQueue: Sendable {
     func claim(limit: Int, now: Int64) async throws -> [ClaimedJob] {
         guard limit > 0 else { return [] }
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        // Walk the open jobs in sequence order and stop at `limit` (SQLite would otherwise gather and sort them all).
+        let index = store.flavor == .sqlite ? " INDEXED BY asyncoperation_open" : ""
         // $1 now, $2 limit, $3 host, $4 lease expiry.
         let sql = """
             UPDATE asyncoperation SET statecode = 2, statuscode = 20, hostid = $3, conduit_leaseexpireson = $4, \
             startedon = $1, modifiedon = $1, versionnumber = versionnumber + 1 \
-            WHERE asyncoperationid IN (SELECT j.asyncoperationid FROM asyncoperation j WHERE j.statecode <> 3 AND \
+            WHERE asyncoperationid IN (SELECT j.asyncoperationid FROM asyncoperation j\(index) WHERE j.statecode <> 3 AND \
             \(Self.runnable) ORDER BY j.sequence LIMIT $2\(lock)) \
             RETURNING asyncoperationid, name, data, owningextensionid, retrycount, createdon, sequence, postponeuntil
             """
         let binds: [any Encodable & Sendable] = [now, limit, hostId, now + leaseTicks]
-        let rows = try await store.transaction { db in
+        // Safe to redo: a claim lost in a database crash leaves the job runnable. Job tables change faster than
+        // their statistics: left to its estimates, PostgreSQL's planner may gather and sort every open job. Walking
+        // `asyncoperation_open` in order and stopping at the limit is always right, so allow nothing else.
+        let planner = [("enable_seqscan", "off"), ("enable_bitmapscan", "off"), ("enable_sort", "off")]
+        let rows = try await store.relaxedTransaction(postgresSettings: planner) { db in
             try await db.rows(SQLNumberedStatement(sql, binds: binds))
         }
         return try rows.map { row in
@@ -84,62 +90,118 @@ struct JobQueue: Sendable {
         }
         statement.append(")")
         let renewal = statement
-        try await store.transaction { db in try await db.run(renewal) }
+        try await store.relaxedTransaction { db in try await db.run(renewal) }
     }
 
-    /// Records how a run ended, unless this node lost the job meanwhile (its lease ran out and another node took it).
-    /// Returns the new status, or `nil` when the job was no longer this node's.
-    func finish(
-        _ job: ClaimedJob,
-        outcome: JobRunOutcome,
-        policy: RetryPolicy,
-        autoDelete: Bool,
-        now: Int64,
-        random: Double
-    ) async throws -> JobStatus? {
+    /// How one run ended, to be recorded.
+    struct Finished: Sendable {
+        var job: ClaimedJob
+        var outcome: JobRunOutcome
+        var autoDelete: Bool
+        /// A number in [0, 1) for the retry delay's jitter.
+        var random: Double
+    }
+
+    /// Records how runs ended, in one transaction (group commit: workers that finish together share it). A job this
+    /// node lost meanwhile (its lease ran out and another node took it) is left alone: its status is `nil`.
+    func finish(_ batch: [Finished], policy: RetryPolicy, now: Int64) async throws -> [JobStatus?] {
         let hostId = self.hostId
         let lock = store.flavor == .postgres ? " FOR UPDATE" : ""
-        return try await store.transaction { db -> JobStatus? in
-            let rows = try await db.rows(
-                SQLNumberedStatement(
-                    "SELECT statuscode, hostid, retrycount, postponeuntil FROM asyncoperation WHERE asyncoperationid = $1\(lock)",
-                    binds: [job.id.description]
-                )
-            )
-            guard let row = rows.first,
-                try row.decode(column: "hostid", as: String?.self) == hostId,
-                let status = JobStatus(statusCode: Int32(try row.decode(column: "statuscode", as: Int?.self) ?? -1)),
-                status.stateCode == 2
-            else { return nil }
-            let snapshot = JobLifecycle.Snapshot(
-                status: status,
-                retryCount: try row.decode(column: "retrycount", as: Int?.self) ?? job.retryCount,
-                createdOn: job.createdOn,
-                postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self)
-            )
-            let change = JobLifecycle.finish(snapshot, outcome: outcome, policy: policy, now: now, random: random)
-            if change.status == .succeeded && autoDelete {
-                _ = try await db.rows(
+        // Safe to redo: an outcome lost in a database crash makes the job run again (at least once).
+        return try await store.relaxedTransaction { db in
+            var statuses: [JobStatus?] = []
+            for item in batch {
+                let job = item.job
+                // The common case, in one statement: the job is still this node's and still plainly In Progress.
+                if !(item.autoDelete && item.outcome == .succeeded) {
+                    let change = JobLifecycle.finish(
+                        JobLifecycle.Snapshot(
+                            status: .inProgress,
+                            retryCount: job.retryCount,
+                            createdOn: job.createdOn,
+                            postponeUntil: job.postponeUntil
+                        ),
+                        outcome: item.outcome,
+                        policy: policy,
+                        now: now,
+                        random: item.random
+                    )
+                    let updated = try await Self.write(
+                        change,
+                        to: job.id,
+                        db: db,
+                        now: now,
+                        executionSeconds: job.executionSeconds(now),
+                        onlyIfRunningOn: hostId
+                    )
+                    if updated {
+                        statuses.append(change.status)
+                        continue
+                    }
+                }
+                // Otherwise look at the job as it is now: a person may have paused or canceled it, or it is gone.
+                let rows = try await db.rows(
                     SQLNumberedStatement(
-                        "DELETE FROM asyncoperation WHERE asyncoperationid = $1",
+                        "SELECT statuscode, hostid, retrycount, postponeuntil FROM asyncoperation WHERE asyncoperationid = $1\(lock)",
                         binds: [job.id.description]
                     )
                 )
-                return change.status
+                guard let row = rows.first,
+                    try row.decode(column: "hostid", as: String?.self) == hostId,
+                    let status = JobStatus(
+                        statusCode: Int32(try row.decode(column: "statuscode", as: Int?.self) ?? -1)
+                    ),
+                    status.stateCode == 2
+                else {
+                    statuses.append(nil)
+                    continue
+                }
+                let snapshot = JobLifecycle.Snapshot(
+                    status: status,
+                    retryCount: try row.decode(column: "retrycount", as: Int?.self) ?? job.retryCount,
+                    createdOn: job.createdOn,
+                    postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self)
+                )
+                let change = JobLifecycle.finish(
+                    snapshot,
+                    outcome: item.outcome,
+                    policy: policy,
+                    now: now,
+                    random: item.random
+                )
+                if change.status == .succeeded && item.autoDelete {
+                    _ = try await db.rows(
+                        SQLNumberedStatement(
+                            "DELETE FROM asyncoperation WHERE asyncoperationid = $1",
+                            binds: [job.id.description]
+                        )
+                    )
+                } else {
+                    try await Self.write(
+                        change,
+                        to: job.id,
+                        db: db,
+                        now: now,
+                        executionSeconds: job.executionSeconds(now)
+                    )
+                }
+                statuses.append(change.status)
             }
-            try await Self.write(change, to: job.id, db: db, now: now, executionSeconds: job.executionSeconds(now))
-            return change.status
+            return statuses
         }
     }
 
-    /// Writes a transition's columns (and clears the lease).
+    /// Writes a transition's columns (and clears the lease). With `onlyIfRunningOn`, only while the job is In
+    /// Progress (20) on that node; returns whether a row changed.
+    @discardableResult
     static func write(
         _ change: JobLifecycle.Change,
         to id: Guid,
         db: any SQLDatabase,
         now: Int64,
-        executionSeconds: Double? = nil
-    ) async throws {
+        executionSeconds: Double? = nil,
+        onlyIfRunningOn host: String? = nil
+    ) async throws -> Bool {
         var sql = """
             UPDATE asyncoperation SET statecode = $1, statuscode = $2, retrycount = $3, postponeuntil = $4, \
             modifiedon = $5, versionnumber = versionnumber + 1
@@ -161,7 +223,12 @@ struct JobQueue: Sendable {
         if let executionSeconds { set("executiontimespan", executionSeconds) }
         binds.append(id.description)
         sql += " WHERE asyncoperationid = $\(binds.count)"
-        _ = try await db.rows(SQLNumberedStatement(sql, binds: binds))
+        if let host {
+            binds.append(host)
+            sql += " AND statuscode = 20 AND hostid = $\(binds.count)"
+        }
+        sql += " RETURNING asyncoperationid"
+        return !(try await db.rows(SQLNumberedStatement(sql, binds: binds))).isEmpty
     }
 
     /// SQLite serves one node: jobs still Locked at start were left by this node's previous process, so they are
@@ -205,13 +272,17 @@ struct JobQueue: Sendable {
         }
     }
 
-    /// Deletes completed jobs that completed before `before`; returns how many.
-    func purge(completedBefore before: Int64) async throws -> Int {
-        try await store.transaction { db in
+    /// Deletes up to `limit` jobs that completed before `before`; returns how many. Small batches keep the writer
+    /// free for commits between them.
+    func purge(completedBefore before: Int64, limit: Int = 500) async throws -> Int {
+        try await store.relaxedTransaction { db in
             try await db.rows(
                 SQLNumberedStatement(
-                    "DELETE FROM asyncoperation WHERE statecode = 3 AND completedon < $1 RETURNING asyncoperationid",
-                    binds: [before]
+                    """
+                    DELETE FROM asyncoperation WHERE asyncoperationid IN (SELECT asyncoperationid FROM asyncoperation \
+                    WHERE statecode = 3 AND completedon < $1 ORDER BY completedon LIMIT $2) RETURNING asyncoperationid
+                    """,
+                    binds: [before, limit]
                 )
             ).count
         }

@@ -1,15 +1,31 @@
-/// Tells the asynchronous service that new system jobs were committed, so that it claims them now instead of at
-/// its next poll. Signals that arrive while one is pending merge into it.
-public final class JobWake: Sendable {
-    let signals: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+import Synchronization
 
-    init() {
-        (signals, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    }
+/// Tells the asynchronous service that new system jobs were committed (or became runnable), so that it claims
+/// them now instead of at its next poll. Each listener gets its own stream; signals that arrive while one is
+/// pending merge into it.
+public final class JobWake: Sendable {
+    private let listeners = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation])>((0, [:]))
+
+    init() {}
 
     /// New jobs are committed (or became ready): wake the workers.
     public func signal() {
-        continuation.yield()
+        for listener in listeners.withLock({ Array($0.all.values) }) {
+            listener.yield()
+        }
+    }
+
+    /// A stream of wake-ups for one listener; it ends when the listener stops iterating.
+    func listen() -> AsyncStream<Void> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let id = listeners.withLock { state in
+            state.next += 1
+            state.all[state.next] = continuation
+            return state.next
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.listeners.withLock { $0.all.removeValue(forKey: id) }
+        }
+        return stream
     }
 }

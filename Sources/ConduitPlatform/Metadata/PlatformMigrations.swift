@@ -36,12 +36,19 @@ enum PlatformMigrations {
                 stored.attributes.append(lease)
                 try await MetadataCatalog.save(stored, db: db, flavor: flavor)
             }
-            // Open jobs in claim order, and the jobs of one record and step (per-record ordering).
+            // Open jobs in claim order, and the open jobs of one record and step (per-record ordering): both partial,
+            // so completed jobs, however many, cost the claim nothing.
             try await db.raw(
                 "CREATE INDEX IF NOT EXISTS asyncoperation_open ON asyncoperation (sequence) WHERE statecode <> 3"
             ).run()
             try await db.raw(
-                "CREATE INDEX IF NOT EXISTS asyncoperation_order ON asyncoperation (regardingobjectid, owningextensionid, sequence)"
+                "CREATE INDEX IF NOT EXISTS asyncoperation_order ON asyncoperation (regardingobjectid, owningextensionid, sequence) WHERE statecode <> 3"
+            ).run()
+            // The claim walks `asyncoperation_open`; the old index on (statecode, postponeuntil) only costs writes.
+            try await db.raw("DROP INDEX IF EXISTS asyncoperation_ready").run()
+            // Completed jobs by completion time, for the retention purge.
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS asyncoperation_completed ON asyncoperation (completedon) WHERE statecode = 3"
             ).run()
             if flavor == .postgres {
                 try await db.raw("CREATE SEQUENCE IF NOT EXISTS asyncoperation_sequence").run()
