@@ -117,6 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
                 jobs: jobsConfiguration
             ),
             store: store,
+            plugins: .withSamples(),
             logger: logger
         ) { ready in
             let lines = [
