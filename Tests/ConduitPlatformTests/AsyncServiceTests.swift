@@ -276,4 +276,55 @@ struct AsyncServiceTests {
             if case .int(let retries)? = failingJobs.first?.attributes["retrycount"] { #expect(retries >= 1) }
         }
     }
+
+    @Test(
+        "asyncautodelete removes succeeded jobs; completed jobs past the retention are purged",
+        arguments: TestBackend.available
+    )
+    func cleanup(backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let kept = "kept-\(backend)-\(UUID())"
+            let deleted = "deleted-\(backend)-\(UUID())"
+            try await h.registerStep(
+                "kept",
+                plugin: "Flaky",
+                message: "Create",
+                table: "account",
+                stage: 40,
+                mode: 1,
+                configuration: "\(kept)|0|external"
+            )
+            let autoDelete = try await h.registerStep(
+                "auto-deleted",
+                plugin: "Flaky",
+                message: "Create",
+                table: "contact",
+                stage: 40,
+                mode: 1,
+                configuration: "\(deleted)|0|external"
+            )
+            var step = Entity(logicalName: "sdkmessageprocessingstep", id: autoDelete)
+            step.attributes["asyncautodelete"] = .boolean(true)
+            try await h.service.update(step)
+            _ = try await h.service.create(Entity(logicalName: "contact", attributes: [("lastname", .string("A"))]))
+            _ = try await h.service.create(Entity(logicalName: "account", attributes: [("name", .string("B"))]))
+            try await Self.withService(h) { _ in
+                let jobs = try await Self.waitForJobs(h)
+                // The contact's job ran and was deleted; the account's job is kept, Succeeded.
+                #expect(PluginLog.lines(deleted).count == 1)
+                #expect(jobs.count == 1)
+                #expect(jobs.first.map(Self.status) == 30)
+            }
+            var purging = Self.configuration()
+            purging.retention = .zero
+            purging.purgeInterval = .milliseconds(50)
+            try await Self.withService(h, purging) { _ in
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try await !h.jobs().entities.isEmpty, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(try await h.jobs().entities.isEmpty)
+            }
+        }
+    }
 }

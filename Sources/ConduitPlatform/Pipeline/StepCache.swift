@@ -51,7 +51,8 @@ final class StepCache: Sendable {
             guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
             return steps
         }
-        if let cached { return cached.first { $0.id == id } }
+        // A step missing from a cached set may be newer than the set (registered on another node): read again.
+        if let cached, let step = cached.first(where: { $0.id == id }) { return step }
         let all = try await store.withDatabase { db in try await Self.load(db: db) }
         state.withLock {
             $0.steps = all
