@@ -85,6 +85,15 @@ final class PostgresEngine: Sendable {
         }
     }
 
+    /// Holds a connection that listens on `channel`, calling `handler` for each notification, until cancelled.
+    func listen(channel: String, _ handler: @escaping @Sendable (String) -> Void) async throws {
+        try await self.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                for try await notification in notifications { handler(notification.payload) }
+            }
+        }
+    }
+
     func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await self.withConnection { connection in
             try await body(PostgresSessionDatabase(connection))

@@ -211,6 +211,23 @@ public final class Store: Service, Sendable {
         }
     }
 
+    /// Listens for notifications on `channel` (PostgreSQL `LISTEN`; send with `NOTIFY` or `pg_notify`, which
+    /// PostgreSQL delivers when the sending transaction commits), calling `handler` with each payload, until the
+    /// task is cancelled. It holds one pooled connection while it listens. SQLite serves one process, which needs
+    /// no notifications: this waits until cancelled.
+    ///
+    /// - Throws: ``StoreError`` or the driver's error when the connection fails (listen again to resume).
+    public func listen(channel: String, _ handler: @escaping @Sendable (String) -> Void) async throws {
+        switch self.engine {
+        case .sqlite:
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        case .postgres(let engine):
+            try await engine.listen(channel: channel, handler)
+        case .unusable(let error, _):
+            throw error
+        }
+    }
+
     /// Runs `body` on one connection outside a transaction, for reads.
     ///
     /// SQLite file: a read-only reader connection (`PRAGMA query_only`), which WAL lets run beside a writing

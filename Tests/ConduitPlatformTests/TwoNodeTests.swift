@@ -210,4 +210,47 @@ struct TwoNodeTests {
             }
         }
     }
+
+    @Test(
+        "a node wakes for jobs committed on another node (LISTEN/NOTIFY), not at its poll",
+        arguments: TestBackend.runsPostgres ? [TestBackend.postgres] : []
+    )
+    func wakesAcrossNodes(backend: TestBackend) async throws {
+        try await backend.withFreshDatabase(maximumConnections: 8) { configuration in
+            try await withStore(configuration, logger: Self.logger()) { storeA in
+                try await withStore(configuration, logger: Self.logger()) { storeB in
+                    let log = NodeLog()
+                    let a = try await Self.node(storeA, "a", log)
+                    let b = try await Self.node(storeB, "b", log)
+                    try await Self.registerStep(a)
+                    b.steps.invalidate()
+                    // Only node b runs jobs, and it polls only every minute.
+                    var slow = Self.configuration("b")
+                    slow.pollInterval = .seconds(60)
+                    let serviceB = AsyncService(platform: b, configuration: slow, logger: Self.logger())
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await serviceB.run() }
+                        // Let b make its first (empty) claim and start listening.
+                        try await Task.sleep(for: .milliseconds(500))
+                        let started = ContinuousClock.now
+                        for index in 0..<5 {
+                            _ = try await a.organizationService(userId: a.administratorId).create(
+                                Entity(logicalName: "contact", attributes: [("lastname", .string("W\(index)"))])
+                            )
+                        }
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while try await Self.openJobs(a) > 0, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        let elapsed = ContinuousClock.now - started
+                        #expect(try await Self.openJobs(a) == 0)
+                        #expect(elapsed < .seconds(10))
+                        print("jobs committed on node a ran on node b within \(elapsed)")
+                        group.cancelAll()
+                    }
+                    #expect(log.runs.withLock { $0.values.flatMap { $0 } } == Array(repeating: "b", count: 5))
+                }
+            }
+        }
+    }
 }

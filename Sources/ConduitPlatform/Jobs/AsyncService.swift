@@ -137,6 +137,10 @@ public final class AsyncService: Service, Sendable {
             group.addTask {
                 for await _ in self.platform.jobWake.listen() { continuation.yield(.wake) }
             }
+            if platform.store.flavor == .postgres {
+                // Jobs committed on other nodes.
+                group.addTask { await self.listenToOtherNodes { continuation.yield(.wake) } }
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.configuration.pollInterval)
@@ -281,6 +285,22 @@ public final class AsyncService: Service, Sendable {
             logger.warning("system job failed", metadata: metadata.merging(["error": "\(error.message)"]) { $1 })
         default:
             break
+        }
+    }
+
+    /// Listens on PostgreSQL for jobs committed anywhere; reconnects after a failure (the poll covers the gap).
+    private func listenToOtherNodes(_ wake: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await platform.store.listen(channel: jobsChannel) { _ in wake() }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning(
+                    "cannot listen for system jobs committed on other nodes; retrying",
+                    metadata: ["error": "\(error)"]
+                )
+            }
+            try? await Task.sleep(for: configuration.pollInterval)
         }
     }
 

@@ -80,7 +80,7 @@ extension CoreOperations {
         let change = try JobLifecycle.apply(action, to: job)
         try await JobQueue.write(change, to: id, db: db, now: DotNetDateTime.now().ticks)
         // A job made runnable now: wake the workers after the commit.
-        if change.status == .waitingForResources { caller.notes?.jobWritten() }
+        if change.status == .waitingForResources { try await platform.jobWritten(caller.notes, db: db) }
     }
 
     private func jobSnapshot(_ id: Guid) async throws -> JobLifecycle.Snapshot {

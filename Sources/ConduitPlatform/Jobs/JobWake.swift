@@ -1,4 +1,9 @@
+import ConduitStore
+import SQLKit
 import Synchronization
+
+/// The PostgreSQL channel on which nodes tell each other that system jobs were committed.
+let jobsChannel = "conduit_jobs"
 
 /// Tells the asynchronous service that new system jobs were committed (or became runnable), so that it claims
 /// them now instead of at its next poll. Each listener gets its own stream; signals that arrive while one is
@@ -27,5 +32,14 @@ public final class JobWake: Sendable {
             _ = self?.listeners.withLock { $0.all.removeValue(forKey: id) }
         }
         return stream
+    }
+}
+
+extension Platform {
+    /// Notes that the transaction of `notes` wrote a runnable system job. On PostgreSQL the first one also sends a
+    /// `NOTIFY` in that transaction, which reaches the other nodes when it commits.
+    func jobWritten(_ notes: TransactionNotes?, db: any SQLDatabase) async throws {
+        guard let notes, notes.jobWritten(), store.flavor == .postgres else { return }
+        try await db.raw("SELECT pg_notify(\(bind: jobsChannel), '')").run()
     }
 }

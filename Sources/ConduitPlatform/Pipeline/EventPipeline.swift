@@ -229,7 +229,7 @@ struct PipelineRun: Sendable {
     private func writeJobs(db: any SQLDatabase) async throws {
         for step in steps where step.isAsynchronous && isTriggered(step) {
             try await AsyncJobWriter(platform: platform, db: db).write(step: step, run: self)
-            caller.notes?.jobWritten()
+            try await platform.jobWritten(caller.notes, db: db)
         }
     }
 }

@@ -30,8 +30,10 @@ final class TransactionNotes: Sendable {
     /// System jobs written so far.
     var jobs: Int { jobCount.load(ordering: .relaxed) }
 
-    func jobWritten() {
-        jobCount.add(1, ordering: .relaxed)
+    /// Counts a job; returns whether it is the transaction's first.
+    @discardableResult
+    func jobWritten() -> Bool {
+        jobCount.add(1, ordering: .relaxed).oldValue == 0
     }
 }
 
