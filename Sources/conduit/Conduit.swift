@@ -8,11 +8,12 @@ struct Conduit: AsyncParsableCommand {
         commandName: "conduit",
         abstract: "Conduit: Dataverse-style service endpoints, self-hosted.",
         discussion: """
-            Built so far: 'conduit serve' (the Web API, the organization service and the event pipeline) and \
-            'conduit context' (convert and inspect execution contexts in the three Dataverse wire formats). \
-            Not built yet: listen, endpoint, step, jobs, bus, bench (see README.md).
+            Built so far: 'conduit serve' (the Web API, the organization service, the event pipeline and the \
+            asynchronous service), 'conduit jobs' (system jobs of a running server), 'conduit context' (convert and \
+            inspect execution contexts in the three Dataverse wire formats) and 'conduit bench'. \
+            Not built yet: listen, endpoint, step, bus (see README.md).
             """,
-        subcommands: [ServeCommand.self, ContextCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, JobsCommand.self, ContextCommand.self, BenchCommand.self]
     )
 
     /// Runs the command; input problems print one line on standard error and exit with code 2.
