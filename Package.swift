@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "conduitTests",
             dependencies: [
-                "conduit", "ConduitContext", "ConduitPlatform",
+                "conduit", "ConduitContext", "ConduitPlatform", "ConduitStore", "ConduitTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

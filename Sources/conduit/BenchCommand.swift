@@ -91,30 +91,11 @@ struct BenchCommand: AsyncParsableCommand {
                     attributes: [("name", .string("Bench.Async")), ("typename", .string("Bench.Async"))]
                 )
             )
-            _ = try await service.create(
-                Entity(
-                    logicalName: "sdkmessageprocessingstep",
-                    attributes: [
-                        ("name", .string("Bench: Create of contact")), ("stage", .optionSetValue(OptionSetValue(40))),
-                        ("mode", .optionSetValue(OptionSetValue(1))), ("rank", .int(1)),
-                        (
-                            "sdkmessageid",
-                            .entityReference(
-                                EntityReference(logicalName: "sdkmessage", id: Platform.messageId("Create"))
-                            )
-                        ),
-                        (
-                            "sdkmessagefilterid",
-                            .entityReference(
-                                EntityReference(
-                                    logicalName: "sdkmessagefilter",
-                                    id: Platform.messageFilterId(message: "Create", table: "contact")
-                                )
-                            )
-                        ),
-                        ("eventhandler", .entityReference(EntityReference(logicalName: "plugintype", id: pluginType))),
-                    ]
-                )
+            try await service.registerStep(
+                "Bench: Create of contact",
+                message: "Create",
+                table: "contact",
+                pluginType: pluginType
             )
             let key = try String(contentsOfFile: info.administratorKeyPath, encoding: .utf8).trimmingCharacters(
                 in: .whitespacesAndNewlines

@@ -61,31 +61,11 @@ extension BenchCommand {
             let platform = try await Platform.open(store: store, logger: logger)
             let service = platform.organizationService(userId: platform.administratorId)
             let pluginType = try await platform.registerPluginType(NoOpPlugin.self, typeName: "Conduit.Bench.NoOp")
-            _ = try await service.create(
-                Entity(
-                    logicalName: "sdkmessageprocessingstep",
-                    attributes: [
-                        ("name", .string("Bench: no-op on Create of contact")),
-                        ("stage", .optionSetValue(OptionSetValue(40))), ("mode", .optionSetValue(OptionSetValue(1))),
-                        ("rank", .int(1)),
-                        (
-                            "sdkmessageid",
-                            .entityReference(
-                                EntityReference(logicalName: "sdkmessage", id: Platform.messageId("Create"))
-                            )
-                        ),
-                        (
-                            "sdkmessagefilterid",
-                            .entityReference(
-                                EntityReference(
-                                    logicalName: "sdkmessagefilter",
-                                    id: Platform.messageFilterId(message: "Create", table: "contact")
-                                )
-                            )
-                        ),
-                        ("eventhandler", .entityReference(EntityReference(logicalName: "plugintype", id: pluginType))),
-                    ]
-                )
+            try await service.registerStep(
+                "Bench: no-op on Create of contact",
+                message: "Create",
+                table: "contact",
+                pluginType: pluginType
             )
             let configuration = AsyncServiceConfiguration(workers: workers, hostId: "bench")
 

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
             With no options it keeps its data in ./conduit-data (SQLite, WAL) and listens on 127.0.0.1:8080. \
             Each option has a CONDUIT_… environment twin (CONDUIT_HOST, CONDUIT_PORT, CONDUIT_DATA_DIR, \
             CONDUIT_DATABASE, CONDUIT_ORGANIZATION, CONDUIT_WORKERS, CONDUIT_RETRY_GIVE_UP_HOURS, \
-            CONDUIT_JOB_RETENTION_DAYS, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
+            CONDUIT_JOB_LEASE_SECONDS, CONDUIT_JOB_RETENTION_DAYS, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
             The asynchronous service runs system jobs with --workers workers, retrying failed posts with \
             exponential backoff and full jitter (5 s, 10 s, 20 s … up to 1 h between tries) until --retry-give-up. \
             Not built yet: the embedded bus, AMQP, the System Jobs console (see README.md).
@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         Double(ProcessInfo.processInfo.environment["CONDUIT_RETRY_GIVE_UP_HOURS"] ?? "") ?? 24
 
     @Option(
+        name: .customLong("job-lease"),
+        help: "Seconds a node holds a running system job without renewing it; after that another node may take it."
+    )
+    var jobLeaseSeconds: Double = Double(ProcessInfo.processInfo.environment["CONDUIT_JOB_LEASE_SECONDS"] ?? "") ?? 60
+
+    @Option(
         name: .customLong("job-retention"),
         help: "Days completed system jobs are kept before they are deleted (0 keeps them)."
     )
@@ -69,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more, not \(workers).") }
         guard retryGiveUpHours >= 0, retryGiveUpHours.isFinite else {
             throw ValidationError("--retry-give-up must be a number of hours, 0 or more.")
+        }
+        guard jobLeaseSeconds >= 1, jobLeaseSeconds.isFinite else {
+            throw ValidationError("--job-lease must be a number of seconds, 1 or more.")
         }
         guard jobRetentionDays >= 0, jobRetentionDays.isFinite else {
             throw ValidationError("--job-retention must be a number of days, 0 or more.")
@@ -104,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             retry.giveUpAfter = .seconds(retryGiveUpHours * 3600)
             jobsConfiguration = AsyncServiceConfiguration(
                 workers: workers,
+                leaseDuration: .seconds(jobLeaseSeconds),
                 retryPolicy: retry,
                 retention: jobRetentionDays > 0 ? .seconds(jobRetentionDays * 86400) : nil
             )

@@ -59,37 +59,11 @@ struct TwoNodeTests {
     }
 
     static func registerStep(_ platform: Platform) async throws {
-        let service = platform.organizationService(userId: platform.administratorId)
-        _ = try await service.create(
-            Entity(
-                logicalName: "sdkmessageprocessingstep",
-                attributes: [
-                    ("name", .string("node test")), ("stage", .optionSetValue(OptionSetValue(40))),
-                    ("mode", .optionSetValue(OptionSetValue(1))), ("rank", .int(1)),
-                    (
-                        "sdkmessageid",
-                        .entityReference(EntityReference(logicalName: "sdkmessage", id: Platform.messageId("Create")))
-                    ),
-                    (
-                        "sdkmessagefilterid",
-                        .entityReference(
-                            EntityReference(
-                                logicalName: "sdkmessagefilter",
-                                id: Platform.messageFilterId(message: "Create", table: "contact")
-                            )
-                        )
-                    ),
-                    (
-                        "eventhandler",
-                        .entityReference(
-                            EntityReference(
-                                logicalName: "plugintype",
-                                id: NameBasedGuid.make("plugintype:" + typeName)
-                            )
-                        )
-                    ),
-                ]
-            )
+        try await platform.organizationService(userId: platform.administratorId).registerStep(
+            "node test",
+            message: "Create",
+            table: "contact",
+            pluginType: NameBasedGuid.make("plugintype:" + typeName)
         )
     }
 

@@ -80,32 +80,13 @@ struct CrashSafetyTests {
         do {
             // 1. A server with an async step on Create of contact; one create commits a contact and a job.
             let first = try Server(dataDirectory: directory)
-            let type = try await Self.send(
+            let step = try await Self.registerAsyncStep(
                 client,
                 first,
-                .POST,
-                "plugintypes",
-                #"{"name":"Crash.Async","typename":"Crash.Async"}"#
+                typeName: "Crash.Async",
+                name: "Crash: Create of contact"
             )
-            #expect(type.status == 204)
-            let types = try await Self.send(
-                client,
-                first,
-                .GET,
-                "plugintypes?$filter=typename%20eq%20'Crash.Async'&$select=plugintypeid"
-            )
-            let typeId =
-                ((try JSONSerialization.jsonObject(with: Data(types.body.utf8)) as? [String: Any])?["value"]
-                as? [[String: Any]])?.first?["plugintypeid"] as? String ?? ""
-            let filter = Platform.messageFilterId(message: "Create", table: "contact")
-            let step = try await Self.send(
-                client,
-                first,
-                .POST,
-                "sdkmessageprocessingsteps",
-                #"{"name":"Crash: Create of contact","stage":40,"mode":1,"rank":1,"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
-            )
-            #expect(step.status == 204, "\(step.body)")
+            #expect(step == 204)
             #expect(try await Self.send(client, first, .POST, "contacts", #"{"firstname":"Committed"}"#).status == 204)
             #expect(try await Self.count(client, first, "contacts") == 1)
             #expect(try await Self.count(client, first, "asyncoperations") == 1)

@@ -32,14 +32,7 @@ struct JobCrashTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-jobcrash-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            try await Self.run(client: client, directory: directory)
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await CrashSafetyTests.withClient { client in try await Self.run(client: client, directory: directory) }
     }
 
     static func run(client: HTTPClient, directory: String) async throws {
@@ -47,30 +40,14 @@ struct JobCrashTests {
 
         // 1. An async step on Create of contact whose plug-in appends each run's OperationId to a file.
         let first = try Server(dataDirectory: directory)
-        let type = try await CrashSafetyTests.send(
+        let step = try await CrashSafetyTests.registerAsyncStep(
             client,
             first,
-            .POST,
-            "plugintypes",
-            #"{"name":"AppendOperationId","typename":"\#(AppendOperationIdPlugin.typeName)"}"#
+            typeName: AppendOperationIdPlugin.typeName,
+            name: "Record OperationIds",
+            configuration: log
         )
-        #expect(type.status == 204, "\(type.body)")
-        let types = try await CrashSafetyTests.send(
-            client,
-            first,
-            .GET,
-            "plugintypes?$filter=typename%20eq%20'\(AppendOperationIdPlugin.typeName)'&$select=plugintypeid"
-        )
-        let typeId = (Self.json(types.body)["value"] as? [[String: Any]])?.first?["plugintypeid"] as? String ?? ""
-        let filter = Platform.messageFilterId(message: "Create", table: "contact")
-        let step = try await CrashSafetyTests.send(
-            client,
-            first,
-            .POST,
-            "sdkmessageprocessingsteps",
-            #"{"name":"Record OperationIds","stage":40,"mode":1,"rank":1,"configuration":"\#(log)","sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
-        )
-        #expect(step.status == 204, "\(step.body)")
+        #expect(step == 204)
 
         // 2. 5,000 creates from 16 clients; at 2,500 acknowledged, SIGKILL.
         let total = 5000

@@ -11,14 +11,7 @@ struct JobsCLITests {
     func jobsCommands() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-jobs-cli-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            try await Self.run(client: client, directory: directory)
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
-        try await client.shutdown()
+        try await CrashSafetyTests.withClient { client in try await Self.run(client: client, directory: directory) }
     }
 
     static func run(client: HTTPClient, directory: String) async throws {
@@ -26,32 +19,13 @@ struct JobsCLITests {
         defer { server.stop() }
         let connection = ["--url", server.url, "--key-file", directory + "/admin.key"]
         // An async step whose handler is no plug-in compiled into the server: its jobs fail at once (internal).
-        let type = try await CrashSafetyTests.send(
+        let step = try await CrashSafetyTests.registerAsyncStep(
             client,
             server,
-            .POST,
-            "plugintypes",
-            #"{"name":"Missing","typename":"Not.Compiled.In"}"#
+            typeName: "Not.Compiled.In",
+            name: "Doomed"
         )
-        #expect(type.status == 204)
-        let types = try await CrashSafetyTests.send(
-            client,
-            server,
-            .GET,
-            "plugintypes?$filter=typename%20eq%20'Not.Compiled.In'&$select=plugintypeid"
-        )
-        let typeId =
-            ((try JSONSerialization.jsonObject(with: Data(types.body.utf8)) as? [String: Any])?["value"]
-            as? [[String: Any]])?.first?["plugintypeid"] as? String ?? ""
-        let filter = Platform.messageFilterId(message: "Create", table: "contact")
-        let step = try await CrashSafetyTests.send(
-            client,
-            server,
-            .POST,
-            "sdkmessageprocessingsteps",
-            #"{"name":"Doomed","stage":40,"mode":1,"rank":1,"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
-        )
-        #expect(step.status == 204, "\(step.body)")
+        #expect(step == 204)
         for name in ["One", "Two"] {
             _ = try await CrashSafetyTests.send(client, server, .POST, "contacts", #"{"lastname":"\#(name)"}"#)
         }

@@ -60,30 +60,21 @@ struct PlatformHarness: Sendable {
         filteringAttributes: String? = nil,
         images: [(type: Int32, alias: String, attributes: String?)] = []
     ) async throws -> Guid {
-        var step = Entity(logicalName: "sdkmessageprocessingstep")
-        step.attributes = [
-            ("name", .string(name)), ("stage", .optionSetValue(OptionSetValue(stage))),
-            ("mode", .optionSetValue(OptionSetValue(mode))), ("rank", .int(rank)),
-            (
-                "sdkmessageid",
-                .entityReference(EntityReference(logicalName: "sdkmessage", id: Platform.messageId(message)))
-            ),
-            (
-                "sdkmessagefilterid",
-                .entityReference(
-                    EntityReference(
-                        logicalName: "sdkmessagefilter",
-                        id: Platform.messageFilterId(message: message, table: table)
-                    )
-                )
-            ),
-            ("eventhandler", .entityReference(EntityReference(logicalName: "plugintype", id: pluginTypes[plugin]!))),
-            ("plugintypeid", .entityReference(EntityReference(logicalName: "plugintype", id: pluginTypes[plugin]!))),
-            ("supporteddeployment", .optionSetValue(OptionSetValue(0))),
-        ]
-        if let configuration { step.attributes["configuration"] = .string(configuration) }
-        if let filteringAttributes { step.attributes["filteringattributes"] = .string(filteringAttributes) }
-        let id = try await service.create(step)
+        let id = try await service.registerStep(
+            name,
+            message: message,
+            table: table,
+            stage: stage,
+            mode: mode,
+            rank: rank,
+            pluginType: pluginTypes[plugin]!,
+            configuration: configuration
+        )
+        if let filteringAttributes {
+            var step = Entity(logicalName: "sdkmessageprocessingstep", id: id)
+            step.attributes["filteringattributes"] = .string(filteringAttributes)
+            try await service.update(step)
+        }
         for image in images {
             var row = Entity(logicalName: "sdkmessageprocessingstepimage")
             row.attributes = [

@@ -1,0 +1,49 @@
+import AsyncHTTPClient
+import ConduitPlatform
+import Foundation
+import NIOHTTP1
+
+extension CrashSafetyTests {
+    /// Runs `body` with an HTTP client, shut down afterwards whatever happens.
+    static func withClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let value = try await body(client)
+            try await client.shutdown()
+            return value
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Registers, through the Web API, a plug-in type and an asynchronous step on Create of contact handled by it.
+    /// Returns the step's HTTP status (204 when registered).
+    static func registerAsyncStep(
+        _ client: HTTPClient,
+        _ server: Server,
+        typeName: String,
+        name: String,
+        configuration: String? = nil
+    ) async throws -> UInt {
+        _ = try await send(client, server, .POST, "plugintypes", #"{"name":"\#(typeName)","typename":"\#(typeName)"}"#)
+        let types = try await send(
+            client,
+            server,
+            .GET,
+            "plugintypes?$filter=typename%20eq%20'\(typeName)'&$select=plugintypeid"
+        )
+        let typeId =
+            ((try JSONSerialization.jsonObject(with: Data(types.body.utf8)) as? [String: Any])?["value"]
+            as? [[String: Any]])?.first?["plugintypeid"] as? String ?? ""
+        let filter = Platform.messageFilterId(message: "Create", table: "contact")
+        let configured = configuration.map { #","configuration":"\#($0)""# } ?? ""
+        return try await send(
+            client,
+            server,
+            .POST,
+            "sdkmessageprocessingsteps",
+            #"{"name":"\#(name)","stage":40,"mode":1,"rank":1\#(configured),"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
+        ).status
+    }
+}
