@@ -113,10 +113,14 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             group.addTask { try await service.run() }
-            // Either ending (graceful shutdown ends both) ends the node.
-            try await group.next()
-            group.cancelAll()
-            try await group.waitForAll()
+            // Graceful shutdown ends both: the Web API stops taking requests, the workers finish their running jobs.
+            // If either fails, the other is cancelled.
+            do {
+                for try await _ in group {}
+            } catch {
+                group.cancelAll()
+                throw error
+            }
         }
     }
 
