@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "ConduitStore", targets: ["ConduitStore"]),
         .library(name: "ConduitPlatform", targets: ["ConduitPlatform"]),
         .library(name: "ConduitServer", targets: ["ConduitServer"]),
+        .library(name: "ConduitBus", targets: ["ConduitBus"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -46,6 +47,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ConduitBus",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -115,6 +121,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitBusTests",
+            dependencies: ["ConduitBus"],
             swiftSettings: strictSettings
         ),
         .testTarget(
