@@ -51,7 +51,11 @@ let package = Package(
         ),
         .target(
             name: "ConduitBus",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ConduitStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -125,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConduitBusTests",
-            dependencies: ["ConduitBus"],
+            dependencies: ["ConduitBus", "ConduitStore", "ConduitTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A message as a sender gives it: the body and the Service Bus system and user properties.
+public struct BusMessage: Sendable, Hashable, Codable {
+    public var body: Data
+    public var messageId: String?
+    public var contentType: String?
+    public var correlationId: String?
+    public var sessionId: String?
+    public var label: String?
+    public var to: String?
+    public var replyTo: String?
+    /// Seconds; `nil` takes the queue's default.
+    public var timeToLiveSeconds: Double?
+    /// Unix milliseconds before which the message is not delivered (a scheduled message).
+    public var scheduledEnqueueTime: Int64?
+    /// User (application) properties, as strings (typed values come with the REST and AMQP mappings).
+    public var userProperties: [String: String]
+
+    public init(
+        body: Data,
+        messageId: String? = nil,
+        contentType: String? = nil,
+        correlationId: String? = nil,
+        sessionId: String? = nil,
+        label: String? = nil,
+        to: String? = nil,
+        replyTo: String? = nil,
+        timeToLiveSeconds: Double? = nil,
+        scheduledEnqueueTime: Int64? = nil,
+        userProperties: [String: String] = [:]
+    ) {
+        self.body = body
+        self.messageId = messageId
+        self.contentType = contentType
+        self.correlationId = correlationId
+        self.sessionId = sessionId
+        self.label = label
+        self.to = to
+        self.replyTo = replyTo
+        self.timeToLiveSeconds = timeToLiveSeconds
+        self.scheduledEnqueueTime = scheduledEnqueueTime
+        self.userProperties = userProperties
+    }
+}
+
+/// A message as a receiver gets it.
+public struct ReceivedMessage: Sendable, Hashable {
+    public var message: BusMessage
+    public var sequenceNumber: Int64
+    /// Unix milliseconds.
+    public var enqueuedTime: Int64
+    /// Unix milliseconds; `nil` when it never expires.
+    public var expiresAt: Int64?
+    /// How often it has been delivered, this delivery included (1 on the first).
+    public var deliveryCount: Int
+    /// The peek-lock's token; `nil` for receive-and-delete.
+    public var lockToken: UUID?
+    /// Unix milliseconds; `nil` for receive-and-delete.
+    public var lockedUntil: Int64?
+    /// Set on dead-lettered messages.
+    public var deadLetterReason: String?
+    public var deadLetterErrorDescription: String?
+}

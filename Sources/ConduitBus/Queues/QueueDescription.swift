@@ -1,0 +1,88 @@
+/// A queue's settings, with Azure Service Bus's defaults and no fixed caps (limits come from configuration).
+public struct QueueDescription: Sendable, Hashable, Codable {
+    /// The queue's name (paths are case-insensitive, kept in lower case).
+    public var name: String
+    /// How long a peek-lock holds a message (Azure's default: 60 s).
+    public var lockDurationSeconds: Double
+    /// Deliveries after which a message goes to the dead-letter sub-queue (Azure's default: 10; any value ≥ 1).
+    public var maxDeliveryCount: Int
+    /// How long a message lives when it sets no TTL of its own; `nil` for ever.
+    public var defaultMessageTimeToLiveSeconds: Double?
+    /// Whether expired messages go to the dead-letter sub-queue (otherwise they are dropped).
+    public var deadLetteringOnMessageExpiration: Bool
+    /// When set, a message whose `MessageId` was seen within this many seconds is accepted and dropped.
+    public var duplicateDetectionWindowSeconds: Double?
+
+    public init(
+        name: String,
+        lockDurationSeconds: Double = 60,
+        maxDeliveryCount: Int = 10,
+        defaultMessageTimeToLiveSeconds: Double? = nil,
+        deadLetteringOnMessageExpiration: Bool = false,
+        duplicateDetectionWindowSeconds: Double? = nil
+    ) {
+        self.name = name.lowercased()
+        self.lockDurationSeconds = lockDurationSeconds
+        self.maxDeliveryCount = maxDeliveryCount
+        self.defaultMessageTimeToLiveSeconds = defaultMessageTimeToLiveSeconds
+        self.deadLetteringOnMessageExpiration = deadLetteringOnMessageExpiration
+        self.duplicateDetectionWindowSeconds = duplicateDetectionWindowSeconds
+    }
+
+    /// Checks the name and the values; the error says which is wrong.
+    public func validate() throws(BusError) {
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
+        guard !name.isEmpty, name.count <= 260, allowed, !name.hasPrefix("$") else {
+            throw BusError(
+                .badRequest,
+                "'\(name)' is not a valid queue name: use letters, digits, '-', '_' and '.' (at most 260 characters)."
+            )
+        }
+        guard lockDurationSeconds > 0, lockDurationSeconds.isFinite else {
+            throw BusError(.badRequest, "The lock duration must be a positive number of seconds.")
+        }
+        guard maxDeliveryCount >= 1 else {
+            throw BusError(.badRequest, "The maximum delivery count must be at least 1, not \(maxDeliveryCount).")
+        }
+        if let ttl = defaultMessageTimeToLiveSeconds, !(ttl > 0 && ttl.isFinite) {
+            throw BusError(.badRequest, "The default message time to live must be a positive number of seconds.")
+        }
+        if let window = duplicateDetectionWindowSeconds, !(window > 0 && window.isFinite) {
+            throw BusError(.badRequest, "The duplicate detection window must be a positive number of seconds.")
+        }
+    }
+}
+
+/// An error of the bus, with the HTTP status the REST data plane answers with.
+public struct BusError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        case badRequest
+        /// The entity does not exist (410 Gone, as Service Bus REST answers).
+        case entityNotFound
+        /// No message holds that lock token, or its lock expired (404).
+        case lockLost
+        /// The entity exists already (409).
+        case conflict
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var httpStatus: Int {
+        switch kind {
+        case .badRequest: 400
+        case .entityNotFound: 410
+        case .lockLost: 404
+        case .conflict: 409
+        }
+    }
+
+    public var description: String { message }
+}

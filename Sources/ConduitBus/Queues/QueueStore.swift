@@ -1,0 +1,417 @@
+import ConduitStore
+import Foundation
+import SQLKit
+
+/// Durable queues in the Conduit database (SQLite or PostgreSQL): send with duplicate detection and scheduling,
+/// peek-lock with lock renewal, complete, abandon, dead-letter, receive-and-delete, expiry, and the
+/// `$DeadLetterQueue` sub-queue. A message acknowledged to a sender is committed. Times are Unix milliseconds,
+/// passed in (so that tests control the clock).
+public struct QueueStore: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// The schema (versions 200 and up, beside the platform's).
+    public static let migrations: [Migration] = [
+        Migration(version: 200, name: "bus queues and messages") { db, flavor in
+            let blob = flavor == .postgres ? "BYTEA" : "BLOB"
+            try await db.raw(
+                """
+                CREATE TABLE IF NOT EXISTS conduit_bus_queue (name TEXT PRIMARY KEY NOT NULL, description TEXT NOT NULL, \
+                nextsequence BIGINT NOT NULL, createdon BIGINT NOT NULL)
+                """
+            ).run()
+            try await db.raw(
+                SQLQueryString(
+                    """
+                    CREATE TABLE IF NOT EXISTS conduit_bus_message (queue TEXT NOT NULL, sequence BIGINT NOT NULL, \
+                    messageid TEXT, body \(blob) NOT NULL, properties TEXT NOT NULL, enqueued BIGINT NOT NULL, \
+                    available BIGINT NOT NULL, expires BIGINT, locktoken TEXT, lockeduntil BIGINT, \
+                    deliverycount INTEGER NOT NULL, deadletter INTEGER NOT NULL, deadletterreason TEXT, \
+                    deadletterdescription TEXT, PRIMARY KEY (queue, sequence))
+                    """
+                )
+            ).run()
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS conduit_bus_message_ready ON conduit_bus_message (queue, deadletter, sequence)"
+            ).run()
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS conduit_bus_message_lock ON conduit_bus_message (locktoken)"
+            ).run()
+            try await db.raw(
+                """
+                CREATE TABLE IF NOT EXISTS conduit_bus_seen (queue TEXT NOT NULL, messageid TEXT NOT NULL, \
+                seenat BIGINT NOT NULL, PRIMARY KEY (queue, messageid))
+                """
+            ).run()
+        }
+    ]
+
+    /// The sub-queue suffix of dead-lettered messages.
+    public static let deadLetterSuffix = "/$deadletterqueue"
+
+    // MARK: - Queues
+
+    /// Creates a queue; a queue of that name must not exist.
+    public func createQueue(_ description: QueueDescription, now: Int64) async throws {
+        try description.validate()
+        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
+        try await store.transaction { db in
+            if try await Self.description(description.name, db: db) != nil {
+                throw BusError(.conflict, "The queue '\(description.name)' already exists.")
+            }
+            try await db.raw(
+                """
+                INSERT INTO conduit_bus_queue (name, description, nextsequence, createdon) \
+                VALUES (\(bind: description.name), \(bind: json), 1, \(bind: now))
+                """
+            ).run()
+        }
+    }
+
+    /// The queue's settings, or `nil`.
+    public func queue(_ name: String) async throws -> QueueDescription? {
+        try await store.withDatabase { db in try await Self.description(name.lowercased(), db: db) }
+    }
+
+    /// Deletes a queue and its messages.
+    public func deleteQueue(_ name: String) async throws {
+        let name = name.lowercased()
+        try await store.transaction { db in
+            guard try await Self.description(name, db: db) != nil else { throw Self.missing(name) }
+            try await db.raw("DELETE FROM conduit_bus_message WHERE queue = \(bind: name)").run()
+            try await db.raw("DELETE FROM conduit_bus_seen WHERE queue = \(bind: name)").run()
+            try await db.raw("DELETE FROM conduit_bus_queue WHERE name = \(bind: name)").run()
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Enqueues messages in one transaction, in order; returns their sequence numbers (`nil` for a duplicate,
+    /// accepted and dropped).
+    @discardableResult
+    public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
+        let name = queue.lowercased()
+        let encoder = JSONEncoder()
+        let flavor = store.flavor
+        // PostgreSQL: the queue row is locked, so that concurrent senders take sequence numbers in turn.
+        return try await store.transaction { db in
+            guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
+                throw Self.missing(name)
+            }
+            var sequences: [Int64?] = []
+            for message in messages {
+                if let window = description.duplicateDetectionWindowSeconds, let id = message.messageId {
+                    let since = now - Int64(window * 1000)
+                    let seen = try await db.raw(
+                        "SELECT seenat FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
+                    ).first()
+                    if let at = try seen?.decode(column: "seenat", as: Int64.self), at >= since {
+                        sequences.append(nil)
+                        continue
+                    }
+                    try await db.raw(
+                        "DELETE FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
+                    )
+                    .run()
+                    try await db.raw(
+                        "INSERT INTO conduit_bus_seen (queue, messageid, seenat) VALUES (\(bind: name), \(bind: id), \(bind: now))"
+                    ).run()
+                }
+                let row = try await db.raw(
+                    """
+                    UPDATE conduit_bus_queue SET nextsequence = nextsequence + 1 WHERE name = \(bind: name) \
+                    RETURNING nextsequence
+                    """
+                ).first()
+                guard let next = try row?.decode(column: "nextsequence", as: Int64.self) else {
+                    throw Self.missing(name)
+                }
+                let sequence = next - 1
+                let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
+                let available = max(message.scheduledEnqueueTime ?? now, now)
+                let expires = ttl.map { available + Int64($0 * 1000) }
+                var stored = message
+                stored.body = Data()
+                let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
+                try await db.raw(
+                    """
+                    INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
+                    expires, deliverycount, deadletter) VALUES (\(bind: name), \(bind: sequence), \
+                    \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
+                    \(bind: available), \(bind: expires), 0, 0)
+                    """
+                ).run()
+                sequences.append(sequence)
+            }
+            return sequences
+        }
+    }
+
+    // MARK: - Receiving
+
+    /// Locks the next available message of `entity` (a queue, or `<queue>/$DeadLetterQueue`) for the queue's lock
+    /// duration and returns it with its lock token; `nil` when there is none.
+    public func peekLock(_ entity: String, now: Int64) async throws -> ReceivedMessage? {
+        try await receive(entity, now: now, delete: false)
+    }
+
+    /// Takes the next available message off `entity` and returns it; `nil` when there is none.
+    public func receiveAndDelete(_ entity: String, now: Int64) async throws -> ReceivedMessage? {
+        try await receive(entity, now: now, delete: true)
+    }
+
+    /// Completes (deletes) a locked message.
+    public func complete(_ entity: String, lockToken: UUID, now: Int64) async throws {
+        let (queue, _) = Self.split(entity)
+        try await store.transaction { db in
+            _ = try await Self.locked(queue, lockToken, now: now, db: db)
+            try await db.raw(
+                "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)"
+            ).run()
+        }
+    }
+
+    /// Releases a lock: the message is available again, or dead-lettered when it reached the maximum delivery count.
+    public func abandon(_ entity: String, lockToken: UUID, now: Int64) async throws {
+        let (queue, _) = Self.split(entity)
+        try await store.transaction { db in
+            let (count, deadLettered) = try await Self.locked(queue, lockToken, now: now, db: db)
+            let description = try await Self.description(queue, db: db)
+            if !deadLettered, let description, count >= description.maxDeliveryCount {
+                try await Self.deadLetter(
+                    queue,
+                    token: lockToken,
+                    reason: "MaxDeliveryCountExceeded",
+                    description:
+                        "Message could not be consumed after \(description.maxDeliveryCount) delivery attempts.",
+                    db: db
+                )
+                return
+            }
+            try await db.raw(
+                """
+                UPDATE conduit_bus_message SET locktoken = NULL, lockeduntil = NULL \
+                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                """
+            ).run()
+        }
+    }
+
+    /// Moves a locked message to the dead-letter sub-queue with a reason.
+    public func deadLetter(
+        _ entity: String,
+        lockToken: UUID,
+        reason: String?,
+        description: String?,
+        now: Int64
+    ) async throws {
+        let (queue, _) = Self.split(entity)
+        try await store.transaction { db in
+            _ = try await Self.locked(queue, lockToken, now: now, db: db)
+            try await Self.deadLetter(queue, token: lockToken, reason: reason, description: description, db: db)
+        }
+    }
+
+    /// Extends a lock by the queue's lock duration; returns the new `lockedUntil`.
+    public func renewLock(_ entity: String, lockToken: UUID, now: Int64) async throws -> Int64 {
+        let (queue, _) = Self.split(entity)
+        return try await store.transaction { db in
+            _ = try await Self.locked(queue, lockToken, now: now, db: db)
+            guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
+            let until = now + Int64(description.lockDurationSeconds * 1000)
+            try await db.raw(
+                """
+                UPDATE conduit_bus_message SET lockeduntil = \(bind: until) \
+                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                """
+            ).run()
+            return until
+        }
+    }
+
+    /// Counts of a queue's messages: active (incl. scheduled and locked) and dead-lettered.
+    public func counts(_ queue: String) async throws -> (active: Int, deadLettered: Int) {
+        let name = queue.lowercased()
+        return try await store.withDatabase { db in
+            let rows = try await db.raw(
+                """
+                SELECT deadletter, COUNT(*) AS n FROM conduit_bus_message WHERE queue = \(bind: name) \
+                GROUP BY deadletter
+                """
+            ).all()
+            var result = (active: 0, deadLettered: 0)
+            for row in rows {
+                let count = try row.decode(column: "n", as: Int.self)
+                if try row.decode(column: "deadletter", as: Int.self) == 1 {
+                    result.deadLettered = count
+                } else {
+                    result.active = count
+                }
+            }
+            return result
+        }
+    }
+
+    // MARK: - Internals
+
+    private func receive(_ entity: String, now: Int64, delete: Bool) async throws -> ReceivedMessage? {
+        let (queue, deadLetters) = Self.split(entity)
+        let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        return try await store.transaction { db -> ReceivedMessage? in
+            guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
+            // Expired messages leave first: to the dead-letter sub-queue, or away.
+            if !deadLetters {
+                if description.deadLetteringOnMessageExpiration {
+                    try await db.raw(
+                        """
+                        UPDATE conduit_bus_message SET deadletter = 1, deadletterreason = 'TTLExpiredException', \
+                        deadletterdescription = 'The message expired and was dead lettered.', locktoken = NULL, \
+                        lockeduntil = NULL WHERE queue = \(bind: queue) AND deadletter = 0 AND expires <= \(bind: now) \
+                        AND (lockeduntil IS NULL OR lockeduntil < \(bind: now))
+                        """
+                    ).run()
+                } else {
+                    try await db.raw(
+                        """
+                        DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND deadletter = 0 \
+                        AND expires <= \(bind: now) AND (lockeduntil IS NULL OR lockeduntil < \(bind: now))
+                        """
+                    ).run()
+                }
+            }
+            let flag = deadLetters ? 1 : 0
+            while true {
+                let row = try await db.raw(
+                    SQLQueryString(
+                        """
+                        SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
+                        deadletterdescription FROM conduit_bus_message WHERE queue = \(bind: queue) \
+                        AND deadletter = \(bind: flag) AND available <= \(bind: now) \
+                        AND (lockeduntil IS NULL OR lockeduntil < \(bind: now)) ORDER BY sequence LIMIT 1
+                        """
+                    ) + SQLQueryString(lock)
+                ).first()
+                guard let row else { return nil }
+                let sequence = try row.decode(column: "sequence", as: Int64.self)
+                let deliveries = try row.decode(column: "deliverycount", as: Int.self)
+                // A lock that ran out counts as a delivery: past the maximum, the message is dead-lettered.
+                if !deadLetters, deliveries >= description.maxDeliveryCount {
+                    try await db.raw(
+                        """
+                        UPDATE conduit_bus_message SET deadletter = 1, deadletterreason = 'MaxDeliveryCountExceeded', \
+                        deadletterdescription = \(bind: "Message could not be consumed after \(description.maxDeliveryCount) delivery attempts."), \
+                        locktoken = NULL, lockeduntil = NULL WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)
+                        """
+                    ).run()
+                    continue
+                }
+                var message = try JSONDecoder().decode(
+                    BusMessage.self,
+                    from: Data(try row.decode(column: "properties", as: String.self).utf8)
+                )
+                message.body = try row.decode(column: "body", as: Data.self)
+                var received = ReceivedMessage(
+                    message: message,
+                    sequenceNumber: sequence,
+                    enqueuedTime: try row.decode(column: "enqueued", as: Int64.self),
+                    expiresAt: try row.decode(column: "expires", as: Int64?.self),
+                    deliveryCount: deliveries + 1,
+                    lockToken: nil,
+                    lockedUntil: nil,
+                    deadLetterReason: try row.decode(column: "deadletterreason", as: String?.self),
+                    deadLetterErrorDescription: try row.decode(column: "deadletterdescription", as: String?.self)
+                )
+                if delete {
+                    try await db.raw(
+                        "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)"
+                    ).run()
+                    return received
+                }
+                let token = UUID()
+                let until = now + Int64(description.lockDurationSeconds * 1000)
+                try await db.raw(
+                    """
+                    UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), lockeduntil = \(bind: until), \
+                    deliverycount = deliverycount + 1 WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)
+                    """
+                ).run()
+                received.lockToken = token
+                received.lockedUntil = until
+                return received
+            }
+        }
+    }
+
+    /// The delivery count of the message holding `token`, and whether it is dead-lettered; throws when no message
+    /// holds it or its lock ran out.
+    private static func locked(
+        _ queue: String,
+        _ token: UUID,
+        now: Int64,
+        db: any SQLDatabase
+    ) async throws -> (
+        Int, Bool
+    ) {
+        let row = try await db.raw(
+            """
+            SELECT deliverycount, deadletter, lockeduntil FROM conduit_bus_message \
+            WHERE queue = \(bind: queue) AND locktoken = \(bind: token.uuidString)
+            """
+        ).first()
+        guard let row, let until = try row.decode(column: "lockeduntil", as: Int64?.self), until >= now else {
+            throw BusError(
+                .lockLost,
+                "No message of '\(queue)' holds the lock \(token.uuidString.lowercased()): it was settled, or its lock expired."
+            )
+        }
+        return (
+            try row.decode(column: "deliverycount", as: Int.self),
+            try row.decode(column: "deadletter", as: Int.self) == 1
+        )
+    }
+
+    private static func deadLetter(
+        _ queue: String,
+        token: UUID,
+        reason: String?,
+        description: String?,
+        db: any SQLDatabase
+    ) async throws {
+        try await db.raw(
+            """
+            UPDATE conduit_bus_message SET deadletter = 1, deadletterreason = \(bind: reason), \
+            deadletterdescription = \(bind: description), locktoken = NULL, lockeduntil = NULL \
+            WHERE queue = \(bind: queue) AND locktoken = \(bind: token.uuidString)
+            """
+        ).run()
+    }
+
+    private static func description(
+        _ name: String,
+        db: any SQLDatabase,
+        lock: Bool = false
+    ) async throws
+        -> QueueDescription?
+    {
+        let row = try await db.raw(
+            SQLQueryString("SELECT description FROM conduit_bus_queue WHERE name = \(bind: name)")
+                + SQLQueryString(lock ? " FOR UPDATE" : "")
+        ).first()
+        guard let text = try row?.decode(column: "description", as: String.self) else { return nil }
+        return try JSONDecoder().decode(QueueDescription.self, from: Data(text.utf8))
+    }
+
+    /// `orders` → (`orders`, false); `orders/$DeadLetterQueue` → (`orders`, true).
+    static func split(_ entity: String) -> (queue: String, deadLetters: Bool) {
+        let lower = entity.lowercased()
+        if lower.hasSuffix(deadLetterSuffix) { return (String(lower.dropLast(deadLetterSuffix.count)), true) }
+        return (lower, false)
+    }
+
+    static func missing(_ name: String) -> BusError {
+        BusError(.entityNotFound, "The queue '\(name)' does not exist.")
+    }
+}
