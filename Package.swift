@@ -72,6 +72,7 @@ let package = Package(
         .target(
             name: "ConduitServer",
             dependencies: [
+                "ConduitBus",
                 "ConduitContext",
                 "ConduitStore",
                 "ConduitPlatform",
@@ -141,6 +142,7 @@ let package = Package(
             name: "ConduitServerTests",
             dependencies: [
                 "ConduitServer", "ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport",
+                "ConduitBus",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

@@ -1,3 +1,4 @@
+import ConduitBus
 import ConduitContext
 import ConduitPlatform
 import ConduitStore
@@ -7,12 +8,18 @@ import Logging
 
 /// The HTTP side of `conduit serve`: the Web API behind API-key authentication.
 public enum ConduitApplication {
-    /// The router: `/api/data/v9.2/…` (authenticated) and `/health`.
-    public static func router(platform: Platform, keys: APIKeys) -> Router<ConduitRequestContext> {
+    /// The router: `/api/data/v9.2/…` (API keys), `/health`, and, with a namespace, the embedded bus's Service Bus
+    /// REST data plane (`/<queue>/messages…`, SAS tokens).
+    public static func router(
+        platform: Platform,
+        keys: APIKeys,
+        bus: BusNamespace? = nil
+    ) -> Router<ConduitRequestContext> {
         let router = Router(context: ConduitRequestContext.self)
         router.get("health") { _, _ in "ok" }
         let api = router.group().add(middleware: APIKeyMiddleware(keys: keys))
         WebAPIController(platform: platform).register(on: api)
+        if let bus { BusRESTController(namespace: bus).register(on: router) }
         return router
     }
 }

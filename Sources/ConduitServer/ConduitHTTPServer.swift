@@ -1,3 +1,4 @@
+import ConduitBus
 import ConduitContext
 import ConduitPlatform
 import ConduitStore
@@ -48,6 +49,8 @@ public struct ServerReady: Sendable {
     public var administratorKeyPath: String
     /// The platform, for in-process use (tests, tools).
     public var platform: Platform
+    /// The embedded bus's connection string (its REST data plane is on the HTTP port for now).
+    public var busConnectionString: String
 }
 
 /// The platform, its Web API and its asynchronous service (system jobs) as one long-running service (run it in a
@@ -78,12 +81,14 @@ public final class ConduitHTTPServer: Service, Sendable {
             store: store,
             plugins: plugins,
             organizationName: configuration.organizationName,
-            migrations: [APIKeys.migration],
+            migrations: [APIKeys.migration] + BusNamespace.migrations,
             logger: logger
         )
         let keys = APIKeys(store: store)
         try await ensureAdministratorKey(keys: keys, platform: platform)
-        let router = ConduitApplication.router(platform: platform, keys: keys)
+        let bus = BusNamespace(store: store)
+        let root = try await bus.ensureRootRule()
+        let router = ConduitApplication.router(platform: platform, keys: keys, bus: bus)
         let configuration = self.configuration
         let onReady = self.onReady
         let app = Application(
@@ -99,7 +104,12 @@ public final class ConduitHTTPServer: Service, Sendable {
                         webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/",
                         port: port,
                         administratorKeyPath: configuration.administratorKeyPath,
-                        platform: platform
+                        platform: platform,
+                        busConnectionString: BusNamespace.connectionString(
+                            host: configuration.host,
+                            port: port,
+                            rule: root
+                        )
                     )
                 )
             },

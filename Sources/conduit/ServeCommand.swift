@@ -134,6 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "Conduit is running.",
                 "  Web API:      \(ready.webAPIURL)",
                 "  Database:     \(databaseText)",
+                "  Bus (REST):   \(ready.busConnectionString)",
                 "  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')",
             ]
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

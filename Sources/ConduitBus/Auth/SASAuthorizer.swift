@@ -46,9 +46,13 @@ public struct AuthorizationError: Error, Hashable, Sendable, CustomStringConvert
 public struct SASAuthorizer: Sendable {
     /// The rules that may sign a token for an entity: the namespace's and the entity's own.
     public var rules: [AuthorizationRule]
+    /// Compare only the paths of the token's scope and the resource, not the host. A local broker is reached as
+    /// `localhost`, `127.0.0.1` or a host name, on several ports, and is one namespace whichever is used.
+    public var ignoresHost: Bool
 
-    public init(rules: [AuthorizationRule]) {
+    public init(rules: [AuthorizationRule], ignoresHost: Bool = false) {
         self.rules = rules
+        self.ignoresHost = ignoresHost
     }
 
     /// Checks `header` (an `Authorization` value) for an operation on `resource` (`sb://host/queue/...`) that needs
@@ -86,7 +90,7 @@ public struct SASAuthorizer: Sendable {
                 message: "The token expired \(now - token.expiry) s ago (se=\(token.expiry))."
             )
         }
-        guard Self.covers(token.resource, resource) else {
+        guard Self.covers(token.resource, resource, ignoringHost: ignoresHost) else {
             throw AuthorizationError(
                 kind: .unauthorized,
                 message: "The token is for '\(token.resource)', which does not cover '\(resource)'."
@@ -104,16 +108,18 @@ public struct SASAuthorizer: Sendable {
 
     /// Whether a token for `scope` is valid for `resource`: the same URI or one under it, comparing scheme and host
     /// case-insensitively and ignoring the scheme (`sb`, `http`, `https`, `amqp`) and a trailing slash.
-    static func covers(_ scope: String, _ resource: String) -> Bool {
-        let granted = normalize(scope)
-        let wanted = normalize(resource)
-        return wanted == granted || wanted.hasPrefix(granted + "/")
+    static func covers(_ scope: String, _ resource: String, ignoringHost: Bool = false) -> Bool {
+        let granted = normalize(scope, ignoringHost: ignoringHost)
+        let wanted = normalize(resource, ignoringHost: ignoringHost)
+        return wanted == granted || (ignoringHost && granted.isEmpty) || wanted.hasPrefix(granted + "/")
     }
 
-    static func normalize(_ uri: String) -> String {
+    static func normalize(_ uri: String, ignoringHost: Bool) -> String {
         var text = Substring(uri)
         if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
+        if ignoringHost { text = text.drop { $0 != "/" } }
         while text.hasSuffix("/") { text = text.dropLast() }
+        if ignoringHost { while text.hasPrefix("/") { text = text.dropFirst() } }
         return text.lowercased()
     }
 }

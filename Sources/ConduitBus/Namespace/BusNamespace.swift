@@ -1,0 +1,86 @@
+import ConduitStore
+import Foundation
+import SQLKit
+
+/// The embedded namespace: its shared access rules (namespace-wide), and the queues of its `QueueStore`.
+public struct BusNamespace: Sendable {
+    public let store: Store
+    public let queues: QueueStore
+    /// The rule made on first start, with every right.
+    public static let rootRuleName = "RootManageSharedAccessKey"
+
+    public init(store: Store) {
+        self.store = store
+        self.queues = QueueStore(store: store)
+    }
+
+    /// The bus schema: queues (200) and namespace rules (201).
+    public static let migrations: [Migration] =
+        QueueStore.migrations + [
+            Migration(version: 201, name: "bus namespace rules") { db, _ in
+                try await db.raw(
+                    """
+                    CREATE TABLE IF NOT EXISTS conduit_bus_rule (keyname TEXT PRIMARY KEY NOT NULL, \
+                    primarykey TEXT NOT NULL, secondarykey TEXT NOT NULL, rights TEXT NOT NULL)
+                    """
+                ).run()
+            }
+        ]
+
+    /// The namespace's rules.
+    public func rules() async throws -> [AuthorizationRule] {
+        try await store.withDatabase { db in
+            try await db.raw("SELECT keyname, primarykey, secondarykey, rights FROM conduit_bus_rule").all().map {
+                row in
+                AuthorizationRule(
+                    keyName: try row.decode(column: "keyname", as: String.self),
+                    primaryKey: try row.decode(column: "primarykey", as: String.self),
+                    secondaryKey: try row.decode(column: "secondarykey", as: String.self),
+                    rights: Set(
+                        try row.decode(column: "rights", as: String.self).split(separator: ",").compactMap {
+                            AccessRight(rawValue: String($0))
+                        }
+                    )
+                )
+            }
+        }
+    }
+
+    /// Adds or replaces a rule.
+    public func putRule(_ rule: AuthorizationRule) async throws {
+        let rights = rule.rights.map(\.rawValue).sorted().joined(separator: ",")
+        try await store.transaction { db in
+            try await db.raw("DELETE FROM conduit_bus_rule WHERE keyname = \(bind: rule.keyName)").run()
+            try await db.raw(
+                """
+                INSERT INTO conduit_bus_rule (keyname, primarykey, secondarykey, rights) VALUES \
+                (\(bind: rule.keyName), \(bind: rule.primaryKey), \(bind: rule.secondaryKey), \(bind: rights))
+                """
+            ).run()
+        }
+    }
+
+    /// The root rule, made with fresh random keys on first start.
+    public func ensureRootRule() async throws -> AuthorizationRule {
+        if let root = try await rules().first(where: { $0.keyName == Self.rootRuleName }) { return root }
+        let root = AuthorizationRule(
+            keyName: Self.rootRuleName,
+            primaryKey: Self.randomKey(),
+            secondaryKey: Self.randomKey(),
+            rights: [.manage]
+        )
+        try await putRule(root)
+        return root
+    }
+
+    /// A connection string for a local broker (`UseDevelopmentEmulator=true`: plain TCP, the port kept).
+    public static func connectionString(host: String, port: Int, rule: AuthorizationRule) -> String {
+        "Endpoint=sb://\(host):\(port)/;SharedAccessKeyName=\(rule.keyName);SharedAccessKey=\(rule.primaryKey);UseDevelopmentEmulator=true"
+    }
+
+    /// 32 random bytes, base64 (as Azure's keys are).
+    static func randomKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+    }
+}

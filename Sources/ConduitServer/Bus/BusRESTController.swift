@@ -1,0 +1,250 @@
+import ConduitBus
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The Service Bus REST data plane for the embedded namespace's queues, as Azure defines it: send, peek-lock
+/// (`POST …/messages/head`), receive-and-delete (`DELETE …/messages/head`), complete (`DELETE`), unlock (`PUT`) and
+/// renew (`POST`) on `…/messages/{sequence or MessageId}/{lockToken}`; the same on `<queue>/$DeadLetterQueue`.
+/// Every request carries a SAS token (`Authorization: SharedAccessSignature …`) for the resource
+/// `sb://<host>/<entity>`: Send to send, Listen to receive and settle.
+struct BusRESTController: Sendable {
+    let namespace: BusNamespace
+
+    static let brokerProperties = HTTPField.Name("BrokerProperties")!
+    /// The longest `?timeout=` a receive waits for a message.
+    static let maximumWait: Duration = .seconds(60)
+
+    func register(on router: Router<ConduitRequestContext>) {
+        for prefix in ["", "/$DeadLetterQueue", "/$deadletterqueue"] {
+            router.post(RouterPath(":entity\(prefix)/messages/head")) { request, context in
+                try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: false)
+            }
+            router.delete(RouterPath(":entity\(prefix)/messages/head")) { request, context in
+                try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: true)
+            }
+            for method in [HTTPRequest.Method.delete, .put, .post] {
+                router.on(RouterPath(":entity\(prefix)/messages/:message/:token"), method: method) { request, context in
+                    try await self.settle(request, context: context, deadLetters: !prefix.isEmpty)
+                }
+            }
+        }
+        router.post(":entity/messages") { request, context in try await self.send(request, context: context) }
+    }
+
+    // MARK: - Operations
+
+    private func send(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+        let queue = try context.parameters.require("entity")
+        try await authorize(request, entity: queue, right: .send)
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        var message = BusMessage(body: Data(body.readableBytesView))
+        message.contentType = request.headers[.contentType]
+        if let text = request.headers[Self.brokerProperties] {
+            try Self.apply(brokerProperties: text, to: &message)
+        }
+        for field in request.headers where Self.isUserProperty(field.name) {
+            message.userProperties[field.name.canonicalName] = Self.unquote(field.value)
+        }
+        do {
+            try await namespace.queues.send([message], to: queue, now: Self.now())
+        } catch let error as BusError {
+            throw Self.httpError(error)
+        }
+        return Response(status: .created)
+    }
+
+    private func receive(
+        _ request: Request,
+        context: ConduitRequestContext,
+        deadLetters: Bool,
+        delete: Bool
+    ) async throws -> Response {
+        let queue = try context.parameters.require("entity")
+        let entity = deadLetters ? queue + QueueStore.deadLetterSuffix : queue
+        try await authorize(request, entity: entity, right: .listen)
+        let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
+        let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
+        while true {
+            let received: ReceivedMessage?
+            do {
+                received =
+                    delete
+                    ? try await namespace.queues.receiveAndDelete(entity, now: Self.now())
+                    : try await namespace.queues.peekLock(entity, now: Self.now())
+            } catch let error as BusError {
+                throw Self.httpError(error)
+            }
+            if let received {
+                return response(received, request: request, entity: entity, status: delete ? .ok : .created)
+            }
+            guard ContinuousClock.now < deadline else { return Response(status: .noContent) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func settle(_ request: Request, context: ConduitRequestContext, deadLetters: Bool) async throws -> Response
+    {
+        let queue = try context.parameters.require("entity")
+        let entity = deadLetters ? queue + QueueStore.deadLetterSuffix : queue
+        try await authorize(request, entity: entity, right: .listen)
+        let tokenText = try context.parameters.require("token")
+        guard let token = UUID(uuidString: tokenText) else {
+            throw HTTPError(.badRequest, message: "The lock token '\(tokenText)' is not a GUID.")
+        }
+        do {
+            switch request.method {
+            case .delete: try await namespace.queues.complete(entity, lockToken: token, now: Self.now())
+            case .put: try await namespace.queues.abandon(entity, lockToken: token, now: Self.now())
+            default:
+                let until = try await namespace.queues.renewLock(entity, lockToken: token, now: Self.now())
+                var headers = HTTPFields()
+                headers[Self.brokerProperties] = Self.json(["LockedUntilUtc": Self.httpDate(until)])
+                return Response(status: .ok, headers: headers)
+            }
+        } catch let error as BusError {
+            throw Self.httpError(error)
+        }
+        return Response(status: .ok)
+    }
+
+    // MARK: - Helpers
+
+    private func authorize(_ request: Request, entity: String, right: AccessRight) async throws {
+        let host = request.head.authority ?? "localhost"
+        let rules = try await namespace.rules()
+        do {
+            _ = try SASAuthorizer(rules: rules, ignoresHost: true).authorize(
+                request.headers[.authorization],
+                resource: "sb://\(host)/\(entity)",
+                right: right,
+                now: Self.now() / 1000
+            )
+        } catch {
+            throw HTTPError(error.kind == .unauthorized ? .unauthorized : .forbidden, message: error.message)
+        }
+    }
+
+    private func response(
+        _ received: ReceivedMessage,
+        request: Request,
+        entity: String,
+        status: HTTPResponse.Status
+    ) -> Response {
+        var properties: [String: Any] = [
+            "DeliveryCount": received.deliveryCount, "SequenceNumber": received.sequenceNumber,
+            "EnqueuedSequenceNumber": received.sequenceNumber, "EnqueuedTimeUtc": Self.httpDate(received.enqueuedTime),
+            "State": "Active",
+        ]
+        let message = received.message
+        if let value = message.messageId { properties["MessageId"] = value }
+        if let value = message.label { properties["Label"] = value }
+        if let value = message.correlationId { properties["CorrelationId"] = value }
+        if let value = message.sessionId { properties["SessionId"] = value }
+        if let value = message.to { properties["To"] = value }
+        if let value = message.replyTo { properties["ReplyTo"] = value }
+        if let expires = received.expiresAt {
+            properties["TimeToLive"] = Double(expires - received.enqueuedTime) / 1000
+        }
+        var headers = HTTPFields()
+        if let token = received.lockToken, let until = received.lockedUntil {
+            properties["LockToken"] = token.uuidString.lowercased()
+            properties["LockedUntilUtc"] = Self.httpDate(until)
+            let host = request.head.authority ?? "localhost"
+            headers[.location] =
+                "http://\(host)/\(entity.replacingOccurrences(of: QueueStore.deadLetterSuffix, with: "/$DeadLetterQueue"))/messages/\(received.sequenceNumber)/\(token.uuidString.lowercased())"
+        }
+        headers[Self.brokerProperties] = Self.json(properties)
+        if let type = message.contentType { headers[.contentType] = type }
+        for (name, value) in message.userProperties.sorted(by: { $0.key < $1.key }) {
+            if let field = HTTPField.Name(name) { headers[field] = "\"\(value)\"" }
+        }
+        if let reason = received.deadLetterReason { headers[HTTPField.Name("DeadLetterReason")!] = "\"\(reason)\"" }
+        if let text = received.deadLetterErrorDescription {
+            headers[HTTPField.Name("DeadLetterErrorDescription")!] = "\"\(text)\""
+        }
+        return Response(
+            status: status,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: message.body))
+        )
+    }
+
+    /// Reads the settable `BrokerProperties`; get-only and unknown ones are ignored, as Azure does.
+    static func apply(brokerProperties text: String, to message: inout BusMessage) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw HTTPError(.badRequest, message: "The BrokerProperties header is not a JSON object.")
+        }
+        func string(_ name: String) throws -> String? {
+            guard let value = object[name] else { return nil }
+            guard let text = value as? String else {
+                throw HTTPError(.badRequest, message: "BrokerProperties.\(name) must be a string.")
+            }
+            return text
+        }
+        message.messageId = try string("MessageId")
+        message.label = try string("Label")
+        message.correlationId = try string("CorrelationId")
+        message.sessionId = try string("SessionId")
+        message.to = try string("To")
+        message.replyTo = try string("ReplyTo")
+        if let value = object["TimeToLive"] {
+            guard let seconds = (value as? NSNumber)?.doubleValue, seconds > 0 else {
+                throw HTTPError(
+                    .badRequest,
+                    message: "BrokerProperties.TimeToLive must be a positive number of seconds."
+                )
+            }
+            message.timeToLiveSeconds = seconds
+        }
+        if let text = try string("ScheduledEnqueueTimeUtc") {
+            guard let date = httpDateFormatter().date(from: text) else {
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        "BrokerProperties.ScheduledEnqueueTimeUtc must be an RFC 2616 date, like 'Sun, 06 Nov 1994 08:49:37 GMT'."
+                )
+            }
+            message.scheduledEnqueueTime = Int64(date.timeIntervalSince1970 * 1000)
+        }
+    }
+
+    /// Headers that are not HTTP's own or Service Bus's carry user properties.
+    static func isUserProperty(_ name: HTTPField.Name) -> Bool {
+        let reserved: Set<String> = [
+            "authorization", "content-type", "content-length", "host", "brokerproperties", "connection", "expect",
+            "user-agent", "accept", "accept-encoding", "date", "transfer-encoding", "x-ms-retrypolicy", "keep-alive",
+        ]
+        return !reserved.contains(name.canonicalName)
+    }
+
+    static func unquote(_ value: String) -> String {
+        value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"")
+            ? String(value.dropFirst().dropLast()) : value
+    }
+
+    static func httpError(_ error: BusError) -> HTTPError {
+        HTTPError(HTTPResponse.Status(code: error.httpStatus), message: error.message)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    static func httpDateFormatter() -> DateFormatter {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter
+    }
+
+    static func httpDate(_ milliseconds: Int64) -> String {
+        httpDateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+
+    static func json(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
