@@ -198,4 +198,45 @@ struct BusRESTTests {
             #expect(try await bus.namespace.queues.counts("q") == (0, 0))
         }
     }
+
+    @Test("batch send: a JSON array with broker and user properties", arguments: TestBackend.available)
+    func batch(backend: TestBackend) async throws {
+        try await Self.run(backend) { bus in
+            try await bus.namespace.queues.createQueue(QueueDescription(name: "batch"), now: 0)
+            let body = """
+                [{"Body":"This is the first message","BrokerProperties":{"Label":"M1","TimeToLiveTimeSpan":"0.00:00:40"}},
+                 {"Body":"This is the second message","BrokerProperties":{"Label":"M2"},"UserProperties":{"Priority":"Low"}},
+                 {"Body":"This is the third message","BrokerProperties":{"Label":"M3"},"UserProperties":{"Priority":"Medium","Customer":"ABC"}}]
+                """
+            let sent = try await bus.send(
+                .post,
+                "/batch/messages",
+                token: bus.token(),
+                body: body,
+                headers: ["Content-Type": "application/vnd.microsoft.servicebus.json"]
+            )
+            #expect(sent.status == .created, "\(sent.body)")
+            var labels: [String] = []
+            while true {
+                let reply = try await bus.send(.delete, "/batch/messages/head", token: bus.token())
+                guard reply.status == .ok else { break }
+                let properties =
+                    try JSONSerialization.jsonObject(
+                        with: Data((reply.headers[HTTPField.Name("BrokerProperties")!] ?? "").utf8)
+                    ) as? [String: Any]
+                labels.append(properties?["Label"] as? String ?? "")
+                if labels.count == 1 { #expect(properties?["TimeToLive"] as? Double == 40) }
+                if labels.count == 3 { #expect(reply.headers[HTTPField.Name("Customer")!] == "\"ABC\"") }
+            }
+            #expect(labels == ["M1", "M2", "M3"])
+            let bad = try await bus.send(
+                .post,
+                "/batch/messages",
+                token: bus.token(),
+                body: #"[{"BrokerProperties":{}}]"#,
+                headers: ["Content-Type": "application/vnd.microsoft.servicebus.json"]
+            )
+            #expect(bad.status == .badRequest && bad.body.contains("no Body"))
+        }
+    }
 }

@@ -40,16 +40,23 @@ struct BusRESTController: Sendable {
         try await authorize(request, entity: queue, right: .send)
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
-        var message = BusMessage(body: Data(body.readableBytesView))
-        message.contentType = request.headers[.contentType]
-        if let text = request.headers[Self.brokerProperties] {
-            try Self.apply(brokerProperties: text, to: &message)
-        }
-        for field in request.headers where Self.isUserProperty(field.name) {
-            message.userProperties[field.name.canonicalName] = Self.unquote(field.value)
+        let contentType = request.headers[.contentType] ?? ""
+        let messages: [BusMessage]
+        if Self.batchContentTypes.contains(where: { contentType.lowercased().hasPrefix($0) }) {
+            messages = try Self.batch(Data(body.readableBytesView))
+        } else {
+            var message = BusMessage(body: Data(body.readableBytesView))
+            message.contentType = request.headers[.contentType]
+            if let text = request.headers[Self.brokerProperties] {
+                try Self.apply(brokerProperties: text, to: &message)
+            }
+            for field in request.headers where Self.isUserProperty(field.name) {
+                message.userProperties[field.name.canonicalName] = Self.unquote(field.value)
+            }
+            messages = [message]
         }
         do {
-            try await namespace.queues.send([message], to: queue, now: Self.now())
+            try await namespace.queues.send(messages, to: queue, now: Self.now())
         } catch let error as BusError {
             throw Self.httpError(error)
         }
@@ -172,11 +179,50 @@ struct BusRESTController: Sendable {
         )
     }
 
+    /// A batch: a JSON array of `{"Body": "…", "BrokerProperties": {…}, "UserProperties": {…}}` (both content types
+    /// Azure has documented).
+    static let batchContentTypes = [
+        "application/vnd.microsoft.servicebus.json", "application/vnd.microsoft.servicebus.yml",
+    ]
+
+    static func batch(_ data: Data) throws -> [BusMessage] {
+        guard let items = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]], !items.isEmpty else {
+            throw HTTPError(
+                .badRequest,
+                message:
+                    "A batch must be a non-empty JSON array of {\"Body\": …, \"BrokerProperties\": …, \"UserProperties\": …}."
+            )
+        }
+        return try items.enumerated().map { index, item in
+            guard let body = item["Body"] as? String else {
+                throw HTTPError(.badRequest, message: "Message \(index + 1) of the batch has no Body string.")
+            }
+            var message = BusMessage(body: Data(body.utf8))
+            if let properties = item["BrokerProperties"] {
+                guard let object = properties as? [String: Any] else {
+                    throw HTTPError(.badRequest, message: "Message \(index + 1): BrokerProperties must be an object.")
+                }
+                try apply(brokerProperties: object, to: &message)
+            }
+            if let properties = item["UserProperties"] {
+                guard let object = properties as? [String: Any] else {
+                    throw HTTPError(.badRequest, message: "Message \(index + 1): UserProperties must be an object.")
+                }
+                for (name, value) in object { message.userProperties[name] = "\(value)" }
+            }
+            return message
+        }
+    }
+
     /// Reads the settable `BrokerProperties`; get-only and unknown ones are ignored, as Azure does.
     static func apply(brokerProperties text: String, to message: inout BusMessage) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw HTTPError(.badRequest, message: "The BrokerProperties header is not a JSON object.")
         }
+        try apply(brokerProperties: object, to: &message)
+    }
+
+    static func apply(brokerProperties object: [String: Any], to message: inout BusMessage) throws {
         func string(_ name: String) throws -> String? {
             guard let value = object[name] else { return nil }
             guard let text = value as? String else {
@@ -199,6 +245,16 @@ struct BusRESTController: Sendable {
             }
             message.timeToLiveSeconds = seconds
         }
+        if let text = try string("TimeToLiveTimeSpan") {
+            guard let seconds = timeSpanSeconds(text), seconds > 0 else {
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        "BrokerProperties.TimeToLiveTimeSpan must be a positive [d.]hh:mm:ss time span, not '\(text)'."
+                )
+            }
+            message.timeToLiveSeconds = seconds
+        }
         if let text = try string("ScheduledEnqueueTimeUtc") {
             guard let date = httpDateFormatter().date(from: text) else {
                 throw HTTPError(
@@ -209,6 +265,22 @@ struct BusRESTController: Sendable {
             }
             message.scheduledEnqueueTime = Int64(date.timeIntervalSince1970 * 1000)
         }
+    }
+
+    /// `0.00:00:40` or `00:00:40.5` → seconds.
+    static func timeSpanSeconds(_ text: String) -> Double? {
+        var days = 0.0
+        var rest = Substring(text)
+        if let dot = rest.firstIndex(of: "."), let colon = rest.firstIndex(of: ":"), dot < colon {
+            guard let value = Double(rest[..<dot]) else { return nil }
+            days = value
+            rest = rest[rest.index(after: dot)...]
+        }
+        let parts = rest.split(separator: ":")
+        guard parts.count == 3, let hours = Double(parts[0]), let minutes = Double(parts[1]),
+            let seconds = Double(parts[2])
+        else { return nil }
+        return days * 86400 + hours * 3600 + minutes * 60 + seconds
     }
 
     /// Headers that are not HTTP's own or Service Bus's carry user properties.
