@@ -73,9 +73,8 @@ public final class AsyncService: Service, Sendable {
     let executor: JobExecutor
     /// The current time in .NET ticks (UTC); tests inject their own.
     let clock: @Sendable () -> Int64
+    /// The jobs the workers run now (their number is how many workers are busy).
     private let running = Mutex<Set<Guid>>([])
-    /// Workers running a job now.
-    private let busy = Atomic<Int>(0)
     /// Outcomes waiting to be written, and whether a worker is writing them.
     private let pending = Mutex<(items: [JobQueue.Finished], writing: Bool)>(([], false))
     /// Wakes the dispatcher (set while it runs).
@@ -172,7 +171,7 @@ public final class AsyncService: Service, Sendable {
                         logger.warning("cannot settle abandoned system jobs", metadata: ["error": "\(error)"])
                     }
                 }
-                let free = configuration.workers - self.busy.load(ordering: .acquiring)
+                let free = configuration.workers - running.withLock { $0.count }
                 var claimed: [ClaimedJob] = []
                 if free > 0 {
                     do {
@@ -182,12 +181,10 @@ public final class AsyncService: Service, Sendable {
                     }
                 }
                 for job in claimed {
-                    self.busy.add(1, ordering: .acquiringAndReleasing)
                     running.withLock { _ = $0.insert(job.id) }
                     workers.addTask {
                         await self.execute(job)
                         self.running.withLock { _ = $0.remove(job.id) }
-                        self.busy.subtract(1, ordering: .acquiringAndReleasing)
                         self.wakeDispatcher()
                     }
                 }

@@ -84,26 +84,13 @@ extension CoreOperations {
     }
 
     private func jobSnapshot(_ id: Guid) async throws -> JobLifecycle.Snapshot {
-        let lock = platform.store.flavor == .postgres ? " FOR UPDATE" : ""
-        let rows = try await db.rows(
-            SQLNumberedStatement(
-                "SELECT statuscode, retrycount, createdon, postponeuntil FROM asyncoperation WHERE asyncoperationid = $1\(lock)",
-                binds: [id.description]
-            )
-        )
-        guard let row = rows.first else {
+        guard let current = try await JobQueue.current(id, db: db, lock: platform.store.flavor == .postgres) else {
             throw Self.notFound(try platform.metadata.require("asyncoperation"), id)
         }
-        let code = Int32(try row.decode(column: "statuscode", as: Int?.self) ?? -1)
-        guard let status = JobStatus(statusCode: code) else {
-            throw PlatformError(.unexpected, "The system job \(id) has an unknown statuscode \(code).")
+        guard let snapshot = current.snapshot else {
+            throw PlatformError(.unexpected, "The system job \(id) has an unknown statuscode \(current.statusCode).")
         }
-        return JobLifecycle.Snapshot(
-            status: status,
-            retryCount: try row.decode(column: "retrycount", as: Int?.self) ?? 0,
-            createdOn: try row.decode(column: "createdon", as: Int64?.self) ?? 0,
-            postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self)
-        )
+        return snapshot
     }
 
     private static func option(_ value: ContextValue?) -> Int32? {

@@ -24,17 +24,19 @@ struct JobQueue: Sendable {
     let hostId: String
     let leaseTicks: Int64
 
-    /// The jobs that may run now, in `sequence` order: Ready ones whose `postponeuntil` (if any) has passed, Waiting
-    /// ones whose retry time has come, and Locked ones whose lease ran out (their node died) — unless an earlier
-    /// job of the same record and step is not completed yet (per-record order).
-    static let runnable = """
-        ((j.statecode = 0 AND (j.postponeuntil IS NULL OR j.postponeuntil <= $1)) \
-        OR (j.statecode = 1 AND j.postponeuntil IS NOT NULL AND j.postponeuntil <= $1) \
-        OR (j.statecode = 2 AND j.statuscode = 20 AND j.conduit_leaseexpireson < $1)) \
+    /// The jobs that may run at `now`, in `sequence` order: Ready ones whose `postponeuntil` (if any) has passed,
+    /// Waiting ones whose retry time has come, and Locked ones whose lease ran out (their node died) — unless an
+    /// earlier job of the same record and step is not completed yet (per-record order).
+    static func runnable(now: Int64) -> SQLQueryString {
+        """
+        ((j.statecode = 0 AND (j.postponeuntil IS NULL OR j.postponeuntil <= \(bind: now))) \
+        OR (j.statecode = 1 AND j.postponeuntil IS NOT NULL AND j.postponeuntil <= \(bind: now)) \
+        OR (j.statecode = 2 AND j.statuscode = 20 AND j.conduit_leaseexpireson < \(bind: now))) \
         AND j.operationtype = 1 \
         AND NOT EXISTS (SELECT 1 FROM asyncoperation e WHERE e.regardingobjectid = j.regardingobjectid \
         AND e.owningextensionid = j.owningextensionid AND e.sequence < j.sequence AND e.statecode <> 3)
         """
+    }
 
     /// Claims up to `limit` runnable jobs for this node, in one statement.
     func claim(limit: Int, now: Int64) async throws -> [ClaimedJob] {
@@ -42,21 +44,20 @@ struct JobQueue: Sendable {
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         // Walk the open jobs in sequence order and stop at `limit` (SQLite would otherwise gather and sort them all).
         let index = store.flavor == .sqlite ? " INDEXED BY asyncoperation_open" : ""
-        // $1 now, $2 limit, $3 host, $4 lease expiry.
-        let sql = """
-            UPDATE asyncoperation SET statecode = 2, statuscode = 20, hostid = $3, conduit_leaseexpireson = $4, \
-            startedon = $1, modifiedon = $1, versionnumber = versionnumber + 1 \
-            WHERE asyncoperationid IN (SELECT j.asyncoperationid FROM asyncoperation j\(index) WHERE j.statecode <> 3 AND \
-            \(Self.runnable) ORDER BY j.sequence LIMIT $2\(lock)) \
+        let sql: SQLQueryString = """
+            UPDATE asyncoperation SET statecode = 2, statuscode = 20, hostid = \(bind: hostId), \
+            conduit_leaseexpireson = \(bind: now + leaseTicks), startedon = \(bind: now), modifiedon = \(bind: now), \
+            versionnumber = versionnumber + 1 WHERE asyncoperationid IN (SELECT j.asyncoperationid FROM asyncoperation \
+            j\(unsafeRaw: index) WHERE j.statecode <> 3 AND \(Self.runnable(now: now)) ORDER BY j.sequence \
+            LIMIT \(bind: limit)\(unsafeRaw: lock)) \
             RETURNING asyncoperationid, name, data, owningextensionid, retrycount, createdon, sequence, postponeuntil
             """
-        let binds: [any Encodable & Sendable] = [now, limit, hostId, now + leaseTicks]
         // Safe to redo: a claim lost in a database crash leaves the job runnable. Job tables change faster than
         // their statistics: left to its estimates, PostgreSQL's planner may gather and sort every open job. Walking
         // `asyncoperation_open` in order and stopping at the limit is always right, so allow nothing else.
         let planner = [("enable_seqscan", "off"), ("enable_bitmapscan", "off"), ("enable_sort", "off")]
         let rows = try await store.relaxedTransaction(postgresSettings: planner) { db in
-            try await db.rows(SQLNumberedStatement(sql, binds: binds))
+            try await db.raw(sql).all()
         }
         return try rows.map { row in
             guard let id = Guid(try row.decode(column: "asyncoperationid", as: String.self)) else {
@@ -106,7 +107,7 @@ struct JobQueue: Sendable {
     /// node lost meanwhile (its lease ran out and another node took it) is left alone: its status is `nil`.
     func finish(_ batch: [Finished], policy: RetryPolicy, now: Int64) async throws -> [JobStatus?] {
         let hostId = self.hostId
-        let lock = store.flavor == .postgres ? " FOR UPDATE" : ""
+        let lock = store.flavor == .postgres
         // Safe to redo: an outcome lost in a database crash makes the job run again (at least once).
         return try await store.relaxedTransaction { db in
             var statuses: [JobStatus?] = []
@@ -140,28 +141,12 @@ struct JobQueue: Sendable {
                     }
                 }
                 // Otherwise look at the job as it is now: a person may have paused or canceled it, or it is gone.
-                let rows = try await db.rows(
-                    SQLNumberedStatement(
-                        "SELECT statuscode, hostid, retrycount, postponeuntil FROM asyncoperation WHERE asyncoperationid = $1\(lock)",
-                        binds: [job.id.description]
-                    )
-                )
-                guard let row = rows.first,
-                    try row.decode(column: "hostid", as: String?.self) == hostId,
-                    let status = JobStatus(
-                        statusCode: Int32(try row.decode(column: "statuscode", as: Int?.self) ?? -1)
-                    ),
-                    status.stateCode == 2
+                guard let current = try await Self.current(job.id, db: db, lock: lock),
+                    current.hostId == hostId, let snapshot = current.snapshot, snapshot.status.stateCode == 2
                 else {
                     statuses.append(nil)
                     continue
                 }
-                let snapshot = JobLifecycle.Snapshot(
-                    status: status,
-                    retryCount: try row.decode(column: "retrycount", as: Int?.self) ?? job.retryCount,
-                    createdOn: job.createdOn,
-                    postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self)
-                )
                 let change = JobLifecycle.finish(
                     snapshot,
                     outcome: item.outcome,
@@ -170,12 +155,8 @@ struct JobQueue: Sendable {
                     random: item.random
                 )
                 if change.status == .succeeded && item.autoDelete {
-                    _ = try await db.rows(
-                        SQLNumberedStatement(
-                            "DELETE FROM asyncoperation WHERE asyncoperationid = $1",
-                            binds: [job.id.description]
-                        )
-                    )
+                    try await db.raw("DELETE FROM asyncoperation WHERE asyncoperationid = \(bind: job.id.description)")
+                        .run()
                 } else {
                     try await Self.write(
                         change,
@@ -202,53 +183,70 @@ struct JobQueue: Sendable {
         executionSeconds: Double? = nil,
         onlyIfRunningOn host: String? = nil
     ) async throws -> Bool {
-        var sql = """
-            UPDATE asyncoperation SET statecode = $1, statuscode = $2, retrycount = $3, postponeuntil = $4, \
-            modifiedon = $5, versionnumber = versionnumber + 1
+        var sql: SQLQueryString = """
+            UPDATE asyncoperation SET statecode = \(bind: change.status.stateCode), \
+            statuscode = \(bind: change.status.statusCode), retrycount = \(bind: change.retryCount), \
+            postponeuntil = \(bind: change.postponeUntil), modifiedon = \(bind: now), versionnumber = versionnumber + 1
             """
-        var binds: [any Encodable & Sendable] = [
-            change.status.stateCode, change.status.statusCode, change.retryCount, change.postponeUntil, now,
-        ]
-        func set(_ column: String, _ value: any Encodable & Sendable) {
-            binds.append(value)
-            sql += ", \(column) = $\(binds.count)"
-        }
-        if change.status.stateCode != 2 { sql += ", conduit_leaseexpireson = NULL" }
+        if change.status.stateCode != 2 { sql.appendLiteral(", conduit_leaseexpireson = NULL") }
         if let error = change.error {
-            set("errorcode", error.code)
-            set("message", error.message)
-            set("friendlymessage", error.friendlyMessage)
+            sql.appendLiteral(", errorcode = ")
+            sql.appendInterpolation(bind: error.code)
+            sql.appendLiteral(", message = ")
+            sql.appendInterpolation(bind: error.message)
+            sql.appendLiteral(", friendlymessage = ")
+            sql.appendInterpolation(bind: error.friendlyMessage)
         }
-        if let completed = change.completedOn { set("completedon", completed) }
-        if let executionSeconds { set("executiontimespan", executionSeconds) }
-        binds.append(id.description)
-        sql += " WHERE asyncoperationid = $\(binds.count)"
+        if let completed = change.completedOn {
+            sql.appendLiteral(", completedon = ")
+            sql.appendInterpolation(bind: completed)
+        }
+        if let executionSeconds {
+            sql.appendLiteral(", executiontimespan = ")
+            sql.appendInterpolation(bind: executionSeconds)
+        }
+        sql.appendLiteral(" WHERE asyncoperationid = ")
+        sql.appendInterpolation(bind: id.description)
         if let host {
-            binds.append(host)
-            sql += " AND statuscode = 20 AND hostid = $\(binds.count)"
+            sql.appendLiteral(" AND statuscode = 20 AND hostid = ")
+            sql.appendInterpolation(bind: host)
         }
-        sql += " RETURNING asyncoperationid"
-        return !(try await db.rows(SQLNumberedStatement(sql, binds: binds))).isEmpty
+        sql.appendLiteral(" RETURNING asyncoperationid")
+        return !(try await db.raw(sql).all()).isEmpty
+    }
+
+    /// A job's row as it is now (on PostgreSQL with `lock`, locked for the transaction), or `nil` when it is gone.
+    static func current(_ id: Guid, db: any SQLDatabase, lock: Bool) async throws -> CurrentJob? {
+        let row = try await db.raw(
+            """
+            SELECT statuscode, hostid, retrycount, createdon, postponeuntil FROM asyncoperation \
+            WHERE asyncoperationid = \(bind: id.description)\(unsafeRaw: lock ? " FOR UPDATE" : "")
+            """
+        ).first()
+        guard let row else { return nil }
+        return CurrentJob(
+            statusCode: Int32(try row.decode(column: "statuscode", as: Int?.self) ?? -1),
+            hostId: try row.decode(column: "hostid", as: String?.self),
+            retryCount: try row.decode(column: "retrycount", as: Int?.self) ?? 0,
+            createdOn: try row.decode(column: "createdon", as: Int64?.self) ?? 0,
+            postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self)
+        )
     }
 
     /// SQLite serves one node: jobs still Locked at start were left by this node's previous process, so they are
     /// runnable again now (Pausing ones become Waiting, Canceling ones Canceled).
     func recoverAfterRestart(now: Int64) async throws -> Int {
         try await store.transaction { db in
-            let rows = try await db.rows(
-                SQLNumberedStatement(
-                    """
-                    UPDATE asyncoperation SET \
-                    statecode = CASE statuscode WHEN 21 THEN 1 WHEN 22 THEN 3 ELSE 0 END, \
-                    statuscode = CASE statuscode WHEN 21 THEN 10 WHEN 22 THEN 32 ELSE 0 END, \
-                    completedon = CASE statuscode WHEN 22 THEN $1 ELSE completedon END, \
-                    conduit_leaseexpireson = NULL, modifiedon = $1, versionnumber = versionnumber + 1 \
-                    WHERE statecode = 2 RETURNING asyncoperationid
-                    """,
-                    binds: [now]
-                )
-            )
-            return rows.count
+            try await db.raw(
+                """
+                UPDATE asyncoperation SET \
+                statecode = CASE statuscode WHEN 21 THEN 1 WHEN 22 THEN 3 ELSE 0 END, \
+                statuscode = CASE statuscode WHEN 21 THEN 10 WHEN 22 THEN 32 ELSE 0 END, \
+                completedon = CASE statuscode WHEN 22 THEN \(bind: now) ELSE completedon END, \
+                conduit_leaseexpireson = NULL, modifiedon = \(bind: now), versionnumber = versionnumber + 1 \
+                WHERE statecode = 2 RETURNING asyncoperationid
+                """
+            ).all().count
         }
     }
 
@@ -256,19 +254,16 @@ struct JobQueue: Sendable {
     /// run this on every poll; a plain In Progress job with an expired lease is simply claimed again).
     func settleAbandoned(now: Int64) async throws {
         try await store.transaction { db in
-            _ = try await db.rows(
-                SQLNumberedStatement(
-                    """
-                    UPDATE asyncoperation SET \
-                    statecode = CASE statuscode WHEN 21 THEN 1 ELSE 3 END, \
-                    statuscode = CASE statuscode WHEN 21 THEN 10 ELSE 32 END, \
-                    completedon = CASE statuscode WHEN 22 THEN $1 ELSE completedon END, \
-                    conduit_leaseexpireson = NULL, modifiedon = $1, versionnumber = versionnumber + 1 \
-                    WHERE statecode = 2 AND statuscode IN (21, 22) AND conduit_leaseexpireson < $1
-                    """,
-                    binds: [now]
-                )
-            )
+            try await db.raw(
+                """
+                UPDATE asyncoperation SET \
+                statecode = CASE statuscode WHEN 21 THEN 1 ELSE 3 END, \
+                statuscode = CASE statuscode WHEN 21 THEN 10 ELSE 32 END, \
+                completedon = CASE statuscode WHEN 22 THEN \(bind: now) ELSE completedon END, \
+                conduit_leaseexpireson = NULL, modifiedon = \(bind: now), versionnumber = versionnumber + 1 \
+                WHERE statecode = 2 AND statuscode IN (21, 22) AND conduit_leaseexpireson < \(bind: now)
+                """
+            ).run()
         }
     }
 
@@ -276,28 +271,13 @@ struct JobQueue: Sendable {
     /// free for commits between them.
     func purge(completedBefore before: Int64, limit: Int = 500) async throws -> Int {
         try await store.relaxedTransaction { db in
-            try await db.rows(
-                SQLNumberedStatement(
-                    """
-                    DELETE FROM asyncoperation WHERE asyncoperationid IN (SELECT asyncoperationid FROM asyncoperation \
-                    WHERE statecode = 3 AND completedon < $1 ORDER BY completedon LIMIT $2) RETURNING asyncoperationid
-                    """,
-                    binds: [before, limit]
-                )
-            ).count
-        }
-    }
-
-    /// The earliest time a Waiting or postponed Ready job becomes runnable, if any (to sleep until then).
-    func nextDueTime() async throws -> Int64? {
-        try await store.withDatabase { db in
-            let rows = try await db.rows(
-                SQLNumberedStatement(
-                    "SELECT MIN(postponeuntil) AS due FROM asyncoperation WHERE statecode IN (0, 1) AND postponeuntil IS NOT NULL",
-                    binds: []
-                )
-            )
-            return try rows.first?.decode(column: "due", as: Int64?.self)
+            try await db.raw(
+                """
+                DELETE FROM asyncoperation WHERE asyncoperationid IN (SELECT asyncoperationid FROM asyncoperation \
+                WHERE statecode = 3 AND completedon < \(bind: before) ORDER BY completedon LIMIT \(bind: limit)) \
+                RETURNING asyncoperationid
+                """
+            ).all().count
         }
     }
 }
@@ -308,31 +288,23 @@ extension ClaimedJob {
     }
 }
 
-/// SQL written with `$1`, `$2`… placeholders (PostgreSQL's form), rewritten to `?N` for SQLite by the dialect.
-struct SQLNumberedStatement: SQLExpression {
-    let sql: String
-    let binds: [any Encodable & Sendable]
+/// A job's row as it is now.
+struct CurrentJob: Sendable {
+    var statusCode: Int32
+    var hostId: String?
+    var retryCount: Int
+    var createdOn: Int64
+    var postponeUntil: Int64?
 
-    init(_ sql: String, binds: [any Encodable & Sendable]) {
-        self.sql = sql
-        self.binds = binds
-    }
-
-    func serialize(to serializer: inout SQLSerializer) {
-        // Split at each $N and emit the dialect's placeholder for bind N (binds are numbered in order of use, so
-        // a repeated $1 binds its value again).
-        var text = Substring(sql)
-        while let dollar = text.firstIndex(of: "$") {
-            serializer.write(String(text[..<dollar]))
-            let digits = text[text.index(after: dollar)...].prefix { $0.isNumber }
-            guard let number = Int(digits), (1...binds.count).contains(number) else {
-                serializer.write("$")
-                text = text[text.index(after: dollar)...]
-                continue
-            }
-            serializer.write(bind: binds[number - 1])
-            text = text[text.index(dollar, offsetBy: 1 + digits.count)...]
+    /// The lifecycle's view of it; `nil` for a `statuscode` that is none of the eight.
+    var snapshot: JobLifecycle.Snapshot? {
+        JobStatus(statusCode: statusCode).map {
+            JobLifecycle.Snapshot(
+                status: $0,
+                retryCount: retryCount,
+                createdOn: createdOn,
+                postponeUntil: postponeUntil
+            )
         }
-        serializer.write(String(text))
     }
 }

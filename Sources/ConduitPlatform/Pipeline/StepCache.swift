@@ -20,13 +20,24 @@ final class StepCache: Sendable {
         state.withLock { $0.steps = nil }
     }
 
-    /// The steps from the cache, or `nil` when it must be (re)loaded.
-    func cachedSteps(message: String, entity: String) -> [StepRegistration]? {
-        let cached = state.withLock { state -> [StepRegistration]? in
+    /// Every cached step, or `nil` when the cache is empty or older than its lifetime.
+    private func fresh() -> [StepRegistration]? {
+        state.withLock { state in
             guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
             return steps
         }
-        return cached.map { Self.select($0, message: message, entity: entity) }
+    }
+
+    private func remember(_ steps: [StepRegistration]) {
+        state.withLock {
+            $0.steps = steps
+            $0.loadedAt = Date()
+        }
+    }
+
+    /// The steps from the cache, or `nil` when it must be (re)loaded.
+    func cachedSteps(message: String, entity: String) -> [StepRegistration]? {
+        fresh().map { Self.select($0, message: message, entity: entity) }
     }
 
     static func select(_ all: [StepRegistration], message: String, entity: String) -> [StepRegistration] {
@@ -38,26 +49,16 @@ final class StepCache: Sendable {
     func steps(message: String, entity: String, db: any SQLDatabase) async throws -> [StepRegistration] {
         if let cached = cachedSteps(message: message, entity: entity) { return cached }
         let all = try await Self.load(db: db)
-        state.withLock {
-            $0.steps = all
-            $0.loadedAt = Date()
-        }
+        remember(all)
         return Self.select(all, message: message, entity: entity)
     }
 
     /// The enabled step with this id (for its system jobs), from the cache or read through a reader connection.
     func step(id: Guid, store: Store) async throws -> StepRegistration? {
-        let cached = state.withLock { state -> [StepRegistration]? in
-            guard let steps = state.steps, Date().timeIntervalSince(state.loadedAt) < lifetime else { return nil }
-            return steps
-        }
         // A step missing from a cached set may be newer than the set (registered on another node): read again.
-        if let cached, let step = cached.first(where: { $0.id == id }) { return step }
+        if let step = fresh()?.first(where: { $0.id == id }) { return step }
         let all = try await store.withDatabase { db in try await Self.load(db: db) }
-        state.withLock {
-            $0.steps = all
-            $0.loadedAt = Date()
-        }
+        remember(all)
         return all.first { $0.id == id }
     }
 
