@@ -42,44 +42,36 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var logger = Logger(label: "conduit.bench")
-            logger.logLevel =
-                Logger.Level(rawValue: ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "") ?? .warning
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID())")
-                .path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let backend: StoreConfiguration.Backend =
-                database.map { .postgres(url: $0) }
-                ?? .sqlite(path: (directory as NSString).appendingPathComponent("conduit.sqlite"))
-            let store = Store(configuration: StoreConfiguration(backend: backend), logger: logger)
-            let ready = AsyncStream<ServerReady>.makeStream()
-            let server = ConduitHTTPServer(
-                // Jobs are written, not run: this measures the write path (the jobs benchmark measures running).
-                configuration: ServerConfiguration(port: 0, dataDirectory: directory, jobs: nil),
-                store: store,
-                logger: logger
-            ) { info in ready.continuation.yield(info) }
-            let group = ServiceGroup(services: [store, server], logger: logger)
             let requests = self.requests
             let clients = self.clients
-            let results = try await withThrowingTaskGroup(of: BenchResult?.self) { tasks in
-                tasks.addTask {
-                    try await group.run()
-                    return nil
+            try await BenchCommand.withSetup(database: database) { setup in
+                let logger = setup.logger
+                let store = Store(configuration: StoreConfiguration(backend: setup.backend), logger: logger)
+                let ready = AsyncStream<ServerReady>.makeStream()
+                let server = ConduitHTTPServer(
+                    // Jobs are written, not run: this measures the write path (the jobs benchmark measures running).
+                    configuration: ServerConfiguration(port: 0, dataDirectory: setup.directory, jobs: nil),
+                    store: store,
+                    logger: logger
+                ) { info in ready.continuation.yield(info) }
+                let group = ServiceGroup(services: [store, server], logger: logger)
+                let results = try await withThrowingTaskGroup(of: BenchResult?.self) { tasks in
+                    tasks.addTask {
+                        try await group.run()
+                        return nil
+                    }
+                    var iterator = ready.stream.makeAsyncIterator()
+                    guard let info = await iterator.next() else { throw CommandFailure("the server did not start") }
+                    let result = try await Self.measure(info: info, requests: requests, clients: clients, store: store)
+                    await group.triggerGracefulShutdown()
+                    var collected: BenchResult?
+                    for try await value in tasks where value != nil { collected = value }
+                    _ = collected
+                    return result
                 }
-                var iterator = ready.stream.makeAsyncIterator()
-                guard let info = await iterator.next() else { throw CommandFailure("the server did not start") }
-                let result = try await Self.measure(info: info, requests: requests, clients: clients, store: store)
-                await group.triggerGracefulShutdown()
-                var collected: BenchResult?
-                for try await value in tasks where value != nil { collected = value }
-                _ = collected
-                return result
+                print(results.table(backend: setup.backendName))
+                if let json { try results.write(json: json, backend: setup.backendName) }
             }
-            let backendName = database == nil ? "SQLite" : "PostgreSQL"
-            print(results.table(backend: backendName))
-            if let json { try results.write(json: json, backend: backendName) }
         }
 
         static func measure(info: ServerReady, requests: Int, clients: Int, store: Store) async throws -> BenchResult {
@@ -209,6 +201,39 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return Double(rows) / ((ContinuousClock.now - start).milliseconds / 1000)
         }
+    }
+}
+
+extension BenchCommand {
+    /// Where a benchmark runs: its logger (level from `CONDUIT_LOG_LEVEL`, warning by default), a temporary
+    /// directory, and its database (SQLite in that directory, or the PostgreSQL URL given).
+    struct Setup: Sendable {
+        var logger: Logger
+        var directory: String
+        var backend: StoreConfiguration.Backend
+        /// "SQLite" or "PostgreSQL", for the results.
+        var backendName: String
+    }
+
+    /// Runs `body` with a fresh setup and removes the temporary directory afterwards.
+    static func withSetup<T>(database: String?, _ body: (Setup) async throws -> T) async throws -> T {
+        var logger = Logger(label: "conduit.bench")
+        logger.logLevel =
+            Logger.Level(rawValue: ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "") ?? .warning
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let backend: StoreConfiguration.Backend =
+            database.map { .postgres(url: $0) }
+            ?? .sqlite(path: (directory as NSString).appendingPathComponent("conduit.sqlite"))
+        return try await body(
+            Setup(
+                logger: logger,
+                directory: directory,
+                backend: backend,
+                backendName: database == nil ? "SQLite" : "PostgreSQL"
+            )
+        )
     }
 }
 

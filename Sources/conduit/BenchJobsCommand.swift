@@ -35,24 +35,15 @@ extension BenchCommand {
         }
 
         func run() async throws {
-            var logger = Logger(label: "conduit.bench")
-            logger.logLevel =
-                Logger.Level(rawValue: ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "") ?? .warning
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID())")
-                .path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let backend: StoreConfiguration.Backend =
-                database.map { .postgres(url: $0) }
-                ?? .sqlite(path: (directory as NSString).appendingPathComponent("conduit.sqlite"))
             let options = self
-            let benchLogger = logger
-            let result = try await withStore(StoreConfiguration(backend: backend), logger: logger) { store in
-                try await options.measure(store: store, logger: benchLogger)
+            try await BenchCommand.withSetup(database: database) { setup in
+                let logger = setup.logger
+                let result = try await withStore(StoreConfiguration(backend: setup.backend), logger: logger) { store in
+                    try await options.measure(store: store, logger: logger)
+                }
+                print(result.table(backend: setup.backendName))
+                if let json { try result.write(json: json, backend: setup.backendName) }
             }
-            let backendName = database == nil ? "SQLite" : "PostgreSQL"
-            print(result.table(backend: backendName))
-            if let json { try result.write(json: json, backend: backendName) }
         }
 
         func measure(store: Store, logger: Logger) async throws -> JobsBenchResult {

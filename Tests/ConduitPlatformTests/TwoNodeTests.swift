@@ -97,11 +97,12 @@ struct TwoNodeTests {
         }
     }
 
-    @Test(
-        "two nodes on one PostgreSQL share the jobs, and no job runs on both at once",
-        arguments: TestBackend.runsPostgres ? [TestBackend.postgres] : []
-    )
-    func shareWithoutOverlap(backend: TestBackend) async throws {
+    /// Two nodes (platforms on their own stores) on one fresh database, the test step registered on node a and
+    /// known to node b at once (otherwise b learns of it at its cache's next reload, within 5 s).
+    static func withTwoNodes(
+        _ backend: TestBackend,
+        _ body: @Sendable (Platform, Platform, NodeLog) async throws -> Void
+    ) async throws {
         try await backend.withFreshDatabase(maximumConnections: 8) { configuration in
             try await withStore(configuration, logger: Self.logger()) { storeA in
                 try await withStore(configuration, logger: Self.logger()) { storeB in
@@ -109,40 +110,48 @@ struct TwoNodeTests {
                     let a = try await Self.node(storeA, "a", log)
                     let b = try await Self.node(storeB, "b", log)
                     try await Self.registerStep(a)
-                    // Node b learns of the new step at its cache's next reload (within 5 s); now, for the test.
                     b.steps.invalidate()
-                    let serviceA = AsyncService(
-                        platform: a,
-                        configuration: Self.configuration("a"),
-                        logger: Self.logger()
-                    )
-                    let serviceB = AsyncService(
-                        platform: b,
-                        configuration: Self.configuration("b"),
-                        logger: Self.logger()
-                    )
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await serviceA.run() }
-                        group.addTask { try await serviceB.run() }
-                        // 400 creates, half on each node.
-                        for index in 0..<400 {
-                            let platform = index % 2 == 0 ? a : b
-                            _ = try await platform.organizationService(userId: platform.administratorId).create(
-                                Entity(logicalName: "contact", attributes: [("lastname", .string("N\(index)"))])
-                            )
-                        }
-                        try await Self.waitUntilDone(a)
-                        group.cancelAll()
-                    }
-                    let runs = log.runs.withLock { $0 }
-                    #expect(runs.count == 400)
-                    #expect(runs.values.allSatisfy { $0.count == 1 })
-                    #expect(log.overlaps.load(ordering: .relaxed) == 0)
-                    let byNode = Dictionary(grouping: runs.values.flatMap { $0 }, by: { $0 }).mapValues(\.count)
-                    #expect((byNode["a"] ?? 0) > 0 && (byNode["b"] ?? 0) > 0, "\(byNode)")
-                    print("two nodes: node a ran \(byNode["a"] ?? 0) jobs, node b \(byNode["b"] ?? 0); no overlaps")
+                    try await body(a, b, log)
                 }
             }
+        }
+    }
+
+    /// Runs `body` while the services run, then stops them.
+    static func running(_ services: [AsyncService], _ body: @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try await service.run() } }
+            try await body()
+            group.cancelAll()
+        }
+    }
+
+    @Test(
+        "two nodes on one PostgreSQL share the jobs, and no job runs on both at once",
+        arguments: TestBackend.runsPostgres ? [TestBackend.postgres] : []
+    )
+    func shareWithoutOverlap(backend: TestBackend) async throws {
+        try await Self.withTwoNodes(backend) { a, b, log in
+            let services = [("a", a), ("b", b)].map { host, platform in
+                AsyncService(platform: platform, configuration: Self.configuration(host), logger: Self.logger())
+            }
+            try await Self.running(services) {
+                // 400 creates, half on each node.
+                for index in 0..<400 {
+                    let platform = index % 2 == 0 ? a : b
+                    _ = try await platform.organizationService(userId: platform.administratorId).create(
+                        Entity(logicalName: "contact", attributes: [("lastname", .string("N\(index)"))])
+                    )
+                }
+                try await Self.waitUntilDone(a)
+            }
+            let runs = log.runs.withLock { $0 }
+            #expect(runs.count == 400)
+            #expect(runs.values.allSatisfy { $0.count == 1 })
+            #expect(log.overlaps.load(ordering: .relaxed) == 0)
+            let byNode = Dictionary(grouping: runs.values.flatMap { $0 }, by: { $0 }).mapValues(\.count)
+            #expect((byNode["a"] ?? 0) > 0 && (byNode["b"] ?? 0) > 0, "\(byNode)")
+            print("two nodes: node a ran \(byNode["a"] ?? 0) jobs, node b \(byNode["b"] ?? 0); no overlaps")
         }
     }
 
@@ -171,11 +180,7 @@ struct TwoNodeTests {
                     configuration: Self.configuration("survivor"),
                     logger: Self.logger()
                 )
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await survivor.run() }
-                    try await Self.waitUntilDone(platform)
-                    group.cancelAll()
-                }
+                try await Self.running([survivor]) { try await Self.waitUntilDone(platform) }
                 let runs = log.runs.withLock { $0 }
                 #expect(runs.count == 20)
                 for job in claimed {
@@ -190,41 +195,30 @@ struct TwoNodeTests {
         arguments: TestBackend.runsPostgres ? [TestBackend.postgres] : []
     )
     func wakesAcrossNodes(backend: TestBackend) async throws {
-        try await backend.withFreshDatabase(maximumConnections: 8) { configuration in
-            try await withStore(configuration, logger: Self.logger()) { storeA in
-                try await withStore(configuration, logger: Self.logger()) { storeB in
-                    let log = NodeLog()
-                    let a = try await Self.node(storeA, "a", log)
-                    let b = try await Self.node(storeB, "b", log)
-                    try await Self.registerStep(a)
-                    b.steps.invalidate()
-                    // Only node b runs jobs, and it polls only every minute.
-                    var slow = Self.configuration("b")
-                    slow.pollInterval = .seconds(60)
-                    let serviceB = AsyncService(platform: b, configuration: slow, logger: Self.logger())
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await serviceB.run() }
-                        // Let b make its first (empty) claim and start listening.
-                        try await Task.sleep(for: .milliseconds(500))
-                        let started = ContinuousClock.now
-                        for index in 0..<5 {
-                            _ = try await a.organizationService(userId: a.administratorId).create(
-                                Entity(logicalName: "contact", attributes: [("lastname", .string("W\(index)"))])
-                            )
-                        }
-                        let deadline = ContinuousClock.now + .seconds(10)
-                        while try await Self.openJobs(a) > 0, ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(10))
-                        }
-                        let elapsed = ContinuousClock.now - started
-                        #expect(try await Self.openJobs(a) == 0)
-                        #expect(elapsed < .seconds(10))
-                        print("jobs committed on node a ran on node b within \(elapsed)")
-                        group.cancelAll()
-                    }
-                    #expect(log.runs.withLock { $0.values.flatMap { $0 } } == Array(repeating: "b", count: 5))
+        try await Self.withTwoNodes(backend) { a, b, log in
+            // Only node b runs jobs, and it polls only every minute.
+            var slow = Self.configuration("b")
+            slow.pollInterval = .seconds(60)
+            let serviceB = AsyncService(platform: b, configuration: slow, logger: Self.logger())
+            try await Self.running([serviceB]) {
+                // Let b make its first (empty) claim and start listening.
+                try await Task.sleep(for: .milliseconds(500))
+                let started = ContinuousClock.now
+                for index in 0..<5 {
+                    _ = try await a.organizationService(userId: a.administratorId).create(
+                        Entity(logicalName: "contact", attributes: [("lastname", .string("W\(index)"))])
+                    )
                 }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await Self.openJobs(a) > 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                let elapsed = ContinuousClock.now - started
+                #expect(try await Self.openJobs(a) == 0)
+                #expect(elapsed < .seconds(10))
+                print("jobs committed on node a ran on node b within \(elapsed)")
             }
+            #expect(log.runs.withLock { $0.values.flatMap { $0 } } == Array(repeating: "b", count: 5))
         }
     }
 }
