@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ConduitPlatform", targets: ["ConduitPlatform"]),
         .library(name: "ConduitServer", targets: ["ConduitServer"]),
         .library(name: "ConduitBus", targets: ["ConduitBus"]),
+        .library(name: "ConduitEndpoints", targets: ["ConduitEndpoints"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -70,9 +71,24 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "ConduitEndpoints",
+            dependencies: [
+                "ConduitContext",
+                "ConduitPlatform",
+                "ConduitBus",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ConduitServer",
             dependencies: [
                 "ConduitBus",
+                "ConduitEndpoints",
                 "ConduitContext",
                 "ConduitStore",
                 "ConduitPlatform",
@@ -136,6 +152,15 @@ let package = Package(
         .testTarget(
             name: "ConduitPlatformTests",
             dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitEndpointsTests",
+            dependencies: [
+                "ConduitEndpoints", "ConduitBus", "ConduitPlatform", "ConduitStore", "ConduitContext",
+                "ConduitTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -36,6 +36,18 @@ public final class Platform: Sendable {
     let jobSequence: Atomic<Int64>
     /// Wakes the asynchronous service when system jobs are committed.
     public let jobWake = JobWake()
+    /// The installed `IServiceEndpointNotificationService`.
+    private let notifications = Mutex<any ServiceEndpointNotificationService>(UnavailableNotificationService())
+    /// Counts committed changes to step registrations and service endpoints on this node.
+    private let registrationCounter = Atomic<Int>(0)
+    /// Checks run on a table's rows before Create and Update write them, by table.
+    private let tableRules = Mutex<[String: [TableRule]]>([:])
+
+    /// A check (and completion) of a row before it is written: gets the columns the client sent (which it may
+    /// change, for example to set derived columns) and, for Update, the current row. Throw a ``PlatformError`` to
+    /// refuse the write; the message reaches the client.
+    public typealias TableRule =
+        @Sendable (_ target: inout Entity, _ current: Entity?, _ message: String) throws -> Void
 
     /// A handler for a custom message: gets the request and services, returns the response results.
     public typealias CustomMessageHandler =
@@ -128,6 +140,54 @@ public final class Platform: Sendable {
                 parent: nil
             )
         )
+    }
+
+    /// Installs the service that posts contexts to service endpoints (steps whose handler is a `serviceendpoint`,
+    /// and plug-ins' ``PluginServices/notificationService``).
+    public func install(notificationService: any ServiceEndpointNotificationService) {
+        notifications.withLock { $0 = notificationService }
+    }
+
+    /// The installed notification service.
+    func notificationService() -> any ServiceEndpointNotificationService {
+        notifications.withLock { $0 }
+    }
+
+    /// Changes after every committed write to steps, plug-in types or service endpoints on this node: caches of
+    /// them compare it with the value they loaded at (and still reload every few seconds, for other nodes).
+    public var registrationGeneration: Int { registrationCounter.load(ordering: .acquiring) }
+
+    func registrationsChanged() {
+        registrationCounter.add(1, ordering: .releasing)
+    }
+
+    /// Reads a row with every column, secrets (`IsValidForRead = false`) included, for the platform's own services
+    /// (the notification service reads a service endpoint's key). Never hand the result to a client.
+    /// - Parameter transaction: The caller's open transaction, or `nil` to read through a reader connection.
+    public func rowWithSecrets(
+        _ reference: EntityReference,
+        transaction: (any SQLDatabase)? = nil
+    ) async throws -> Entity? {
+        let table = try metadata.require(reference.logicalName ?? "")
+        let records = self.records
+        if let transaction {
+            return try await records.fetch(id: reference.id, columns: nil, from: table, db: transaction)
+        }
+        return try await store.withDatabase { db in
+            try await records.fetch(id: reference.id, columns: nil, from: table, db: db)
+        }
+    }
+
+    /// Adds a rule that every Create and Update of `table` goes through, in the operation's transaction.
+    public func addRule(table: String, _ rule: @escaping TableRule) {
+        tableRules.withLock { $0[table, default: []].append(rule) }
+    }
+
+    /// Runs the rules of `table` on a row about to be written.
+    func applyRules(table: String, target: inout Entity, current: Entity?, message: String) throws {
+        for rule in tableRules.withLock({ $0[table] ?? [] }) {
+            try rule(&target, current, message)
+        }
     }
 
     /// Registers a custom message by name.

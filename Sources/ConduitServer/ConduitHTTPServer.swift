@@ -1,5 +1,6 @@
 import ConduitBus
 import ConduitContext
+import ConduitEndpoints
 import ConduitPlatform
 import ConduitStore
 import Foundation
@@ -20,14 +21,27 @@ public struct ServerConfiguration: Sendable {
     public var organizationName: String
     /// The asynchronous service that runs system jobs on this node; `nil` runs none (another node does).
     public var jobs: AsyncServiceConfiguration?
+    /// The embedded bus's namespace name: service endpoints addressed `sb://<name>/` post to it.
+    public var namespaceName: String
+    /// The organization's URI, sent in the `…/Claims/Organization` message property; `nil` for
+    /// `http://<host>:<port>/`.
+    public var organizationURL: String?
+    /// How long a post to a remote namespace may take.
+    public var postTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         dataDirectory: String = "./conduit-data",
         organizationName: String = "conduit",
-        jobs: AsyncServiceConfiguration? = AsyncServiceConfiguration()
+        jobs: AsyncServiceConfiguration? = AsyncServiceConfiguration(),
+        namespaceName: String = "localhost",
+        organizationURL: String? = nil,
+        postTimeout: Duration = .seconds(60)
     ) {
+        self.namespaceName = namespaceName
+        self.organizationURL = organizationURL
+        self.postTimeout = postTimeout
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -88,6 +102,19 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await ensureAdministratorKey(keys: keys, platform: platform)
         let bus = BusNamespace(store: store)
         let root = try await bus.ensureRootRule()
+        let notifications = ServiceEndpoints.install(
+            on: platform,
+            bus: bus,
+            embedded: EmbeddedNamespace(
+                name: configuration.namespaceName,
+                hosts: [configuration.host, "127.0.0.1", "localhost"],
+                ports: configuration.port == 0 ? [] : [configuration.port]
+            ),
+            organizationURL: configuration.organizationURL
+                ?? "http://\(configuration.host):\(configuration.port)/",
+            postTimeout: configuration.postTimeout,
+            logger: logger
+        )
         let router = ConduitApplication.router(platform: platform, keys: keys, bus: bus)
         let configuration = self.configuration
         let onReady = self.onReady
@@ -99,6 +126,11 @@ public final class ConduitHTTPServer: Service, Sendable {
             ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
+                notifications.listening(
+                    port: port,
+                    organizationURL: configuration.organizationURL == nil
+                        ? "http://\(configuration.host):\(port)/" : nil
+                )
                 await onReady(
                     ServerReady(
                         webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/",

@@ -29,20 +29,26 @@ public struct BusNamespace: Sendable {
 
     /// The namespace's rules.
     public func rules() async throws -> [AuthorizationRule] {
-        try await store.withDatabase { db in
-            try await db.raw("SELECT keyname, primarykey, secondarykey, rights FROM conduit_bus_rule").all().map {
-                row in
-                AuthorizationRule(
-                    keyName: try row.decode(column: "keyname", as: String.self),
-                    primaryKey: try row.decode(column: "primarykey", as: String.self),
-                    secondaryKey: try row.decode(column: "secondarykey", as: String.self),
-                    rights: Set(
-                        try row.decode(column: "rights", as: String.self).split(separator: ",").compactMap {
-                            AccessRight(rawValue: String($0))
-                        }
-                    )
+        try await store.withDatabase { db in try await Self.rules(db: db) }
+    }
+
+    /// The namespace's rules, read in the caller's transaction.
+    public func rules(transaction db: any SQLDatabase) async throws -> [AuthorizationRule] {
+        try await Self.rules(db: db)
+    }
+
+    private static func rules(db: any SQLDatabase) async throws -> [AuthorizationRule] {
+        try await db.raw("SELECT keyname, primarykey, secondarykey, rights FROM conduit_bus_rule").all().map { row in
+            AuthorizationRule(
+                keyName: try row.decode(column: "keyname", as: String.self),
+                primaryKey: try row.decode(column: "primarykey", as: String.self),
+                secondaryKey: try row.decode(column: "secondarykey", as: String.self),
+                rights: Set(
+                    try row.decode(column: "rights", as: String.self).split(separator: ",").compactMap {
+                        AccessRight(rawValue: String($0))
+                    }
                 )
-            }
+            )
         }
     }
 

@@ -93,61 +93,83 @@ public struct QueueStore: Sendable {
     /// accepted and dropped).
     @discardableResult
     public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
+        let flavor = store.flavor
+        return try await store.transaction { db in
+            try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor)
+        }
+    }
+
+    /// Enqueues messages in the caller's transaction (a synchronous step's): they become visible when it commits
+    /// and vanish if it rolls back.
+    @discardableResult
+    public func send(
+        _ messages: [BusMessage],
+        to queue: String,
+        now: Int64,
+        transaction db: any SQLDatabase
+    ) async throws -> [Int64?] {
+        try await Self.send(messages, to: queue, now: now, db: db, flavor: store.flavor)
+    }
+
+    private static func send(
+        _ messages: [BusMessage],
+        to queue: String,
+        now: Int64,
+        db: any SQLDatabase,
+        flavor: SQLFlavor
+    ) async throws -> [Int64?] {
         let name = queue.lowercased()
         let encoder = JSONEncoder()
-        let flavor = store.flavor
         // PostgreSQL: the queue row is locked, so that concurrent senders take sequence numbers in turn.
-        return try await store.transaction { db in
-            guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
+        guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
+            throw Self.missing(name)
+        }
+        var sequences: [Int64?] = []
+        for message in messages {
+            if let window = description.duplicateDetectionWindowSeconds, let id = message.messageId {
+                let since = now - Int64(window * 1000)
+                let seen = try await db.raw(
+                    "SELECT seenat FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
+                ).first()
+                if let at = try seen?.decode(column: "seenat", as: Int64.self), at >= since {
+                    sequences.append(nil)
+                    continue
+                }
+                try await db.raw(
+                    "DELETE FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
+                )
+                .run()
+                try await db.raw(
+                    "INSERT INTO conduit_bus_seen (queue, messageid, seenat) VALUES (\(bind: name), \(bind: id), \(bind: now))"
+                ).run()
+            }
+            let row = try await db.raw(
+                """
+                UPDATE conduit_bus_queue SET nextsequence = nextsequence + 1 WHERE name = \(bind: name) \
+                RETURNING nextsequence
+                """
+            ).first()
+            guard let next = try row?.decode(column: "nextsequence", as: Int64.self) else {
                 throw Self.missing(name)
             }
-            var sequences: [Int64?] = []
-            for message in messages {
-                if let window = description.duplicateDetectionWindowSeconds, let id = message.messageId {
-                    let since = now - Int64(window * 1000)
-                    let seen = try await db.raw(
-                        "SELECT seenat FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
-                    ).first()
-                    if let at = try seen?.decode(column: "seenat", as: Int64.self), at >= since {
-                        sequences.append(nil)
-                        continue
-                    }
-                    try await db.raw(
-                        "DELETE FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
-                    )
-                    .run()
-                    try await db.raw(
-                        "INSERT INTO conduit_bus_seen (queue, messageid, seenat) VALUES (\(bind: name), \(bind: id), \(bind: now))"
-                    ).run()
-                }
-                let row = try await db.raw(
-                    """
-                    UPDATE conduit_bus_queue SET nextsequence = nextsequence + 1 WHERE name = \(bind: name) \
-                    RETURNING nextsequence
-                    """
-                ).first()
-                guard let next = try row?.decode(column: "nextsequence", as: Int64.self) else {
-                    throw Self.missing(name)
-                }
-                let sequence = next - 1
-                let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
-                let available = max(message.scheduledEnqueueTime ?? now, now)
-                let expires = ttl.map { available + Int64($0 * 1000) }
-                var stored = message
-                stored.body = Data()
-                let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
-                try await db.raw(
-                    """
-                    INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
-                    expires, deliverycount, deadletter) VALUES (\(bind: name), \(bind: sequence), \
-                    \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
-                    \(bind: available), \(bind: expires), 0, 0)
-                    """
-                ).run()
-                sequences.append(sequence)
-            }
-            return sequences
+            let sequence = next - 1
+            let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
+            let available = max(message.scheduledEnqueueTime ?? now, now)
+            let expires = ttl.map { available + Int64($0 * 1000) }
+            var stored = message
+            stored.body = Data()
+            let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
+            try await db.raw(
+                """
+                INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
+                expires, deliverycount, deadletter) VALUES (\(bind: name), \(bind: sequence), \
+                \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
+                \(bind: available), \(bind: expires), 0, 0)
+                """
+            ).run()
+            sequences.append(sequence)
         }
+        return sequences
     }
 
     // MARK: - Receiving

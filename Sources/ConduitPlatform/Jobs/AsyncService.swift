@@ -203,8 +203,17 @@ public final class AsyncService: Service, Sendable {
 
     private func execute(_ job: ClaimedJob) async {
         tally.withLock { $0.started += 1 }
-        let step = await executor.step(of: job)
-        let outcome = await executor.run(job, step: step)
+        let step: StepRegistration?
+        let outcome: JobRunOutcome
+        do {
+            step = try await executor.step(of: job)
+            outcome = await executor.run(job, step: step)
+        } catch {
+            step = nil
+            outcome = .externalFailure(
+                JobExecutor.error(.unexpected, "The step of the system job could not be read: \(error)")
+            )
+        }
         await record(
             JobQueue.Finished(
                 job: job,

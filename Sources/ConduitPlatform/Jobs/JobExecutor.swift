@@ -6,10 +6,12 @@ struct JobExecutor: Sendable {
     let platform: Platform
     let timeout: Duration
 
-    /// The step the job belongs to (for its plug-in, configuration and `asyncautodelete`).
-    func step(of job: ClaimedJob) async -> StepRegistration? {
+    /// The step the job belongs to (for its plug-in, configuration and `asyncautodelete`); `nil` when it is
+    /// disabled or deleted.
+    /// - Throws: when the steps cannot be read (the job then waits and retries rather than failing).
+    func step(of job: ClaimedJob) async throws -> StepRegistration? {
         guard let id = job.stepId else { return nil }
-        return try? await platform.steps.step(id: id, store: platform.store)
+        return try await platform.steps.step(id: id, store: platform.store)
     }
 
     func run(_ job: ClaimedJob, step: StepRegistration?) async -> JobRunOutcome {
@@ -33,39 +35,53 @@ struct JobExecutor: Sendable {
                 )
             )
         }
-        guard let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) else {
+        let caller = Caller(
+            userId: context.userId,
+            initiatingUserId: context.initiatingUserId,
+            depth: context.depth + 1,
+            correlationId: context.correlationId,
+            transaction: nil,
+            parent: context,
+            userAgent: context.initiatingUserAgent
+        )
+        let handlerName: String
+        let body: @Sendable () async throws -> Void
+        if let endpoint = step.serviceEndpoint {
+            // The out-of-box service-endpoint plug-in: one message id per job, so retries collapse at the bus.
+            let platform = self.platform
+            handlerName = "service endpoint \(endpoint.id)"
+            body = {
+                _ = try await platform.notificationService().execute(
+                    endpoint,
+                    context: context,
+                    transaction: nil,
+                    messageId: context.operationId.description
+                )
+            }
+        } else if let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) {
+            let services = PluginServices(platform: platform, caller: caller)
+            let configuration = step.configuration
+            handlerName = "plug-in '\(typeName)'"
+            body = {
+                var context = context
+                let plugin = try factory(configuration, nil)
+                try await plugin.execute(&context, services: services)
+            }
+        } else {
             let handler = step.eventHandler.map { "\($0.logicalName ?? "?") \($0.id)" } ?? "none"
             return .internalFailure(
                 Self.error(
                     .pluginFailed,
-                    "The step '\(step.name)' has a handler (\(handler)) that is not a plug-in type compiled into this server; posting to service endpoints is not built yet."
+                    "The step '\(step.name)' has a handler (\(handler)) that is neither a service endpoint nor a plug-in type compiled into this server."
                 )
             )
         }
-        let services = PluginServices(
-            organizationService: OrganizationService(
-                platform: platform,
-                caller: Caller(
-                    userId: context.userId,
-                    initiatingUserId: context.initiatingUserId,
-                    depth: context.depth + 1,
-                    correlationId: context.correlationId,
-                    transaction: nil,
-                    parent: context,
-                    userAgent: context.initiatingUserAgent
-                )
-            ),
-            tracing: TracingService()
-        )
         let timeout = self.timeout
-        let configuration = step.configuration
         let stepName = step.name
         return await withTaskGroup(of: JobRunOutcome?.self) { group in
             group.addTask {
-                var context = context
                 do {
-                    let plugin = try factory(configuration, nil)
-                    try await plugin.execute(&context, services: services)
+                    try await body()
                     return .succeeded
                 } catch let error as ExternalServiceError {
                     return .externalFailure(
@@ -85,7 +101,7 @@ struct JobExecutor: Sendable {
                     return .internalFailure(
                         Self.error(
                             .pluginFailed,
-                            "Unexpected error from plug-in '\(typeName)' in step '\(stepName)': \(error)"
+                            "Unexpected error from \(handlerName) in step '\(stepName)': \(error)"
                         )
                     )
                 }
@@ -108,7 +124,7 @@ struct JobExecutor: Sendable {
             return .externalFailure(
                 Self.error(
                     .unexpected,
-                    "The plug-in '\(typeName)' in step '\(stepName)' did not finish within \(JobLifecycle.describe(timeout)).",
+                    "The \(handlerName) in step '\(stepName)' did not finish within \(JobLifecycle.describe(timeout)).",
                     friendly: "The step took longer than its execution budget; it will be tried again."
                 )
             )

@@ -66,6 +66,9 @@ public struct AttributeMetadata: Sendable, Hashable, Codable {
     public var isCustom: Bool
     /// Set by the platform only (`createdon`, `versionnumber`, …): a client cannot write it.
     public var isReadOnly: Bool
+    /// `false` for a secret a client may write but never read back (`serviceendpoint.saskey`, `sastoken`,
+    /// `authvalue`): reads leave it out, as Dataverse's `IsValidForRead = false` does.
+    public var isValidForRead: Bool
 
     /// Creates a column.
     public init(
@@ -78,7 +81,8 @@ public struct AttributeMetadata: Sendable, Hashable, Codable {
         isPrimaryId: Bool = false,
         isPrimaryName: Bool = false,
         isCustom: Bool = false,
-        isReadOnly: Bool = false
+        isReadOnly: Bool = false,
+        isValidForRead: Bool = true
     ) {
         self.logicalName = logicalName
         self.type = type
@@ -90,6 +94,28 @@ public struct AttributeMetadata: Sendable, Hashable, Codable {
         self.isPrimaryName = isPrimaryName
         self.isCustom = isCustom
         self.isReadOnly = isReadOnly
+        self.isValidForRead = isValidForRead
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case logicalName, type, displayName, maxLength, targets, options, isPrimaryId, isPrimaryName, isCustom
+        case isReadOnly, isValidForRead
+    }
+
+    /// Decodes a column; metadata stored before `isValidForRead` existed reads as readable.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        logicalName = try container.decode(String.self, forKey: .logicalName)
+        type = try container.decode(AttributeType.self, forKey: .type)
+        displayName = try container.decode(String.self, forKey: .displayName)
+        maxLength = try container.decodeIfPresent(Int.self, forKey: .maxLength)
+        targets = try container.decode([String].self, forKey: .targets)
+        options = try container.decode([OptionMetadata].self, forKey: .options)
+        isPrimaryId = try container.decode(Bool.self, forKey: .isPrimaryId)
+        isPrimaryName = try container.decode(Bool.self, forKey: .isPrimaryName)
+        isCustom = try container.decode(Bool.self, forKey: .isCustom)
+        isReadOnly = try container.decode(Bool.self, forKey: .isReadOnly)
+        isValidForRead = try container.decodeIfPresent(Bool.self, forKey: .isValidForRead) ?? true
     }
 
     /// The label of an option value, if the column has it.

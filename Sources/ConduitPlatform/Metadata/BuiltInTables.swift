@@ -306,10 +306,14 @@ public enum BuiltInTables {
             AttributeMetadata("namespaceaddress", .string, maxLength: 255),
             AttributeMetadata("path", .string, maxLength: 160),
             AttributeMetadata("url", .string, maxLength: 2000),
-            AttributeMetadata("authvalue", .string, maxLength: 2048),
+            AttributeMetadata("authvalue", .string, maxLength: 2048, isValidForRead: false),
             AttributeMetadata("saskeyname", .string, maxLength: 256),
-            AttributeMetadata("saskey", .string, maxLength: 256),
-            AttributeMetadata("sastoken", .string, maxLength: 256),
+            AttributeMetadata("saskey", .string, maxLength: 256, isValidForRead: false),
+            // Azure SAS tokens run to about 200 characters; Dataverse allows 256.
+            AttributeMetadata("sastoken", .string, maxLength: 256, isValidForRead: false),
+            AttributeMetadata("isauthvalueset", .boolean, isReadOnly: true),
+            AttributeMetadata("issaskeyset", .boolean, isReadOnly: true),
+            AttributeMetadata("issastokenset", .boolean, isReadOnly: true),
         ]
     )
 

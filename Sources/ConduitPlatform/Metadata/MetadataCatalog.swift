@@ -113,6 +113,31 @@ public final class MetadataCatalog: Sendable {
         }
     }
 
+    /// Brings the stored built-in tables up to this version's definitions: adds the columns built in since the
+    /// database was made and takes the built-in flags of the others; custom columns stay as they are.
+    static func upgradeBuiltInTables(db: any SQLDatabase, flavor: SQLFlavor) async throws {
+        let stored = Dictionary(try await load(db: db).map { ($0.logicalName, $0) }) { first, _ in first }
+        for builtIn in BuiltInTables.all {
+            guard var table = stored[builtIn.logicalName] else { continue }
+            var changed = false
+            for column in builtIn.attributes {
+                if let index = table.attributes.firstIndex(where: { $0.logicalName == column.logicalName }) {
+                    if table.attributes[index] != column {
+                        table.attributes[index] = column
+                        changed = true
+                    }
+                } else {
+                    for statement in addColumn(column, to: table.logicalName, flavor: flavor) {
+                        try await db.raw(SQLQueryString(statement)).run()
+                    }
+                    table.attributes.append(column)
+                    changed = true
+                }
+            }
+            if changed { try await save(table, db: db, flavor: flavor) }
+        }
+    }
+
     // MARK: - Run-time tables and columns
 
     /// Creates a custom table (and its SQL table) in the caller's transaction.

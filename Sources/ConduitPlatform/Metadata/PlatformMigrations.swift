@@ -26,16 +26,7 @@ enum PlatformMigrations {
         },
         Migration(version: 3, name: "system job leases, claim order and sequence") { db, flavor in
             // Databases made before the lease column was built in get it now.
-            let stored = try await MetadataCatalog.load(db: db).first { $0.logicalName == "asyncoperation" }
-            if var stored, stored.attribute("conduit_leaseexpireson") == nil,
-                let lease = BuiltInTables.asyncoperation.attribute("conduit_leaseexpireson")
-            {
-                for statement in MetadataCatalog.addColumn(lease, to: "asyncoperation", flavor: flavor) {
-                    try await db.raw(SQLQueryString(statement)).run()
-                }
-                stored.attributes.append(lease)
-                try await MetadataCatalog.save(stored, db: db, flavor: flavor)
-            }
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
             // Open jobs in claim order, and the open jobs of one record and step (per-record ordering): both partial,
             // so completed jobs, however many, cost the claim nothing.
             try await db.raw(
@@ -56,6 +47,9 @@ enum PlatformMigrations {
                     "SELECT setval('asyncoperation_sequence', COALESCE((SELECT MAX(sequence) FROM asyncoperation), 0) + 1, false)"
                 ).run()
             }
+        },
+        Migration(version: 4, name: "service endpoint secrets and their is-set flags") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
         },
     ]
 }

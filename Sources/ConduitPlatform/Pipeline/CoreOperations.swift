@@ -51,6 +51,7 @@ struct CoreOperations {
         }
         let table = try platform.metadata.require(target.logicalName ?? "")
         try validateClientColumns(target, table: table, message: "Create")
+        try platform.applyRules(table: table.logicalName, target: &target, current: nil, message: "Create")
         var id = target.id
         if case .guid(let given)? = target.attributes[table.primaryIdAttribute] { id = given }
         if id == .empty { id = Guid.random() }
@@ -111,6 +112,7 @@ struct CoreOperations {
         let current = try await existing(target.id, table: table)
         try checkVersion(request, rowVersion: target.rowVersion, current: current, table: table)
         try validateClientColumns(target, table: table, message: "Update")
+        try platform.applyRules(table: table.logicalName, target: &target, current: current, message: "Update")
         var merged = current.attributes
         for entry in target.attributes.entries { merged[entry.key] = entry.value }
         let version = Self.version(of: current)
@@ -157,6 +159,18 @@ struct CoreOperations {
             )
             statement.bind(target.id.description)
             try await db.run(statement)
+        }
+        if table.logicalName == "serviceendpoint" {
+            // `serviceendpoint_sdkmessageprocessingstep` cascades: the endpoint's steps and their images go too.
+            var images = SQLStatement(
+                "DELETE FROM sdkmessageprocessingstepimage WHERE sdkmessageprocessingstepid IN (SELECT sdkmessageprocessingstepid FROM sdkmessageprocessingstep WHERE eventhandler = "
+            )
+            images.bind(target.id.description)
+            images.append(")")
+            try await db.run(images)
+            var steps = SQLStatement("DELETE FROM sdkmessageprocessingstep WHERE eventhandler = ")
+            steps.bind(target.id.description)
+            try await db.run(steps)
         }
         // A deleted row leaves every many-to-many relationship it was in.
         for relationship in platform.metadata.manyToMany(involving: table.logicalName) {
@@ -466,10 +480,7 @@ struct CoreOperations {
         var nested = caller
         nested.transaction = db
         nested.depth += 1
-        let services = PluginServices(
-            organizationService: OrganizationService(platform: platform, caller: nested),
-            tracing: TracingService()
-        )
+        let services = PluginServices(platform: platform, caller: nested)
         let results = try await handler(request, services)
         return Outcome(response: OrganizationResponse(request.requestName, results: results))
     }
@@ -567,7 +578,7 @@ struct CoreOperations {
     private func attributes(_ columns: ColumnSet, table: EntityMetadata) throws(PlatformError) -> [AttributeMetadata] {
         switch columns {
         case .all:
-            return table.attributes
+            return table.attributes.filter(\.isValidForRead)
         case .columns(let names):
             var result: [AttributeMetadata] = []
             for name in names {
@@ -575,6 +586,12 @@ struct CoreOperations {
                     throw PlatformError(
                         .attributeDoesNotExist,
                         "'\(table.logicalName)' entity doesn't contain attribute with Name = '\(name)'."
+                    )
+                }
+                guard attribute.isValidForRead else {
+                    throw PlatformError(
+                        .invalidArgument,
+                        "The column '\(name)' of '\(table.logicalName)' is a secret: it can be written but never read."
                     )
                 }
                 if !attribute.isPrimaryId { result.append(attribute) }

@@ -13,6 +13,7 @@ struct EventPipeline {
     /// Tables whose rows are step registrations: a change to them reloads the steps.
     static let registrationTables: Set<String> = [
         "sdkmessageprocessingstep", "sdkmessageprocessingstepimage", "plugintype", "sdkmessagefilter", "sdkmessage",
+        "serviceendpoint",
     ]
 
     func execute(_ request: OrganizationRequest, caller: Caller) async throws -> OrganizationResponse {
@@ -67,7 +68,10 @@ struct EventPipeline {
         // A write to users or step registrations makes the caches reload them.
         if request.requestName != "Retrieve" && request.requestName != "RetrieveMultiple" {
             if primary.name == "systemuser" { platform.users.invalidate() }
-            if Self.registrationTables.contains(primary.name) { platform.steps.invalidate() }
+            if Self.registrationTables.contains(primary.name) {
+                platform.steps.invalidate()
+                platform.registrationsChanged()
+            }
         }
         return run.response
     }
@@ -187,29 +191,40 @@ struct PipelineRun: Sendable {
         context: inout RemoteExecutionContext,
         db: (any SQLDatabase)?
     ) async throws {
+        let services = PluginServices(
+            platform: platform,
+            caller: Caller(
+                userId: context.userId,
+                initiatingUserId: caller.initiatingUserId,
+                depth: context.depth + 1,
+                correlationId: context.correlationId,
+                transaction: db,
+                parent: context,
+                userAgent: caller.userAgent,
+                notes: caller.notes
+            )
+        )
+        if let endpoint = step.serviceEndpoint {
+            // The out-of-box service-endpoint plug-in, synchronously: a failed post fails the operation.
+            do {
+                try await services.notificationService.execute(endpoint, context: context)
+                return
+            } catch let error as PlatformError {
+                throw error
+            } catch {
+                throw PlatformError(
+                    .pluginFailed,
+                    "The step '\(step.name)' could not post the context to service endpoint \(endpoint.id), so the operation was rolled back: \(error)"
+                )
+            }
+        }
         guard let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) else {
             let handler = step.eventHandler.map { "\($0.logicalName ?? "?") \($0.id)" } ?? "none"
             throw PlatformError(
                 .pluginFailed,
-                "The step '\(step.name)' runs synchronously, but its handler (\(handler)) is not a plug-in type compiled into this server (synchronous service-endpoint steps are not built yet)."
+                "The step '\(step.name)' runs synchronously, but its handler (\(handler)) is not a plug-in type compiled into this server."
             )
         }
-        let services = PluginServices(
-            organizationService: OrganizationService(
-                platform: platform,
-                caller: Caller(
-                    userId: context.userId,
-                    initiatingUserId: caller.initiatingUserId,
-                    depth: context.depth + 1,
-                    correlationId: context.correlationId,
-                    transaction: db,
-                    parent: context,
-                    userAgent: caller.userAgent,
-                    notes: caller.notes
-                )
-            ),
-            tracing: TracingService()
-        )
         do {
             let plugin = try factory(step.configuration, nil)
             try await plugin.execute(&context, services: services)

@@ -21,12 +21,22 @@ public protocol Plugin: Sendable {
     func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws
 }
 
-/// What a plug-in can call: the organization service (as the step's user, nested one level deeper) and tracing.
+/// What a plug-in can call: the organization service (as the step's user, nested one level deeper), tracing, and
+/// the notification service that posts contexts to service endpoints.
 public struct PluginServices: Sendable {
     /// The organization service, as the step's user.
     public let organizationService: OrganizationService
     /// Trace lines for the step.
     public let tracing: TracingService
+    /// Posts contexts to service endpoints (the SDK's `IServiceEndpointNotificationService`).
+    public let notificationService: ServiceEndpointNotifier
+
+    /// The services of a plug-in or custom message called by `caller` (already one level deeper).
+    init(platform: Platform, caller: Caller) {
+        organizationService = OrganizationService(platform: platform, caller: caller)
+        tracing = TracingService()
+        notificationService = ServiceEndpointNotifier(platform: platform, transaction: caller.transaction)
+    }
 }
 
 /// Collects a plug-in's trace lines (the SDK's `ITracingService`).

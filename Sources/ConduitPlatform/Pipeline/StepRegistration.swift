@@ -24,6 +24,11 @@ struct StepRegistration: Sendable, Hashable {
 
     var isAsynchronous: Bool { mode == 1 }
 
+    /// The handler when it is a service endpoint (the out-of-box service-endpoint plug-in posts the context).
+    var serviceEndpoint: EntityReference? {
+        eventHandler?.logicalName == "serviceendpoint" ? eventHandler : nil
+    }
+
     /// Whether an Update with these target columns triggers the step.
     func isTriggered(byUpdateOf columns: [String]) -> Bool {
         guard let filteringAttributes, !filteringAttributes.isEmpty else { return true }

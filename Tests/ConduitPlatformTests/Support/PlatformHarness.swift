@@ -68,27 +68,10 @@ struct PlatformHarness: Sendable {
             mode: mode,
             rank: rank,
             pluginType: pluginTypes[plugin]!,
-            configuration: configuration
+            configuration: configuration,
+            filteringAttributes: filteringAttributes,
+            images: images.map { StepImage(type: $0.type, alias: $0.alias, attributes: $0.attributes) }
         )
-        if let filteringAttributes {
-            var step = Entity(logicalName: "sdkmessageprocessingstep", id: id)
-            step.attributes["filteringattributes"] = .string(filteringAttributes)
-            try await service.update(step)
-        }
-        for image in images {
-            var row = Entity(logicalName: "sdkmessageprocessingstepimage")
-            row.attributes = [
-                ("name", .string(image.alias)), ("entityalias", .string(image.alias)),
-                ("imagetype", .optionSetValue(OptionSetValue(image.type))),
-                ("messagepropertyname", .string(message == "Create" ? "Id" : "Target")),
-                (
-                    "sdkmessageprocessingstepid",
-                    .entityReference(EntityReference(logicalName: "sdkmessageprocessingstep", id: id))
-                ),
-            ]
-            if let attributes = image.attributes { row.attributes["attributes"] = .string(attributes) }
-            _ = try await service.create(row)
-        }
         return id
     }
 

@@ -1,0 +1,85 @@
+import ConduitBus
+import ConduitContext
+import Foundation
+
+/// The message Dataverse posts for an execution context (reference §8, §9.1): the context in the endpoint's
+/// format, after the 192 KB rule; `ContentType` by format; the Claims property bag on Service Bus contracts; a
+/// `MessageId` that stays the same for every attempt of one system job.
+public struct EndpointMessage: Sendable, Hashable {
+    public var body: [UInt8]
+    public var contentType: String
+    public var messageId: String
+    /// User (application) properties.
+    public var properties: [(key: String, value: String)]
+    /// Whether ParentContext, InputParameters and the images were removed to fit (`MessageMaxSizeExceeded`).
+    public var isTruncated: Bool
+
+    public static func == (lhs: EndpointMessage, rhs: EndpointMessage) -> Bool {
+        lhs.body == rhs.body && lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId
+            && lhs.properties.elementsEqual(rhs.properties, by: { $0 == $1 }) && lhs.isTruncated == rhs.isTruncated
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(body)
+        hasher.combine(messageId)
+    }
+
+    /// The Claims keys (`Microsoft.Xrm.Sdk.ClaimTypes`).
+    public enum Claims {
+        public static let prefix = "http://schemas.microsoft.com/xrm/2011/Claims/"
+        public static let organization = prefix + "Organization"
+        public static let user = prefix + "User"
+        public static let initiatingUser = prefix + "InitiatingUser"
+        public static let entityLogicalName = prefix + "EntityLogicalName"
+        public static let requestName = prefix + "RequestName"
+        public static let initiatingUserAgent = prefix + "InitiatingUserAgent"
+    }
+
+    /// The property added when the body was truncated to fit (reference §8; its value is unconfirmed, consumers test
+    /// for the key).
+    public static let maxSizeExceeded = "MessageMaxSizeExceeded"
+
+    /// Builds the message of `context` for `endpoint`.
+    ///
+    /// - Parameters:
+    ///   - organizationURL: The `…/Claims/Organization` value (the organization's URI).
+    ///   - messageId: The system job's id for a job's post (stable across retries); `nil` for a fresh id.
+    /// - Throws: ``PayloadTooLargeError`` when even the truncated context is above 192 KB: nothing is sent.
+    public static func build(
+        _ context: RemoteExecutionContext,
+        for endpoint: ServiceEndpoint,
+        organizationURL: String,
+        messageId: String?
+    ) throws(PayloadTooLargeError) -> EndpointMessage {
+        let payload = try PayloadSizePolicy.serviceBus.apply(to: context, format: endpoint.format)
+        var properties: [(key: String, value: String)] = []
+        if endpoint.contract.isServiceBus || endpoint.contract == .eventHub {
+            properties = [
+                (Claims.organization, organizationURL),
+                (Claims.user, context.userId.description),
+                (Claims.initiatingUser, context.initiatingUserId.description),
+                (Claims.entityLogicalName, context.primaryEntityName ?? ""),
+                (Claims.requestName, context.messageName ?? ""),
+            ]
+            if let agent = context.initiatingUserAgent { properties.append((Claims.initiatingUserAgent, agent)) }
+        }
+        if payload.isTruncated { properties.append((maxSizeExceeded, "true")) }
+        return EndpointMessage(
+            body: payload.body,
+            contentType: endpoint.format.contentType,
+            messageId: messageId ?? UUID().uuidString.lowercased(),
+            properties: properties,
+            isTruncated: payload.isTruncated
+        )
+    }
+
+    /// The message as the embedded bus stores it.
+    public var busMessage: BusMessage {
+        BusMessage(
+            body: Data(body),
+            messageId: messageId,
+            contentType: contentType,
+            userProperties: Dictionary(properties.map { ($0.key, $0.value) }) { _, last in last }
+        )
+    }
+}

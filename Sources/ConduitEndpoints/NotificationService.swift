@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import ConduitBus
+import ConduitContext
+import ConduitPlatform
+import Foundation
+import Logging
+import SQLKit
+import Synchronization
+
+/// Conduit's `IServiceEndpointNotificationService`: reads the service endpoint, builds the message (format, 192 KB
+/// rule, Claims properties, stable `MessageId`) and posts it — to the embedded bus as a durable enqueue, or to a
+/// remote namespace over the Service Bus REST API.
+///
+/// ```swift
+/// let endpoints = try await ServiceEndpoints.install(on: platform, bus: namespace, httpClient: .shared)
+/// ```
+public final class NotificationService: ServiceEndpointNotificationService {
+    let platform: Platform
+    let logger: Logger
+    private let addressing: Mutex<(embedded: EmbeddedNamespace, organizationURL: String)>
+    private let local: EmbeddedBusTransport
+    private let remote: ServiceBusRESTTransport
+    private let cache = Mutex<[Guid: (endpoint: ServiceEndpoint, generation: Int, at: ContinuousClock.Instant)]>([:])
+    /// How long a read endpoint is trusted when this node saw no change (other nodes' changes show after it).
+    static let cacheLifetime: Duration = .seconds(5)
+
+    init(
+        platform: Platform,
+        bus: BusNamespace,
+        embedded: EmbeddedNamespace,
+        httpClient: HTTPClient,
+        organizationURL: String,
+        postTimeout: Duration,
+        logger: Logger
+    ) {
+        self.platform = platform
+        self.addressing = Mutex((embedded, organizationURL))
+        self.logger = logger
+        self.local = EmbeddedBusTransport(namespace: bus)
+        self.remote = ServiceBusRESTTransport(client: httpClient, timeout: postTimeout)
+    }
+
+    /// How the embedded namespace is addressed.
+    public var embedded: EmbeddedNamespace { addressing.withLock { $0.embedded } }
+
+    /// The organization's URI (the `…/Claims/Organization` property).
+    public var organizationURL: String { addressing.withLock { $0.organizationURL } }
+
+    /// Tells the service the port the server listens on once it is bound: an address with this port is the
+    /// embedded namespace. `organizationURL`, when given, replaces the organization's URI.
+    public func listening(port: Int, organizationURL: String? = nil) {
+        addressing.withLock {
+            $0.embedded.ports.insert(port)
+            if let organizationURL { $0.organizationURL = organizationURL }
+        }
+    }
+
+    public func execute(
+        _ serviceEndpoint: EntityReference,
+        context: RemoteExecutionContext,
+        transaction: (any SQLDatabase)?,
+        messageId: String?
+    ) async throws -> String? {
+        let endpoint = try await self.endpoint(serviceEndpoint.id, transaction: transaction)
+        let (embedded, organizationURL) = addressing.withLock { ($0.embedded, $0.organizationURL) }
+        let message: EndpointMessage
+        do {
+            message = try EndpointMessage.build(
+                context,
+                for: endpoint,
+                organizationURL: organizationURL,
+                messageId: messageId
+            )
+        } catch {
+            throw PlatformError(
+                .unexpected,
+                "The message for service endpoint '\(endpoint.name)' was not sent: \(error)"
+            )
+        }
+        let isLocal: Bool
+        do {
+            isLocal = try embedded.contains(endpoint)
+        } catch {
+            throw PlatformError(.invalidArgument, error.message)
+        }
+        if isLocal {
+            try await local.post(message, to: endpoint, transaction: transaction)
+        } else {
+            guard endpoint.contract.isServiceBus else {
+                throw PlatformError(
+                    .unexpected,
+                    "Posting to a remote \(endpoint.contract.label) is not built yet (remote queues and topics are)."
+                )
+            }
+            try await remote.post(message, to: endpoint)
+        }
+        logger.debug(
+            "Posted a context",
+            metadata: [
+                "endpoint": "\(endpoint.id)", "path": "\(endpoint.path)", "messageId": "\(message.messageId)",
+                "bytes": "\(message.body.count)", "truncated": "\(message.isTruncated)",
+            ]
+        )
+        return nil
+    }
+
+    /// The endpoint, from the cache when this node changed no registration since it was read.
+    func endpoint(_ id: Guid, transaction: (any SQLDatabase)?) async throws -> ServiceEndpoint {
+        let generation = platform.registrationGeneration
+        let now = ContinuousClock.now
+        if transaction == nil, let cached = cache.withLock({ $0[id] }), cached.generation == generation,
+            now - cached.at < Self.cacheLifetime
+        {
+            return cached.endpoint
+        }
+        guard
+            let row = try await platform.rowWithSecrets(
+                EntityReference(logicalName: "serviceendpoint", id: id),
+                transaction: transaction
+            )
+        else {
+            throw PlatformError(
+                .objectDoesNotExist,
+                "The service endpoint \(id) does not exist (it was deleted); nothing was posted."
+            )
+        }
+        let endpoint: ServiceEndpoint
+        do {
+            endpoint = try ServiceEndpoint(row: row)
+        } catch {
+            throw PlatformError(.invalidArgument, "The service endpoint \(id) cannot be used: \(error.message)")
+        }
+        cache.withLock { $0[id] = (endpoint, generation, now) }
+        return endpoint
+    }
+}

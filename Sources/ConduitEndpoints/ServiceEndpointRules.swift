@@ -1,0 +1,144 @@
+import ConduitBus
+import ConduitContext
+import ConduitPlatform
+import Foundation
+
+/// The checks every Create and Update of a `serviceendpoint` row goes through: the contract, format and
+/// authorization must fit together, the address must parse, and the secrets needed must be there. Sets the
+/// read-only `issaskeyset`, `issastokenset` and `isauthvalueset`.
+struct ServiceEndpointRules: Sendable {
+    let embedded: EmbeddedNamespace
+
+    func check(_ target: inout Entity, current: Entity?) throws {
+        var merged = current ?? Entity(logicalName: "serviceendpoint", id: target.id)
+        for entry in target.attributes.entries { merged.attributes[entry.key] = entry.value }
+        // A connection string fills in the address, key name and key it holds.
+        if case .string(let text)? = merged.attributes["authvalue"], option(merged, "authtype") == 7 {
+            let parsed = try parse(connectionString: text)
+            for (name, value) in try fill(from: parsed, merged: merged) {
+                target.attributes[name] = .string(value)
+                merged.attributes[name] = .string(value)
+            }
+        }
+        let endpoint: ServiceEndpoint
+        do {
+            endpoint = try ServiceEndpoint(row: merged)
+        } catch {
+            throw PlatformError(.invalidArgument, error.message)
+        }
+        do {
+            try validate(endpoint, connectionMode: option(merged, "connectionmode"))
+        } catch {
+            throw PlatformError(
+                .invalidArgument,
+                "The service endpoint '\(endpoint.name)' cannot be saved: \(error.message)"
+            )
+        }
+        target.attributes["issaskeyset"] = .boolean(endpoint.sasKey != nil)
+        target.attributes["issastokenset"] = .boolean(endpoint.sasToken != nil)
+        target.attributes["isauthvalueset"] = .boolean(endpoint.authValue != nil)
+    }
+
+    func validate(_ endpoint: ServiceEndpoint, connectionMode: Int32?) throws(ServiceEndpointError) {
+        guard !endpoint.name.isEmpty else { throw ServiceEndpointError("it needs a name.") }
+        guard endpoint.contract.isSupported else {
+            throw ServiceEndpointError(
+                "contract \(endpoint.contract.rawValue) (\(endpoint.contract.label)) is not built yet in Conduit; this version posts to 2/6 Queue, 5 Topic and 7 Event Hub."
+            )
+        }
+        if let connectionMode, connectionMode != 1 {
+            throw ServiceEndpointError(
+                "connectionmode \(connectionMode) (Federated) needs ACS, which Azure retired; use 1 (Normal) with SAS."
+            )
+        }
+        guard !endpoint.path.isEmpty else {
+            throw ServiceEndpointError("it needs a path: the name of the \(endpoint.contract.label.lowercased()).")
+        }
+        guard !endpoint.path.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) else {
+            throw ServiceEndpointError("the path '\(endpoint.path)' may not contain spaces, '?' or '#'.")
+        }
+        let hasAddress = !(endpoint.namespaceAddress ?? "").isEmpty
+        guard hasAddress || !(endpoint.solutionNamespace ?? "").isEmpty else {
+            throw ServiceEndpointError(
+                "it needs a namespace: solutionnamespace (the namespace's name) or namespaceaddress (sb://<name>.servicebus.windows.net/)."
+            )
+        }
+        if hasAddress { _ = try EndpointAddress(parsing: endpoint.address) }
+        switch endpoint.authType {
+        case .sasKey:
+            guard endpoint.sasKeyName != nil, endpoint.sasKey != nil else {
+                throw ServiceEndpointError("authtype 2 (SAS Key) needs saskeyname and saskey.")
+            }
+        case .sasToken:
+            guard let token = endpoint.sasToken else {
+                throw ServiceEndpointError("authtype 3 (SAS Token) needs sastoken.")
+            }
+            do {
+                _ = try SASToken(parsing: token)
+            } catch {
+                throw ServiceEndpointError("the sastoken is not a SAS token: \(error.message).")
+            }
+        case .connectionString:
+            guard endpoint.authValue != nil else {
+                throw ServiceEndpointError("authtype 7 (Connection String) needs the connection string in authvalue.")
+            }
+        case .acs:
+            throw ServiceEndpointError("authtype 1 (ACS) was retired by Azure; use 2 (SAS Key) or 3 (SAS Token).")
+        case .webhookKey, .httpHeader, .httpQueryString, .accessKey:
+            throw ServiceEndpointError(
+                "authtype \(endpoint.authType.rawValue) is for webhooks and Event Grid; a \(endpoint.contract.label) uses 2 (SAS Key), 3 (SAS Token) or 7 (Connection String)."
+            )
+        }
+        if endpoint.contract == .eventHub && endpoint.format == .binary {
+            throw ServiceEndpointError(
+                "an Event Hub takes messageformat 2 (Json) or 3 (Text XML), not 1 (Binary XML), as in Dataverse."
+            )
+        }
+        if endpoint.format == .binary, !(try embedded.contains(endpoint)) {
+            throw ServiceEndpointError(
+                "posting messageformat 1 (Binary XML) to a remote namespace needs AMQP, which is not built yet (the Service Bus REST API carries the Claims properties only in its JSON batch form, which holds text bodies). Use 2 (Json) or 3 (Text XML), or the embedded bus."
+            )
+        }
+    }
+
+    private func option(_ row: Entity, _ name: String) -> Int32? {
+        switch row.attributes[name] {
+        case .optionSetValue(let option)?: option.value
+        case .int(let value)?: value
+        default: nil
+        }
+    }
+
+    private func parse(connectionString text: String) throws -> ConnectionString {
+        do {
+            return try ConnectionString(parsing: text)
+        } catch {
+            throw PlatformError(
+                .invalidArgument,
+                "The service endpoint's authvalue is not a connection string: \(error.message)."
+            )
+        }
+    }
+
+    /// The columns a connection string sets, checked against what the row already says.
+    private func fill(from parsed: ConnectionString, merged: Entity) throws -> [(String, String)] {
+        var columns: [(String, String)] = []
+        func current(_ name: String) -> String? {
+            if case .string(let value)? = merged.attributes[name], !value.isEmpty { return value }
+            return nil
+        }
+        if let entityPath = parsed.entityPath {
+            if let path = current("path"), path.lowercased() != entityPath.lowercased() {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The connection string's EntityPath '\(entityPath)' differs from the endpoint's path '\(path)'."
+                )
+            }
+            if current("path") == nil { columns.append(("path", entityPath)) }
+        }
+        if current("namespaceaddress") == nil { columns.append(("namespaceaddress", parsed.endpoint)) }
+        if current("solutionnamespace") == nil { columns.append(("solutionnamespace", parsed.host)) }
+        if let keyName = parsed.keyName, current("saskeyname") == nil { columns.append(("saskeyname", keyName)) }
+        return columns
+    }
+}
