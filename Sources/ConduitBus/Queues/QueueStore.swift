@@ -8,6 +8,8 @@ import SQLKit
 /// passed in (so that tests control the clock).
 public struct QueueStore: Sendable {
     public let store: Store
+    /// Signalled after messages are committed by this process (receivers waiting for a message look again).
+    public let arrivals = Wake()
 
     public init(store: Store) {
         self.store = store
@@ -94,13 +96,15 @@ public struct QueueStore: Sendable {
     @discardableResult
     public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
         let flavor = store.flavor
-        return try await store.transaction { db in
+        let sequences = try await store.transaction { db in
             try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor)
         }
+        arrivals.signal()
+        return sequences
     }
 
     /// Enqueues messages in the caller's transaction (a synchronous step's): they become visible when it commits
-    /// and vanish if it rolls back.
+    /// and vanish if it rolls back. (Waiting receivers see them at their next look, within a poll interval.)
     @discardableResult
     public func send(
         _ messages: [BusMessage],

@@ -1,4 +1,5 @@
 import ConduitBus
+import ConduitStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,6 +14,8 @@ struct BusRESTController: Sendable {
     let namespace: BusNamespace
 
     static let brokerProperties = HTTPField.Name("BrokerProperties")!
+    /// How often a waiting receive looks for messages it was not woken for.
+    static let pollInterval: Duration = .milliseconds(200)
     /// The longest `?timeout=` a receive waits for a message.
     static let maximumWait: Duration = .seconds(60)
 
@@ -75,6 +78,7 @@ struct BusRESTController: Sendable {
         let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
         let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
         while true {
+            let seen = namespace.queues.arrivals.generation
             let received: ReceivedMessage?
             do {
                 received =
@@ -87,8 +91,12 @@ struct BusRESTController: Sendable {
             if let received {
                 return response(received, request: request, entity: entity, status: delete ? .ok : .created)
             }
-            guard ContinuousClock.now < deadline else { return Response(status: .noContent) }
-            try await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            guard now < deadline else { return Response(status: .noContent) }
+            // Woken by a send on this node; other nodes' sends, scheduled messages and expired locks show at the
+            // next poll.
+            await namespace.queues.arrivals.wait(after: seen, timeout: min(deadline - now, Self.pollInterval))
+            try Task.checkCancellation()
         }
     }
 

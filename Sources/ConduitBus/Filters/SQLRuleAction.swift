@@ -1,0 +1,111 @@
+/// A SQL rule action: statements that change a selected message's properties (see "Subscription Rule SQL
+/// Action Syntax", `service-bus-messaging-sql-rule-action`).
+///
+/// ```swift
+/// let action = try SQLRuleAction("SET quantity = quantity / 2; REMOVE priority; SET sys.CorrelationId = 'low'")
+/// try action.apply(to: &message)
+/// ```
+///
+/// Statements are `SET property = expression` and `REMOVE property`; a `;` after each is optional. Only the
+/// system properties the documentation does not call read-only can be set or removed (see
+/// ``SystemProperty/isSettable``). Like ``SQLFilter``, an action keeps its text, and codes and compares by it.
+public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// One parsed statement.
+    enum Statement: Sendable {
+        case set(PropertyReference, SQLNode, offset: Int)
+        case remove(PropertyReference)
+    }
+
+    /// The action's text, as given.
+    public let expression: String
+    /// Values for the `@name` parameters of the expression (`SqlRuleAction.Parameters`).
+    public let parameters: [String: FilterValue]
+
+    private let statements: [Statement]
+
+    /// Parses an action.
+    ///
+    /// - Throws: a ``FilterError`` naming the offset and the offending token when the text is not a list of
+    ///   `SET` and `REMOVE` statements, or when a statement targets a read-only system property.
+    public init(_ expression: String, parameters: [String: FilterValue] = [:]) throws(FilterError) {
+        self.expression = expression
+        self.parameters = parameters
+        statements = try SQLParser.parseAction(expression, parameters: parameters)
+    }
+
+    /// Runs the statements in order on the message; each sees the changes of the ones before it.
+    ///
+    /// `SET` of a user property keeps the spelling of an existing name that differs only in case, and widens
+    /// an integer to a double when the property held a double (C#'s implicit conversion); a value that is unknown
+    /// (computed from a missing property) is stored as null. `SET` of a system property needs a value of that
+    /// property's type, and null unsets it. `REMOVE` deletes the property (every spelling of a user property).
+    ///
+    /// - Throws: a ``FilterError`` when an expression fails to evaluate or a system property gets a value of
+    ///   the wrong type; the message is then left as it was.
+    public func apply(to message: inout FilteredMessage) throws(FilterError) {
+        var result = message
+        for statement in statements {
+            switch statement {
+            case .set(let reference, let node, let offset):
+                let value = try SQLEvaluator(message: result).value(node)
+                try result.assign(value, to: reference, offset: offset)
+            case .remove(let reference):
+                result.remove(reference)
+            }
+        }
+        message = result
+    }
+
+    /// A copy of the message with the action applied.
+    public func applied(to message: FilteredMessage) throws(FilterError) -> FilteredMessage {
+        var copy = message
+        try apply(to: &copy)
+        return copy
+    }
+
+    /// The action text.
+    public var description: String { expression }
+
+    /// Actions are equal when their text and parameters are.
+    public static func == (lhs: SQLRuleAction, rhs: SQLRuleAction) -> Bool {
+        lhs.expression == rhs.expression && lhs.parameters == rhs.parameters
+    }
+
+    /// Hashes the text and parameters.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(expression)
+        hasher.combine(parameters)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case expression
+        case parameters
+    }
+
+    /// Encodes `{"expression": …, "parameters": {…}}` (parameters only when there are some).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(expression, forKey: .expression)
+        if !parameters.isEmpty {
+            try container.encode(parameters, forKey: .parameters)
+        }
+    }
+
+    /// Decodes and parses again what ``encode(to:)`` wrote.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let expression = try container.decode(String.self, forKey: .expression)
+        let parameters = try container.decodeIfPresent([String: FilterValue].self, forKey: .parameters) ?? [:]
+        do throws(FilterError) {
+            try self.init(expression, parameters: parameters)
+        } catch {
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: container.codingPath + [CodingKeys.expression],
+                    debugDescription: error.message,
+                    underlyingError: error
+                )
+            )
+        }
+    }
+}
