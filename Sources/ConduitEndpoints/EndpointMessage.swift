@@ -79,7 +79,7 @@ public struct EndpointMessage: Sendable, Hashable {
             body: Data(body),
             messageId: messageId,
             contentType: contentType,
-            userProperties: Dictionary(properties.map { ($0.key, $0.value) }) { _, last in last }
+            userProperties: Dictionary(properties.map { ($0.key, PropertyValue.string($0.value)) }) { _, last in last }
         )
     }
 }

@@ -46,8 +46,8 @@ struct NotificationTests {
                 let properties = received.message.userProperties
                 #expect(properties[Self.claims.entityLogicalName] == "contact")
                 #expect(properties[Self.claims.requestName] == "Update")
-                #expect(properties[Self.claims.user] == h.platform.administratorId.description)
-                #expect(properties[Self.claims.initiatingUser] == h.platform.administratorId.description)
+                #expect(properties[Self.claims.user] == .string(h.platform.administratorId.description))
+                #expect(properties[Self.claims.initiatingUser] == .string(h.platform.administratorId.description))
                 #expect(properties[Self.claims.organization] == "http://conduit.test/")
                 #expect(properties[EndpointMessage.maxSizeExceeded] == nil)
                 let context = try ContextCodec.decode(received.message.body, format: format)

@@ -23,7 +23,7 @@ public struct CorrelationFilter: Sendable, Hashable, Codable {
     /// `ContentType` to match.
     public var contentType: String?
     /// User properties to match, by name.
-    public var properties: [String: FilterValue]
+    public var properties: [String: PropertyValue]
 
     /// `Label`, the older name of ``subject``.
     public var label: String? {
@@ -41,7 +41,7 @@ public struct CorrelationFilter: Sendable, Hashable, Codable {
         sessionId: String? = nil,
         replyToSessionId: String? = nil,
         contentType: String? = nil,
-        properties: [String: FilterValue] = [:]
+        properties: [String: PropertyValue] = [:]
     ) {
         self.correlationId = correlationId
         self.messageId = messageId

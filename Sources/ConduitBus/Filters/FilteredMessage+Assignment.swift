@@ -1,7 +1,7 @@
 /// What rule actions do to a message's properties.
 extension FilteredMessage {
     /// `SET reference = value`, as ``SQLRuleAction/apply(to:)`` describes.
-    mutating func assign(_ value: FilterValue, to reference: PropertyReference, offset: Int) throws(FilterError) {
+    mutating func assign(_ value: PropertyValue, to reference: PropertyReference, offset: Int) throws(FilterError) {
         switch reference {
         case .user(let name):
             let key = userPropertyKey(matching: name) ?? name
@@ -37,7 +37,7 @@ extension FilteredMessage {
     }
 }
 
-extension FilterValue {
+extension PropertyValue {
     /// Whether the value is of the given system property type.
     fileprivate func fits(_ type: SystemProperty.ValueType) -> Bool {
         switch (self, type) {

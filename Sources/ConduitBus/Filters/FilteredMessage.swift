@@ -2,21 +2,21 @@
 /// (application) properties. Filters never see the body.
 public struct FilteredMessage: Sendable, Hashable {
     /// The system properties that are set; a missing key is an unset property (it evaluates as null).
-    public var systemProperties: [SystemProperty: FilterValue]
+    public var systemProperties: [SystemProperty: PropertyValue]
     /// The user properties, by name as sent. Lookups ignore case (property names are case-insensitive).
-    public var userProperties: [String: FilterValue]
+    public var userProperties: [String: PropertyValue]
 
     /// Makes a message from its properties.
     public init(
-        systemProperties: [SystemProperty: FilterValue] = [:],
-        userProperties: [String: FilterValue] = [:]
+        systemProperties: [SystemProperty: PropertyValue] = [:],
+        userProperties: [String: PropertyValue] = [:]
     ) {
         self.systemProperties = systemProperties
         self.userProperties = userProperties
     }
 
-    /// A system property's value; setting `nil` or ``FilterValue/null`` unsets it.
-    public subscript(system property: SystemProperty) -> FilterValue? {
+    /// A system property's value; setting `nil` or ``PropertyValue/null`` unsets it.
+    public subscript(system property: SystemProperty) -> PropertyValue? {
         get { systemProperties[property] }
         set {
             if let newValue, !newValue.isNull {
@@ -32,7 +32,7 @@ public struct FilteredMessage: Sendable, Hashable {
     ///
     /// User property names are matched case-insensitively; an exact match wins, and among names that differ
     /// only in case the smallest (in code-unit order) wins, so the lookup is deterministic.
-    public func value(of reference: PropertyReference) -> FilterValue? {
+    public func value(of reference: PropertyReference) -> PropertyValue? {
         switch reference {
         case .system(let property):
             return systemProperties[property]

@@ -14,7 +14,7 @@ struct SQLEvaluator {
         case .or(let operands): try any(operands)
         case .not(let operand): try predicate(operand).map { !$0 }
         case .comparison(let operation, let left, let right, let offset):
-            try FilterValue.compare(value(left), operation, value(right), offset: offset)
+            try PropertyValue.compare(value(left), operation, value(right), offset: offset)
         case .isNull(let operand, let negated): try value(operand).isNull != negated
         case .exists(let reference): message.contains(reference)
         case .inList(let operand, let items, let negated, let offset):
@@ -26,8 +26,8 @@ struct SQLEvaluator {
         }
     }
 
-    /// The value of an expression: ``FilterValue/null`` for unknown.
-    func value(_ node: SQLNode) throws(FilterError) -> FilterValue {
+    /// The value of an expression: ``PropertyValue/null`` for unknown.
+    func value(_ node: SQLNode) throws(FilterError) -> PropertyValue {
         switch node {
         case .literal(let value): value
         case .property(let reference): message.value(of: reference) ?? .null
@@ -66,10 +66,10 @@ struct SQLEvaluator {
         return unknown ? nil : false
     }
 
-    private func arithmetic(_ first: SQLNode, _ steps: [SQLNode.ArithmeticStep]) throws(FilterError) -> FilterValue {
+    private func arithmetic(_ first: SQLNode, _ steps: [SQLNode.ArithmeticStep]) throws(FilterError) -> PropertyValue {
         var result = try value(first)
         for step in steps {
-            result = try FilterValue.arithmetic(result, step.operation, value(step.operand), offset: step.offset)
+            result = try PropertyValue.arithmetic(result, step.operation, value(step.operand), offset: step.offset)
         }
         return result
     }
@@ -91,7 +91,7 @@ struct SQLEvaluator {
             let right = try value(item)
             if right.isNull {
                 sawNull = true
-            } else if try FilterValue.compare(left, .equal, right, offset: offset) == true {
+            } else if try PropertyValue.compare(left, .equal, right, offset: offset) == true {
                 return true
             }
         }
@@ -135,7 +135,7 @@ struct SQLEvaluator {
     }
 
     /// `property(name)`: the property the string names (`sys.X`, `user.X` or a bare user property name).
-    private func propertyFunction(_ argument: SQLNode, offset: Int) throws(FilterError) -> FilterValue {
+    private func propertyFunction(_ argument: SQLNode, offset: Int) throws(FilterError) -> PropertyValue {
         switch try value(argument) {
         case .null:
             return .null
@@ -161,7 +161,7 @@ struct SQLEvaluator {
     }
 }
 
-extension FilterValue {
+extension PropertyValue {
     fileprivate var isString: Bool {
         if case .string = self { return true }
         return false

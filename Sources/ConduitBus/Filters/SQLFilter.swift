@@ -16,7 +16,7 @@ public struct SQLFilter: Sendable, Hashable, Codable, CustomStringConvertible {
     public let expression: String
     /// Values for the `@name` parameters of the expression (`SqlRuleFilter.Parameters`). Keys may be written
     /// with or without the `@`, and match case-insensitively.
-    public let parameters: [String: FilterValue]
+    public let parameters: [String: PropertyValue]
 
     private let root: SQLNode
 
@@ -25,7 +25,7 @@ public struct SQLFilter: Sendable, Hashable, Codable, CustomStringConvertible {
     /// - Throws: a ``FilterError`` naming the offset and the offending token when the text is not a valid
     ///   condition, names an unknown system property, function or scope, uses a parameter without a value,
     ///   or nests deeper than ``maximumNestingDepth``.
-    public init(_ expression: String, parameters: [String: FilterValue] = [:]) throws(FilterError) {
+    public init(_ expression: String, parameters: [String: PropertyValue] = [:]) throws(FilterError) {
         self.expression = expression
         self.parameters = parameters
         root = try SQLParser.parseFilter(expression, parameters: parameters)
@@ -78,7 +78,7 @@ public struct SQLFilter: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let expression = try container.decode(String.self, forKey: .expression)
-        let parameters = try container.decodeIfPresent([String: FilterValue].self, forKey: .parameters) ?? [:]
+        let parameters = try container.decodeIfPresent([String: PropertyValue].self, forKey: .parameters) ?? [:]
         do throws(FilterError) {
             try self.init(expression, parameters: parameters)
         } catch {

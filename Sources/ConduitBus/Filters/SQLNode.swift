@@ -4,7 +4,7 @@
 /// Chains of `AND`, of `OR` and of arithmetic operators of one precedence are flat lists, so a long chain does
 /// not make a deep tree: only parentheses, `NOT` and unary signs nest, and the parser caps those.
 indirect enum SQLNode: Sendable {
-    case literal(FilterValue)
+    case literal(PropertyValue)
     case property(PropertyReference)
     case newID
     /// `property(name)` or `p(name)`.

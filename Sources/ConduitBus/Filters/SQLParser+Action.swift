@@ -3,7 +3,7 @@ extension SQLParser {
     /// Parses a whole action: one statement or more, and nothing else.
     static func parseAction(
         _ source: String,
-        parameters: [String: FilterValue]
+        parameters: [String: PropertyValue]
     ) throws(FilterError) -> [SQLRuleAction.Statement] {
         var parser = try SQLParser(source, parameters: parameters)
         var statements: [SQLRuleAction.Statement] = []

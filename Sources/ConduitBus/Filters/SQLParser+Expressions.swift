@@ -187,7 +187,7 @@ extension SQLParser {
     }
 
     /// The value of an `@parameter`: its name is matched case-insensitively, with or without the `@`.
-    private func parameter(_ name: String, token: SQLToken) throws(FilterError) -> FilterValue {
+    private func parameter(_ name: String, token: SQLToken) throws(FilterError) -> PropertyValue {
         if let value = parameters[name] ?? parameters[String(name.dropFirst())] {
             return value
         }

@@ -39,17 +39,17 @@ struct SQLParser {
     }
 
     private let tokens: [SQLToken]
-    let parameters: [String: FilterValue]
+    let parameters: [String: PropertyValue]
     private(set) var index = 0
     private var depth = 0
 
-    init(_ source: String, parameters: [String: FilterValue]) throws(FilterError) {
+    init(_ source: String, parameters: [String: PropertyValue]) throws(FilterError) {
         tokens = try SQLLexer.tokenize(source)
         self.parameters = parameters
     }
 
     /// Parses a whole filter expression: one condition and nothing after it.
-    static func parseFilter(_ source: String, parameters: [String: FilterValue]) throws(FilterError) -> SQLNode {
+    static func parseFilter(_ source: String, parameters: [String: PropertyValue]) throws(FilterError) -> SQLNode {
         var parser = try SQLParser(source, parameters: parameters)
         let predicate = try parser.requirePredicate(parser.parseExpression(.lowest))
         guard parser.current.isEnd else { throw FilterError.expected("end of input", found: parser.current) }

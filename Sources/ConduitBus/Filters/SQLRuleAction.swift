@@ -19,7 +19,7 @@ public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertibl
     /// The action's text, as given.
     public let expression: String
     /// Values for the `@name` parameters of the expression (`SqlRuleAction.Parameters`).
-    public let parameters: [String: FilterValue]
+    public let parameters: [String: PropertyValue]
 
     private let statements: [Statement]
 
@@ -27,7 +27,7 @@ public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertibl
     ///
     /// - Throws: a ``FilterError`` naming the offset and the offending token when the text is not a list of
     ///   `SET` and `REMOVE` statements, or when a statement targets a read-only system property.
-    public init(_ expression: String, parameters: [String: FilterValue] = [:]) throws(FilterError) {
+    public init(_ expression: String, parameters: [String: PropertyValue] = [:]) throws(FilterError) {
         self.expression = expression
         self.parameters = parameters
         statements = try SQLParser.parseAction(expression, parameters: parameters)
@@ -95,7 +95,7 @@ public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertibl
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let expression = try container.decode(String.self, forKey: .expression)
-        let parameters = try container.decodeIfPresent([String: FilterValue].self, forKey: .parameters) ?? [:]
+        let parameters = try container.decodeIfPresent([String: PropertyValue].self, forKey: .parameters) ?? [:]
         do throws(FilterError) {
             try self.init(expression, parameters: parameters)
         } catch {

@@ -52,17 +52,17 @@ public enum SystemProperty: String, CaseIterable, Sendable, Hashable, Codable {
 
     /// The type of value a system property holds.
     public enum ValueType: Sendable, Hashable {
-        /// ``FilterValue/string(_:)``.
+        /// ``PropertyValue/string(_:)``.
         case string
-        /// ``FilterValue/int64(_:)``.
+        /// ``PropertyValue/int64(_:)``.
         case int64
-        /// ``FilterValue/bool(_:)``.
+        /// ``PropertyValue/bool(_:)``.
         case bool
-        /// ``FilterValue/date(_:)``.
+        /// ``PropertyValue/date(_:)``.
         case date
-        /// ``FilterValue/duration(_:)``.
+        /// ``PropertyValue/duration(_:)``.
         case duration
-        /// ``FilterValue/uuid(_:)``.
+        /// ``PropertyValue/uuid(_:)``.
         case uuid
     }
 

@@ -14,8 +14,8 @@ public struct BusMessage: Sendable, Hashable, Codable {
     public var timeToLiveSeconds: Double?
     /// Unix milliseconds before which the message is not delivered (a scheduled message).
     public var scheduledEnqueueTime: Int64?
-    /// User (application) properties, as strings (typed values come with the REST and AMQP mappings).
-    public var userProperties: [String: String]
+    /// User (application) properties, typed as the REST and AMQP mappings give them.
+    public var userProperties: [String: PropertyValue]
 
     public init(
         body: Data,
@@ -28,7 +28,7 @@ public struct BusMessage: Sendable, Hashable, Codable {
         replyTo: String? = nil,
         timeToLiveSeconds: Double? = nil,
         scheduledEnqueueTime: Int64? = nil,
-        userProperties: [String: String] = [:]
+        userProperties: [String: PropertyValue] = [:]
     ) {
         self.body = body
         self.messageId = messageId

@@ -54,7 +54,11 @@ struct BusRESTController: Sendable {
                 try Self.apply(brokerProperties: text, to: &message)
             }
             for field in request.headers where Self.isUserProperty(field.name) {
-                message.userProperties[field.name.canonicalName] = Self.unquote(field.value)
+                do {
+                    message.userProperties[field.name.canonicalName] = try RESTPropertyCoding.parse(header: field.value)
+                } catch {
+                    throw HTTPError(.badRequest, message: "The user property header '\(field.name)' \(error.message).")
+                }
             }
             messages = [message]
         }
@@ -174,7 +178,8 @@ struct BusRESTController: Sendable {
         headers[Self.brokerProperties] = Self.json(properties)
         if let type = message.contentType { headers[.contentType] = type }
         for (name, value) in message.userProperties.sorted(by: { $0.key < $1.key }) {
-            if let field = HTTPField.Name(name) { headers[field] = "\"\(value)\"" }
+            // Names HTTP cannot carry (the Claims keys hold ':' and '/') are left out, as Azure leaves them out.
+            if let field = HTTPField.Name(name), let text = RESTPropertyCoding.header(value) { headers[field] = text }
         }
         if let reason = received.deadLetterReason { headers[HTTPField.Name("DeadLetterReason")!] = "\"\(reason)\"" }
         if let text = received.deadLetterErrorDescription {
@@ -216,7 +221,16 @@ struct BusRESTController: Sendable {
                 guard let object = properties as? [String: Any] else {
                     throw HTTPError(.badRequest, message: "Message \(index + 1): UserProperties must be an object.")
                 }
-                for (name, value) in object { message.userProperties[name] = "\(value)" }
+                for (name, value) in object {
+                    do {
+                        message.userProperties[name] = try RESTPropertyCoding.parse(json: value)
+                    } catch {
+                        throw HTTPError(
+                            .badRequest,
+                            message: "Message \(index + 1): the user property '\(name)' \(error)."
+                        )
+                    }
+                }
             }
             return message
         }
@@ -264,14 +278,14 @@ struct BusRESTController: Sendable {
             message.timeToLiveSeconds = seconds
         }
         if let text = try string("ScheduledEnqueueTimeUtc") {
-            guard let date = httpDateFormatter().date(from: text) else {
+            guard let milliseconds = HTTPDate.parse(text) else {
                 throw HTTPError(
                     .badRequest,
                     message:
                         "BrokerProperties.ScheduledEnqueueTimeUtc must be an RFC 2616 date, like 'Sun, 06 Nov 1994 08:49:37 GMT'."
                 )
             }
-            message.scheduledEnqueueTime = Int64(date.timeIntervalSince1970 * 1000)
+            message.scheduledEnqueueTime = milliseconds
         }
     }
 
@@ -311,16 +325,8 @@ struct BusRESTController: Sendable {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    static func httpDateFormatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter
-    }
-
     static func httpDate(_ milliseconds: Int64) -> String {
-        httpDateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        HTTPDate.format(milliseconds)
     }
 
     static func json(_ object: [String: Any]) -> String {

@@ -3,8 +3,8 @@ import Foundation
 
 /// A message with the given user and system properties.
 func message(
-    _ user: [String: FilterValue] = [:],
-    system: [SystemProperty: FilterValue] = [:]
+    _ user: [String: PropertyValue] = [:],
+    system: [SystemProperty: PropertyValue] = [:]
 ) -> FilteredMessage {
     FilteredMessage(systemProperties: system, userProperties: user)
 }

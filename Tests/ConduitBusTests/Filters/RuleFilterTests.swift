@@ -59,13 +59,13 @@ struct RuleFilterTests {
 
     @Test("Filter values of every type round-trip through JSON")
     func values() throws {
-        let values: [FilterValue] = [
+        let values: [PropertyValue] = [
             .null, "s", 42, 2.5, true, .date(Date(timeIntervalSince1970: 1_700_000_000)),
             .duration(.seconds(90) + .milliseconds(5)), .uuid(UUID()), .double(.infinity), .double(-.infinity),
         ]
         let data = try JSONEncoder().encode(values)
-        #expect(try JSONDecoder().decode([FilterValue].self, from: data) == values)
-        let nan = try JSONDecoder().decode(FilterValue.self, from: JSONEncoder().encode(FilterValue.double(.nan)))
+        #expect(try JSONDecoder().decode([PropertyValue].self, from: data) == values)
+        let nan = try JSONDecoder().decode(PropertyValue.self, from: JSONEncoder().encode(PropertyValue.double(.nan)))
         if case .double(let value) = nan {
             #expect(value.isNaN)
         } else {

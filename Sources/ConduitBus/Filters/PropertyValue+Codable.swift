@@ -2,7 +2,7 @@ import Foundation
 
 /// A stable coded form: `{"type": "int64", "value": 5}`. Dates are Unix seconds, durations are whole seconds
 /// and attoseconds, doubles that are not finite are the strings `"nan"`, `"inf"` and `"-inf"`.
-extension FilterValue: Codable {
+extension PropertyValue: Codable {
     private enum CodingKeys: String, CodingKey {
         case type
         case value
@@ -39,8 +39,13 @@ extension FilterValue: Codable {
         }
     }
 
-    /// Decodes what ``encode(to:)`` wrote.
+    /// Decodes what ``encode(to:)`` wrote, or a bare string (how message properties were stored before they were
+    /// typed).
     public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            self = .string(text)
+            return
+        }
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let type = try container.decode(String.self, forKey: .type)
         switch type {

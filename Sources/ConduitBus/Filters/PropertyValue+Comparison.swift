@@ -1,6 +1,6 @@
 /// Comparison with the C# binding the documentation prescribes: integers and doubles compare by value (the
 /// integer widened to a double), strings ordinally, and values of unrelated types do not compare at all.
-extension FilterValue {
+extension PropertyValue {
     /// How two values relate, or why they cannot be compared.
     private enum Relation {
         case ordered(Int)
@@ -11,7 +11,7 @@ extension FilterValue {
         case mismatch
     }
 
-    private static func relation(_ left: FilterValue, _ right: FilterValue) -> Relation {
+    private static func relation(_ left: PropertyValue, _ right: PropertyValue) -> Relation {
         switch (left, right) {
         case (.int64(let a), .int64(let b)): order(a, b)
         case (.int64(let a), .double(let b)): order(Double(a), b)
@@ -39,9 +39,9 @@ extension FilterValue {
     /// - Throws: ``FilterError/Kind/typeMismatch`` for values of unrelated types, and for an ordering
     ///   comparison of Booleans or GUIDs.
     static func compare(
-        _ left: FilterValue,
+        _ left: PropertyValue,
         _ operation: SQLNode.ComparisonOperator,
-        _ right: FilterValue,
+        _ right: PropertyValue,
         offset: Int
     ) throws(FilterError) -> Bool? {
         if left.isNull || right.isNull {
@@ -73,7 +73,7 @@ extension FilterValue {
 
     /// Whether the two values are equal as a correlation filter compares them: by value for numbers, ordinally
     /// for strings, null equal to null, and values of unrelated types unequal (never an error).
-    public func correlates(with other: FilterValue) -> Bool {
+    public func correlates(with other: PropertyValue) -> Bool {
         if isNull || other.isNull {
             return isNull && other.isNull
         }

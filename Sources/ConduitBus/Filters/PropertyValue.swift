@@ -8,7 +8,7 @@ import Foundation
 ///
 /// `Equatable` and `Hashable` compare the representation: `.int64(1)` and `.double(1)` are different values.
 /// The filter language compares by value instead (see ``SQLFilter`` and ``CorrelationFilter``).
-public enum FilterValue: Sendable, Hashable {
+public enum PropertyValue: Sendable, Hashable {
     /// The SQL `NULL`, or a property whose value is null.
     case null
     /// A string, compared ordinally (case-sensitive, by UTF-16 code unit, as .NET does).
@@ -47,28 +47,28 @@ public enum FilterValue: Sendable, Hashable {
     }
 }
 
-extension FilterValue: ExpressibleByStringLiteral {
+extension PropertyValue: ExpressibleByStringLiteral {
     /// Makes a ``string(_:)`` value.
     public init(stringLiteral value: String) {
         self = .string(value)
     }
 }
 
-extension FilterValue: ExpressibleByIntegerLiteral {
+extension PropertyValue: ExpressibleByIntegerLiteral {
     /// Makes an ``int64(_:)`` value.
     public init(integerLiteral value: Int64) {
         self = .int64(value)
     }
 }
 
-extension FilterValue: ExpressibleByFloatLiteral {
+extension PropertyValue: ExpressibleByFloatLiteral {
     /// Makes a ``double(_:)`` value.
     public init(floatLiteral value: Double) {
         self = .double(value)
     }
 }
 
-extension FilterValue: ExpressibleByBooleanLiteral {
+extension PropertyValue: ExpressibleByBooleanLiteral {
     /// Makes a ``bool(_:)`` value.
     public init(booleanLiteral value: Bool) {
         self = .bool(value)

@@ -3,14 +3,14 @@ import Foundation
 /// Arithmetic with the C# binding the documentation prescribes: integer with integer stays an integer
 /// (wrapping on overflow, as unchecked C# does; division truncates), anything with a double is a double,
 /// `+` joins strings, and dates and durations add and subtract as `DateTime` and `TimeSpan` do.
-extension FilterValue {
+extension PropertyValue {
     /// `left op right`; null (unknown) when either side is null.
     static func arithmetic(
-        _ left: FilterValue,
+        _ left: PropertyValue,
         _ operation: SQLNode.ArithmeticOperator,
-        _ right: FilterValue,
+        _ right: PropertyValue,
         offset: Int
-    ) throws(FilterError) -> FilterValue {
+    ) throws(FilterError) -> PropertyValue {
         if left.isNull || right.isNull {
             return .null
         }
@@ -57,7 +57,7 @@ extension FilterValue {
     }
 
     /// `+value` or `-value`; null stays null.
-    func applying(_ operation: SQLNode.UnaryOperator, offset: Int) throws(FilterError) -> FilterValue {
+    func applying(_ operation: SQLNode.UnaryOperator, offset: Int) throws(FilterError) -> PropertyValue {
         switch (operation, self) {
         case (_, .null): return .null
         case (.plus, .int64), (.plus, .double), (.plus, .duration): return self
