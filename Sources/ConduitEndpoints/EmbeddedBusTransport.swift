@@ -44,30 +44,25 @@ final class EmbeddedBusTransport: Sendable {
             )
         }
         let milliseconds = Int64(now.timeIntervalSince1970 * 1000)
-        switch endpoint.contract {
-        case .queue, .persistentQueue:
-            do {
-                if let transaction {
-                    try await namespace.queues.send(
-                        [message.busMessage],
-                        to: endpoint.path,
-                        now: milliseconds,
-                        transaction: transaction
-                    )
-                } else {
-                    try await namespace.queues.send([message.busMessage], to: endpoint.path, now: milliseconds)
-                }
-            } catch let error as BusError where error.kind == .entityNotFound {
-                throw ExternalServiceError(
-                    "The queue '\(endpoint.path)' does not exist in the embedded namespace.",
-                    friendlyMessage:
-                        "Create the queue (conduit bus queue create \(endpoint.path)); the job posts on its next attempt."
-                )
-            }
-        default:
+        guard endpoint.contract.isServiceBus else {
             throw PlatformError(
                 .unexpected,
-                "Posting to a \(endpoint.contract.label) on the embedded bus is not built yet (queues are)."
+                "Posting to a \(endpoint.contract.label) on the embedded bus is not built yet (queues and topics are)."
+            )
+        }
+        let kind = endpoint.contract == .topic ? "topic" : "queue"
+        do {
+            try await namespace.send(
+                [message.busMessage],
+                to: endpoint.path,
+                now: milliseconds,
+                transaction: transaction
+            )
+        } catch let error as BusError where error.kind == .entityNotFound {
+            throw ExternalServiceError(
+                "The \(kind) '\(endpoint.path)' does not exist in the embedded namespace.",
+                friendlyMessage:
+                    "Create the \(kind) (conduit bus \(kind) create \(endpoint.path)); the job posts on its next attempt."
             )
         }
     }

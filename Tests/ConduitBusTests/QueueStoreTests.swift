@@ -11,7 +11,7 @@ struct QueueStoreTests {
 
     static func withQueues(_ backend: TestBackend, _ body: @Sendable (QueueStore) async throws -> Void) async throws {
         try await backend.withStore { store in
-            try await store.migrate(QueueStore.migrations)
+            try await store.migrate(BusNamespace.migrations)
             try await body(QueueStore(store: store))
         }
     }

@@ -71,6 +71,52 @@ struct NotificationTests {
         }
     }
 
+    @Test(
+        "A topic endpoint: subscription rules route the contexts by the Claims properties",
+        arguments: [WireFormat.json, .binary]
+    )
+    func topicRouting(format: WireFormat) async throws {
+        try await EndpointHarness.run(.sqliteFile) { h in
+            let claim = Self.claims.entityLogicalName
+            try await h.bus.topics.createTopic(TopicDescription(name: "changes"), now: EndpointHarness.now)
+            for table in ["contact", "account"] {
+                try await h.bus.topics.createSubscription(
+                    SubscriptionDescription(topic: "changes", name: table + "s"),
+                    rule: SubscriptionRule(name: table, filter: .sql(try SQLFilter("\"\(claim)\" = '\(table)'"))),
+                    now: EndpointHarness.now
+                )
+            }
+            try await h.bus.topics.createSubscription(
+                SubscriptionDescription(topic: "changes", name: "creates"),
+                rule: SubscriptionRule(
+                    name: "creates",
+                    filter: .correlation(CorrelationFilter(properties: [Self.claims.requestName: .string("Create")]))
+                ),
+                now: EndpointHarness.now
+            )
+            let endpoint = try await h.createEndpoint(h.queueEndpoint("changes", format: format, contract: 5))
+            try await h.registerEndpointStep(endpoint, message: "Update", table: "contact")
+            try await h.registerEndpointStep(endpoint, message: "Update", table: "account")
+            let contact = try await h.createContact("Route", "Me")
+            let account = try await h.service.create(
+                Entity(logicalName: "account", attributes: [("name", .string("Contoso"))])
+            )
+            try await h.withAsyncService {
+                try await h.updateContact(contact, [("lastname", .string("Routed"))])
+                var change = Entity(logicalName: "account", id: account)
+                change.attributes["name"] = .string("Contoso Ltd")
+                try await h.service.update(change)
+                let toContacts = try #require(try await h.receive("changes/subscriptions/contacts"))
+                let toAccounts = try #require(try await h.receive("changes/subscriptions/accounts"))
+                #expect(try ContextCodec.decode(toContacts.message.body, format: format).primaryEntityId == contact)
+                #expect(try ContextCodec.decode(toAccounts.message.body, format: format).primaryEntityId == account)
+                #expect(toContacts.message.contentType == format.contentType)
+                #expect(try await h.receive("changes/subscriptions/contacts", timeout: .milliseconds(200)) == nil)
+                #expect(try await h.receive("changes/subscriptions/creates", timeout: .milliseconds(100)) == nil)
+            }
+        }
+    }
+
     @Test("A synchronous step posts inside the transaction; a failed post rolls the operation back")
     func synchronousStep() async throws {
         try await EndpointHarness.run(.sqliteFile) { h in

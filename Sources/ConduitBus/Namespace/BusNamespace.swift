@@ -6,17 +6,19 @@ import SQLKit
 public struct BusNamespace: Sendable {
     public let store: Store
     public let queues: QueueStore
+    public let topics: TopicStore
     /// The rule made on first start, with every right.
     public static let rootRuleName = "RootManageSharedAccessKey"
 
     public init(store: Store) {
         self.store = store
         self.queues = QueueStore(store: store)
+        self.topics = TopicStore(store: store)
     }
 
     /// The bus schema: queues (200) and namespace rules (201).
     public static let migrations: [Migration] =
-        QueueStore.migrations + [
+        QueueStore.migrations + TopicStore.migrations + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(
                     """
@@ -26,6 +28,34 @@ public struct BusNamespace: Sendable {
                 ).run()
             }
         ]
+
+    /// Sends messages to a queue or a topic, in one transaction (the caller's, when given). Receivers waiting on
+    /// this node are woken after a commit of its own.
+    /// - Throws: ``BusError`` (410) when no queue or topic has that name.
+    public func send(
+        _ messages: [BusMessage],
+        to entity: String,
+        now: Int64,
+        transaction: (any SQLDatabase)? = nil
+    ) async throws {
+        let name = entity.lowercased()
+        let flavor = store.flavor
+        let work: @Sendable (any SQLDatabase) async throws -> Void = { db in
+            if try await QueueStore.description(name, db: db) != nil, !name.contains("/") {
+                try await QueueStore.send(messages, to: name, now: now, db: db, flavor: flavor)
+            } else if try await TopicStore.description(name, db: db) != nil {
+                try await TopicStore.send(messages, to: name, now: now, db: db, flavor: flavor)
+            } else {
+                throw BusError(.entityNotFound, "No queue or topic named '\(name)' exists.")
+            }
+        }
+        if let transaction {
+            try await work(transaction)
+        } else {
+            try await store.transaction { db in try await work(db) }
+            queues.arrivals.signal()
+        }
+    }
 
     /// The namespace's rules.
     public func rules() async throws -> [AuthorizationRule] {

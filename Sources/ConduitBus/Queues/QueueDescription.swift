@@ -31,13 +31,18 @@ public struct QueueDescription: Sendable, Hashable, Codable {
 
     /// Checks the name and the values; the error says which is wrong.
     public func validate() throws(BusError) {
+        try validate(kind: "queue")
+    }
+
+    /// Checks the name (of a `kind` of entity) and the values.
+    func validate(kind: String, checksName: Bool = true) throws(BusError) {
         let allowed = name.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
         }
-        guard !name.isEmpty, name.count <= 260, allowed, !name.hasPrefix("$") else {
+        guard !checksName || (!name.isEmpty && name.count <= 260 && allowed && !name.hasPrefix("$")) else {
             throw BusError(
                 .badRequest,
-                "'\(name)' is not a valid queue name: use letters, digits, '-', '_' and '.' (at most 260 characters)."
+                "'\(name)' is not a valid \(kind) name: use letters, digits, '-', '_' and '.' (at most 260 characters)."
             )
         }
         guard lockDurationSeconds > 0, lockDurationSeconds.isFinite else {

@@ -56,21 +56,29 @@ public struct QueueStore: Sendable {
 
     // MARK: - Queues
 
-    /// Creates a queue; a queue of that name must not exist.
+    /// Creates a queue; no queue or topic of that name may exist.
     public func createQueue(_ description: QueueDescription, now: Int64) async throws {
         try description.validate()
-        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
         try await store.transaction { db in
-            if try await Self.description(description.name, db: db) != nil {
-                throw BusError(.conflict, "The queue '\(description.name)' already exists.")
+            if try await TopicStore.description(description.name, db: db) != nil {
+                throw BusError(.conflict, "A topic named '\(description.name)' exists; queues and topics share names.")
             }
-            try await db.raw(
-                """
-                INSERT INTO conduit_bus_queue (name, description, nextsequence, createdon) \
-                VALUES (\(bind: description.name), \(bind: json), 1, \(bind: now))
-                """
-            ).run()
+            try await Self.insert(description, now: now, db: db)
         }
+    }
+
+    /// Writes a queue row (also the queue of a subscription).
+    static func insert(_ description: QueueDescription, now: Int64, db: any SQLDatabase) async throws {
+        if try await Self.description(description.name, db: db) != nil {
+            throw BusError(.conflict, "The queue '\(description.name)' already exists.")
+        }
+        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
+        try await db.raw(
+            """
+            INSERT INTO conduit_bus_queue (name, description, nextsequence, createdon) \
+            VALUES (\(bind: description.name), \(bind: json), 1, \(bind: now))
+            """
+        ).run()
     }
 
     /// The queue's settings, or `nil`.
@@ -83,10 +91,15 @@ public struct QueueStore: Sendable {
         let name = name.lowercased()
         try await store.transaction { db in
             guard try await Self.description(name, db: db) != nil else { throw Self.missing(name) }
-            try await db.raw("DELETE FROM conduit_bus_message WHERE queue = \(bind: name)").run()
-            try await db.raw("DELETE FROM conduit_bus_seen WHERE queue = \(bind: name)").run()
-            try await db.raw("DELETE FROM conduit_bus_queue WHERE name = \(bind: name)").run()
+            try await Self.delete(name, db: db)
         }
+    }
+
+    /// Deletes a queue row, its messages and its duplicate-detection history.
+    static func delete(_ name: String, db: any SQLDatabase) async throws {
+        try await db.raw("DELETE FROM conduit_bus_message WHERE queue = \(bind: name)").run()
+        try await db.raw("DELETE FROM conduit_bus_seen WHERE queue = \(bind: name)").run()
+        try await db.raw("DELETE FROM conduit_bus_queue WHERE name = \(bind: name)").run()
     }
 
     // MARK: - Sending
@@ -115,7 +128,28 @@ public struct QueueStore: Sendable {
         try await Self.send(messages, to: queue, now: now, db: db, flavor: store.flavor)
     }
 
-    private static func send(
+    /// Whether `message` repeats a `MessageId` seen by `entity` within `window` seconds; if not, remembers it.
+    static func isDuplicate(
+        _ message: BusMessage,
+        entity: String,
+        window: Double?,
+        now: Int64,
+        db: any SQLDatabase
+    ) async throws -> Bool {
+        guard let window, let id = message.messageId else { return false }
+        let since = now - Int64(window * 1000)
+        let seen = try await db.raw(
+            "SELECT seenat FROM conduit_bus_seen WHERE queue = \(bind: entity) AND messageid = \(bind: id)"
+        ).first()
+        if let at = try seen?.decode(column: "seenat", as: Int64.self), at >= since { return true }
+        try await db.raw("DELETE FROM conduit_bus_seen WHERE queue = \(bind: entity) AND messageid = \(bind: id)").run()
+        try await db.raw(
+            "INSERT INTO conduit_bus_seen (queue, messageid, seenat) VALUES (\(bind: entity), \(bind: id), \(bind: now))"
+        ).run()
+        return false
+    }
+
+    static func send(
         _ messages: [BusMessage],
         to queue: String,
         now: Int64,
@@ -130,22 +164,15 @@ public struct QueueStore: Sendable {
         }
         var sequences: [Int64?] = []
         for message in messages {
-            if let window = description.duplicateDetectionWindowSeconds, let id = message.messageId {
-                let since = now - Int64(window * 1000)
-                let seen = try await db.raw(
-                    "SELECT seenat FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
-                ).first()
-                if let at = try seen?.decode(column: "seenat", as: Int64.self), at >= since {
-                    sequences.append(nil)
-                    continue
-                }
-                try await db.raw(
-                    "DELETE FROM conduit_bus_seen WHERE queue = \(bind: name) AND messageid = \(bind: id)"
-                )
-                .run()
-                try await db.raw(
-                    "INSERT INTO conduit_bus_seen (queue, messageid, seenat) VALUES (\(bind: name), \(bind: id), \(bind: now))"
-                ).run()
+            if try await isDuplicate(
+                message,
+                entity: name,
+                window: description.duplicateDetectionWindowSeconds,
+                now: now,
+                db: db
+            ) {
+                sequences.append(nil)
+                continue
             }
             let row = try await db.raw(
                 """
@@ -415,7 +442,7 @@ public struct QueueStore: Sendable {
         ).run()
     }
 
-    private static func description(
+    static func description(
         _ name: String,
         db: any SQLDatabase,
         lock: Bool = false
