@@ -239,4 +239,43 @@ struct BusRESTTests {
             #expect(bad.status == .badRequest && bad.body.contains("no Body"))
         }
     }
+
+    @Test("topics: send to the topic, receive and complete on a subscription; typed user-property headers")
+    func topics() async throws {
+        try await Self.run(.sqliteMemory) { bus in
+            try await bus.namespace.topics.createTopic(TopicDescription(name: "events"), now: 0)
+            try await bus.namespace.topics.createSubscription(
+                SubscriptionDescription(topic: "events", name: "big"),
+                rule: SubscriptionRule(name: "big", filter: .sql(try SQLFilter("quantity > 10 AND urgent = TRUE"))),
+                now: 0
+            )
+            let token = bus.token()
+            for (quantity, urgent) in [("5", "true"), ("50", "true"), ("50", "false")] {
+                let sent = try await bus.send(
+                    .post,
+                    "/events/messages",
+                    token: token,
+                    body: "q=\(quantity)",
+                    headers: ["quantity": quantity, "urgent": urgent, "note": "\"text\""]
+                )
+                #expect(sent.status == .created)
+            }
+            let bad = try await bus.send(.post, "/events/messages", token: token, body: "x", headers: ["size": "big"])
+            #expect(bad.status == .badRequest && bad.body.contains("quote text"))
+            let locked = try await bus.send(.post, "/events/Subscriptions/big/messages/head", token: token)
+            #expect(locked.status == .created && locked.body == "q=50")
+            #expect(locked.headers[HTTPField.Name("quantity")!] == "50")
+            #expect(locked.headers[HTTPField.Name("note")!] == "\"text\"")
+            let location = try #require(locked.headers[.location])
+            #expect(location.contains("/events/subscriptions/big/messages/"))
+            let path = String(location[try #require(location.range(of: "/events/"))!.lowerBound...])
+            #expect(try await bus.send(.delete, path, token: token).status == .ok)
+            #expect(
+                try await bus.send(.delete, "/events/subscriptions/big/messages/head", token: token).status
+                    == .noContent
+            )
+            let missing = try await bus.send(.post, "/events/subscriptions/nope/messages/head", token: token)
+            #expect(missing.status == .gone)
+        }
+    }
 }

@@ -20,27 +20,43 @@ struct BusRESTController: Sendable {
     static let maximumWait: Duration = .seconds(60)
 
     func register(on router: Router<ConduitRequestContext>) {
-        for prefix in ["", "/$DeadLetterQueue", "/$deadletterqueue"] {
-            router.post(RouterPath(":entity\(prefix)/messages/head")) { request, context in
-                try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: false)
-            }
-            router.delete(RouterPath(":entity\(prefix)/messages/head")) { request, context in
-                try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: true)
-            }
-            for method in [HTTPRequest.Method.delete, .put, .post] {
-                router.on(RouterPath(":entity\(prefix)/messages/:message/:token"), method: method) { request, context in
-                    try await self.settle(request, context: context, deadLetters: !prefix.isEmpty)
+        // Queues, and topic subscriptions (`<topic>/subscriptions/<name>`, any case), each with its dead letters.
+        let sources = [":entity"] + ["subscriptions", "Subscriptions"].map { ":entity/\($0)/:subscription" }
+        for source in sources {
+            for prefix in ["", "/$DeadLetterQueue", "/$deadletterqueue"] {
+                router.post(RouterPath("\(source)\(prefix)/messages/head")) { request, context in
+                    try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: false)
+                }
+                router.delete(RouterPath("\(source)\(prefix)/messages/head")) { request, context in
+                    try await self.receive(request, context: context, deadLetters: !prefix.isEmpty, delete: true)
+                }
+                for method in [HTTPRequest.Method.delete, .put, .post] {
+                    router.on(RouterPath("\(source)\(prefix)/messages/:message/:token"), method: method) {
+                        request,
+                        context in
+                        try await self.settle(request, context: context, deadLetters: !prefix.isEmpty)
+                    }
                 }
             }
         }
+        // Queues and topics.
         router.post(":entity/messages") { request, context in try await self.send(request, context: context) }
+    }
+
+    /// The entity a receive or settlement addresses: a queue or `<topic>/subscriptions/<name>`.
+    private static func source(_ context: ConduitRequestContext, deadLetters: Bool) throws -> String {
+        var entity = try context.parameters.require("entity")
+        if let subscription = context.parameters.get("subscription") {
+            entity = TopicStore.subscriptionPath(topic: entity, subscription: subscription)
+        }
+        return deadLetters ? entity + QueueStore.deadLetterSuffix : entity
     }
 
     // MARK: - Operations
 
     private func send(_ request: Request, context: ConduitRequestContext) async throws -> Response {
-        let queue = try context.parameters.require("entity")
-        try await authorize(request, entity: queue, right: .send)
+        let entity = try context.parameters.require("entity")
+        try await authorize(request, entity: entity, right: .send)
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
         let contentType = request.headers[.contentType] ?? ""
@@ -63,7 +79,7 @@ struct BusRESTController: Sendable {
             messages = [message]
         }
         do {
-            try await namespace.queues.send(messages, to: queue, now: Self.now())
+            try await namespace.send(messages, to: entity, now: Self.now())
         } catch let error as BusError {
             throw Self.httpError(error)
         }
@@ -76,8 +92,7 @@ struct BusRESTController: Sendable {
         deadLetters: Bool,
         delete: Bool
     ) async throws -> Response {
-        let queue = try context.parameters.require("entity")
-        let entity = deadLetters ? queue + QueueStore.deadLetterSuffix : queue
+        let entity = try Self.source(context, deadLetters: deadLetters)
         try await authorize(request, entity: entity, right: .listen)
         let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
         let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
@@ -106,8 +121,7 @@ struct BusRESTController: Sendable {
 
     private func settle(_ request: Request, context: ConduitRequestContext, deadLetters: Bool) async throws -> Response
     {
-        let queue = try context.parameters.require("entity")
-        let entity = deadLetters ? queue + QueueStore.deadLetterSuffix : queue
+        let entity = try Self.source(context, deadLetters: deadLetters)
         try await authorize(request, entity: entity, right: .listen)
         let tokenText = try context.parameters.require("token")
         guard let token = UUID(uuidString: tokenText) else {
