@@ -1,10 +1,35 @@
 import AsyncHTTPClient
 import ConduitBus
+import ConduitContext
 import ConduitPlatform
 import Logging
 
 /// Service endpoints on a platform: the `serviceendpoint` rules and the notification service, installed together.
 public enum ServiceEndpoints {
+    /// The message that posts a test context to an endpoint (Dataverse's `TriggerServiceEndpointCheck`), bound to
+    /// the `serviceendpoint` row.
+    public static let checkMessage = "TriggerServiceEndpointCheck"
+
+    /// The context a check posts: a `TriggerServiceEndpointCheck` of the endpoint itself, from the `SYSTEM` user.
+    static func testContext(for endpoint: EntityReference, platform: Platform) -> RemoteExecutionContext {
+        var context = RemoteExecutionContext()
+        context.messageName = checkMessage
+        context.primaryEntityName = "serviceendpoint"
+        context.primaryEntityId = endpoint.id
+        context.organizationId = platform.organization.id
+        context.organizationName = platform.organization.name
+        context.businessUnitId = platform.organization.rootBusinessUnitId
+        context.userId = platform.organization.systemUserId
+        context.initiatingUserId = platform.organization.systemUserId
+        context.operationId = Guid.random()
+        context.correlationId = Guid.random()
+        context.operationCreatedOn = DotNetDateTime.now()
+        context.depth = 1
+        context.stage = 40
+        context.mode = 0
+        return context
+    }
+
     /// Installs the checks on `serviceendpoint` rows and the notification service that posts contexts (for steps
     /// whose handler is a service endpoint, and for plug-ins).
     ///
@@ -35,6 +60,18 @@ public enum ServiceEndpoints {
             try ServiceEndpointRules(embedded: service.embedded).check(&target, current: current)
         }
         platform.install(notificationService: service)
+        platform.registerMessage(Self.checkMessage) { [platform] request, services in
+            guard case .entityReference(let target)? = request.parameters["Target"] ?? request.parameters["entity"],
+                target.logicalName == "serviceendpoint"
+            else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "\(Self.checkMessage) needs a service endpoint: POST serviceendpoints(<id>)/Microsoft.Dynamics.CRM.\(Self.checkMessage)."
+                )
+            }
+            try await services.notificationService.execute(target, context: Self.testContext(for: target, platform: platform))
+            return []
+        }
         return service
     }
 }

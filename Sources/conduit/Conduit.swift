@@ -13,7 +13,10 @@ struct Conduit: AsyncParsableCommand {
             inspect execution contexts in the three Dataverse wire formats) and 'conduit bench'. \
             Not built yet: listen, endpoint, step, bus (see README.md).
             """,
-        subcommands: [ServeCommand.self, JobsCommand.self, ContextCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, ListenCommand.self, EndpointCommand.self, JobsCommand.self, ContextCommand.self,
+            BenchCommand.self,
+        ]
     )
 
     /// Runs the command; input problems print one line on standard error and exit with code 2.

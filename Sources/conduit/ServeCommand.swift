@@ -61,6 +61,18 @@ struct ServeCommand: AsyncParsableCommand {
     var jobRetentionDays: Double = Double(ProcessInfo.processInfo.environment["CONDUIT_JOB_RETENTION_DAYS"] ?? "") ?? 7
 
     @Option(
+        name: .customLong("namespace"),
+        help: "The embedded bus's namespace name: endpoints addressed sb://<name>/ post to it (CONDUIT_NAMESPACE)."
+    )
+    var namespaceName: String = ProcessInfo.processInfo.environment["CONDUIT_NAMESPACE"] ?? "localhost"
+
+    @Option(
+        name: .customLong("organization-url"),
+        help: "The organization's URI in posted messages' Claims/Organization property (default http://<host>:<port>/)."
+    )
+    var organizationURL: String? = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION_URL"]
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (debug shows every SQL statement)."
     )
@@ -83,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--job-retention must be a number of days, 0 or more.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+        guard !namespaceName.isEmpty, !namespaceName.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
+            throw ValidationError("--namespace must be a host name such as localhost, not '\(namespaceName)'.")
+        }
     }
 
     func run() async throws {
@@ -124,17 +139,27 @@ struct ServeCommand: AsyncParsableCommand {
                 port: port,
                 dataDirectory: dataDirectory,
                 organizationName: organization,
-                jobs: jobsConfiguration
+                jobs: jobsConfiguration,
+                namespaceName: namespaceName,
+                organizationURL: organizationURL
             ),
             store: store,
             plugins: .withSamples(),
             logger: logger
         ) { ready in
+            // The connection string for 'conduit listen' and the Azure SDKs, readable by this user only.
+            let connectionFile = (dataDirectory as NSString).appendingPathComponent("bus.connection")
+            FileManager.default.createFile(
+                atPath: connectionFile,
+                contents: Data((ready.busConnectionString + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
             let lines = [
                 "Conduit is running.",
                 "  Web API:      \(ready.webAPIURL)",
                 "  Database:     \(databaseText)",
                 "  Bus (REST):   \(ready.busConnectionString)",
+                "                (also in \(connectionFile), for 'conduit listen --connection-string')",
                 "  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')",
             ]
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

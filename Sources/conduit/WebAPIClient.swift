@@ -49,9 +49,11 @@ struct WebAPIClient {
     /// Sends a request to `<root><path>`; returns the parsed JSON body (or `nil` for none). A non-2xx answer
     /// throws the server's error message.
     @discardableResult
-    func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> Any? {
+    /// With `prefer`, a write answers with the written row (`Prefer: return=representation`).
+    func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, prefer: Bool = false) async throws -> Any? {
         var request = HTTPClientRequest(url: root + path)
         request.method = method
+        if prefer { request.headers.add(name: "Prefer", value: "return=representation") }
         request.headers.add(name: "Authorization", value: "Bearer \(key)")
         request.headers.add(name: "Accept", value: "application/json")
         if let body {

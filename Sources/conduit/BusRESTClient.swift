@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import ConduitBus
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A client of the Service Bus REST data plane (the embedded bus or Azure) for the command line: peek-lock,
+/// complete, abandon, with SAS tokens made from a connection string.
+struct BusRESTClient {
+    let base: String
+    let connection: ConnectionString
+    let client: HTTPClient
+
+    /// A message as a REST receive gives it.
+    struct Received {
+        var body: [UInt8]
+        var contentType: String?
+        /// `BrokerProperties`, parsed.
+        var broker: [String: Any]
+        /// The path of the locked message (for complete and abandon); `nil` for receive-and-delete.
+        var location: String?
+        /// Whether the context was truncated to fit 192 KB (the `MessageMaxSizeExceeded` property).
+        var isTruncated: Bool
+
+        var messageId: String? { broker["MessageId"] as? String }
+        var sequenceNumber: Int64? { (broker["SequenceNumber"] as? NSNumber)?.int64Value }
+    }
+
+    /// `Endpoint=sb://host:port/` is reached over `http://` with `UseDevelopmentEmulator=true` (as the embedded
+    /// bus is), otherwise over `https://`.
+    init(connectionString text: String, client: HTTPClient) throws {
+        let connection: ConnectionString
+        do {
+            connection = try ConnectionString(parsing: text)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        let scheme = connection.useDevelopmentEmulator || connection.endpoint.hasPrefix("http://") ? "http" : "https"
+        self.base = "\(scheme)://\(connection.host)\(connection.port.map { ":\($0)" } ?? "")"
+        self.connection = connection
+        self.client = client
+    }
+
+    func authorization(for entity: String) -> String {
+        if let signature = connection.sharedAccessSignature { return signature }
+        return SASToken.make(
+            resource: "sb://\(connection.host)/\(entity)",
+            keyName: connection.keyName ?? "",
+            key: connection.key ?? "",
+            expiry: Int64(Date().timeIntervalSince1970) + 3600
+        ).headerValue
+    }
+
+    /// Peek-locks the next message of `entity`, waiting up to `wait` seconds; `nil` when none came.
+    func peekLock(_ entity: String, wait: Int) async throws -> Received? {
+        let response = try await execute(.POST, "/\(entity)/messages/head?timeout=\(wait)", entity: entity)
+        switch response.status.code {
+        case 201:
+            return try await Self.received(response, location: response.headers.first(name: "Location"))
+        case 204:
+            return nil
+        default:
+            throw try await failure(response, doing: "receive from '\(entity)'")
+        }
+    }
+
+    /// Completes (`DELETE`) or abandons (`PUT`) a locked message by its `Location`.
+    func settle(_ message: Received, entity: String, complete: Bool) async throws {
+        guard let location = message.location, let url = URL(string: location) else { return }
+        let path = url.path + (url.query.map { "?\($0)" } ?? "")
+        let response = try await execute(complete ? .DELETE : .PUT, path, entity: entity)
+        guard response.status.code == 200 else {
+            throw try await failure(response, doing: complete ? "complete a message" : "abandon a message")
+        }
+    }
+
+    private func execute(_ method: HTTPMethod, _ path: String, entity: String) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: authorization(for: entity))
+        do {
+            return try await client.execute(request, timeout: .seconds(90))
+        } catch {
+            throw CommandFailure("cannot reach the bus at \(base): \(error)")
+        }
+    }
+
+    private static func received(_ response: HTTPClientResponse, location: String?) async throws -> Received {
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let broker =
+            response.headers.first(name: "BrokerProperties").flatMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            } ?? [:]
+        return Received(
+            body: Array(body.readableBytesView),
+            contentType: response.headers.first(name: "Content-Type"),
+            broker: broker,
+            location: location,
+            isTruncated: response.headers.first(name: "MessageMaxSizeExceeded") != nil
+        )
+    }
+
+    private func failure(_ response: HTTPClientResponse, doing what: String) async throws -> CommandFailure {
+        let body = try? await response.body.collect(upTo: 64 * 1024)
+        let detail = body.map { String(buffer: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? ""
+        let reason: String
+        switch response.status.code {
+        case 401: reason = "the bus refused the credentials (401)"
+        case 403: reason = "the key lacks the Listen right (403)"
+        case 404, 410: reason = "the entity does not exist (\(response.status.code))"
+        default: reason = "the bus answered \(response.status.code)"
+        }
+        return CommandFailure("cannot \(what): \(reason)\(detail.isEmpty ? "" : ": \(detail.prefix(300))")")
+    }
+}
