@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ConduitServer", targets: ["ConduitServer"]),
         .library(name: "ConduitBus", targets: ["ConduitBus"]),
         .library(name: "ConduitEndpoints", targets: ["ConduitEndpoints"]),
+        .library(name: "ConduitAtom", targets: ["ConduitAtom"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -70,6 +71,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The Service Bus management API's ATOM entities (queues, topics, subscriptions, rules), as pure codecs.
+        .target(name: "ConduitAtom", swiftSettings: strictSettings),
         .target(
             name: "ConduitEndpoints",
             dependencies: [
@@ -87,6 +90,7 @@ let package = Package(
         .target(
             name: "ConduitServer",
             dependencies: [
+                "ConduitAtom",
                 "ConduitBus",
                 "ConduitEndpoints",
                 "ConduitContext",
@@ -153,6 +157,12 @@ let package = Package(
         .testTarget(
             name: "ConduitPlatformTests",
             dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitAtomTests",
+            dependencies: ["ConduitAtom"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(

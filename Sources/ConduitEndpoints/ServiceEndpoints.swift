@@ -69,7 +69,10 @@ public enum ServiceEndpoints {
                     "\(Self.checkMessage) needs a service endpoint: POST serviceendpoints(<id>)/Microsoft.Dynamics.CRM.\(Self.checkMessage)."
                 )
             }
-            try await services.notificationService.execute(target, context: Self.testContext(for: target, platform: platform))
+            try await services.notificationService.execute(
+                target,
+                context: Self.testContext(for: target, platform: platform)
+            )
             return []
         }
         return service

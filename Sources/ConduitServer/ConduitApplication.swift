@@ -13,13 +13,17 @@ public enum ConduitApplication {
     public static func router(
         platform: Platform,
         keys: APIKeys,
-        bus: BusNamespace? = nil
+        bus: BusNamespace? = nil,
+        namespaceName: String = "localhost"
     ) -> Router<ConduitRequestContext> {
         let router = Router(context: ConduitRequestContext.self)
         router.get("health") { _, _ in "ok" }
         let api = router.group().add(middleware: APIKeyMiddleware(keys: keys))
         WebAPIController(platform: platform).register(on: api)
-        if let bus { BusRESTController(namespace: bus).register(on: router) }
+        if let bus {
+            BusRESTController(namespace: bus).register(on: router)
+            BusManagementController(namespace: bus, namespaceName: namespaceName).register(on: router)
+        }
         return router
     }
 }

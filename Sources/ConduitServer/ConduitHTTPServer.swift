@@ -115,7 +115,12 @@ public final class ConduitHTTPServer: Service, Sendable {
             postTimeout: configuration.postTimeout,
             logger: logger
         )
-        let router = ConduitApplication.router(platform: platform, keys: keys, bus: bus)
+        let router = ConduitApplication.router(
+            platform: platform,
+            keys: keys,
+            bus: bus,
+            namespaceName: configuration.namespaceName
+        )
         let configuration = self.configuration
         let onReady = self.onReady
         let app = Application(

@@ -125,7 +125,15 @@ struct EndpointCommand: AsyncParsableCommand {
             try await WebAPIClient.with(server) { api in
                 let rows = try await api.rows("serviceendpoints?$select=\(EndpointCommand.columns)&$orderby=name")
                 if json {
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+                    print(
+                        String(
+                            decoding: try JSONSerialization.data(
+                                withJSONObject: rows,
+                                options: [.prettyPrinted, .sortedKeys]
+                            ),
+                            as: UTF8.self
+                        )
+                    )
                     return
                 }
                 print(
@@ -156,7 +164,15 @@ struct EndpointCommand: AsyncParsableCommand {
                 let id = try await EndpointCommand.resolve(endpoint, api: api)
                 let row = try await api.send(.GET, "serviceendpoints(\(id))?$select=\(EndpointCommand.columns)")
                 let clean = (row as? [String: Any] ?? [:]).filter { !$0.key.hasPrefix("@") }
-                print(String(decoding: try JSONSerialization.data(withJSONObject: clean, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try JSONSerialization.data(
+                            withJSONObject: clean,
+                            options: [.prettyPrinted, .sortedKeys]
+                        ),
+                        as: UTF8.self
+                    )
+                )
             }
         }
     }
@@ -208,7 +224,9 @@ struct EndpointCommand: AsyncParsableCommand {
         guard let id = rows.first?["serviceendpointid"] as? String else {
             throw CommandFailure("no service endpoint is named '\(text)'")
         }
-        guard rows.count == 1 else { throw CommandFailure("\(rows.count) service endpoints are named '\(text)'; give the id") }
+        guard rows.count == 1 else {
+            throw CommandFailure("\(rows.count) service endpoints are named '\(text)'; give the id")
+        }
         return id
     }
 }

@@ -114,7 +114,9 @@ struct ListenCommand: AsyncParsableCommand {
         do {
             context = try ContextCodec.decode(received.body, format: format)
         } catch {
-            throw CommandFailure("message \(received.messageId ?? "?") is not a readable \(format.rawValue) context: \(error); abandoned")
+            throw CommandFailure(
+                "message \(received.messageId ?? "?") is not a readable \(format.rawValue) context: \(error); abandoned"
+            )
         }
         switch output {
         case .json:

@@ -50,7 +50,12 @@ struct WebAPIClient {
     /// throws the server's error message.
     @discardableResult
     /// With `prefer`, a write answers with the written row (`Prefer: return=representation`).
-    func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, prefer: Bool = false) async throws -> Any? {
+    func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: [String: Any]? = nil,
+        prefer: Bool = false
+    ) async throws -> Any? {
         var request = HTTPClientRequest(url: root + path)
         request.method = method
         if prefer { request.headers.add(name: "Prefer", value: "return=representation") }

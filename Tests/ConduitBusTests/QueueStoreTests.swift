@@ -49,7 +49,7 @@ struct QueueStoreTests {
             #expect(lost?.httpStatus == 404)
             let taken = try #require(try await queues.receiveAndDelete("orders", now: Self.t0))
             #expect(taken.sequenceNumber == 3 && taken.lockToken == nil)
-            #expect(try await queues.counts("orders") == (1, 0))
+            #expect(try await queues.counts("orders", now: Self.t0) == MessageCounts(active: 1))
             let missing = await #expect(throws: BusError.self) {
                 try await queues.send([Self.text("x")], to: "nowhere", now: Self.t0)
             }
@@ -88,7 +88,7 @@ struct QueueStoreTests {
             #expect(third.deliveryCount == 3)
             try await queues.abandon("q", lockToken: try #require(third.lockToken), now: Self.t0 + 40_000)
             #expect(try await queues.peekLock("q", now: Self.t0 + 40_000) == nil)
-            #expect(try await queues.counts("q") == (0, 1))
+            #expect(try await queues.counts("q", now: Self.t0) == MessageCounts(deadLettered: 1))
             let dead = try #require(try await queues.peekLock("q/$DeadLetterQueue", now: Self.t0 + 41_000))
             #expect(dead.message.body == Data("poison".utf8))
             #expect(dead.deadLetterReason == "MaxDeliveryCountExceeded")
@@ -97,7 +97,7 @@ struct QueueStoreTests {
                 lockToken: try #require(dead.lockToken),
                 now: Self.t0 + 41_000
             )
-            #expect(try await queues.counts("q") == (0, 0))
+            #expect(try await queues.counts("q", now: Self.t0) == MessageCounts())
 
             // Dead-lettering by the receiver keeps its reason and description.
             try await queues.send([Self.text("bad")], to: "q", now: Self.t0)

@@ -195,7 +195,7 @@ struct BusRESTTests {
             #expect(badTime.status == .badRequest && badTime.body.contains("RFC 2616"))
             let badToken = try await bus.send(.delete, "/q/messages/1/not-a-guid", token: bus.token())
             #expect(badToken.status == .badRequest)
-            #expect(try await bus.namespace.queues.counts("q") == (0, 0))
+            #expect(try await bus.namespace.queues.counts("q") == MessageCounts())
         }
     }
 

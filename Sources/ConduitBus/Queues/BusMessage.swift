@@ -62,3 +62,22 @@ public struct ReceivedMessage: Sendable, Hashable {
     public var deadLetterReason: String?
     public var deadLetterErrorDescription: String?
 }
+
+/// How many messages an entity holds.
+public struct MessageCounts: Sendable, Hashable {
+    /// Available or locked.
+    public var active = 0
+    /// Sent with a later enqueue time.
+    public var scheduled = 0
+    /// In the `$DeadLetterQueue` sub-queue.
+    public var deadLettered = 0
+
+    public init(active: Int = 0, scheduled: Int = 0, deadLettered: Int = 0) {
+        self.active = active
+        self.scheduled = scheduled
+        self.deadLettered = deadLettered
+    }
+
+    /// All of them.
+    public var total: Int { active + scheduled + deadLettered }
+}

@@ -86,6 +86,37 @@ public struct QueueStore: Sendable {
         try await store.withDatabase { db in try await Self.description(name.lowercased(), db: db) }
     }
 
+    /// Replaces a queue's settings (its messages stay).
+    public func updateQueue(_ description: QueueDescription) async throws {
+        try description.validate()
+        try await store.transaction { db in
+            try await Self.update(description, db: db)
+        }
+    }
+
+    static func update(_ description: QueueDescription, db: any SQLDatabase) async throws {
+        guard try await Self.description(description.name, db: db) != nil else { throw Self.missing(description.name) }
+        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
+        try await db.raw(
+            "UPDATE conduit_bus_queue SET description = \(bind: json) WHERE name = \(bind: description.name)"
+        ).run()
+    }
+
+    /// The queues (not the queues of topic subscriptions), by name, with their creation times (Unix ms).
+    public func queues() async throws -> [(description: QueueDescription, createdOn: Int64)] {
+        try await store.withDatabase { db in
+            try await db.raw("SELECT description, createdon FROM conduit_bus_queue ORDER BY name").all().compactMap {
+                row in
+                let description = try JSONDecoder().decode(
+                    QueueDescription.self,
+                    from: Data(try row.decode(column: "description", as: String.self).utf8)
+                )
+                guard !description.name.contains("/") else { return nil }
+                return (description, try row.decode(column: "createdon", as: Int64.self))
+            }
+        }
+    }
+
     /// Deletes a queue and its messages.
     public func deleteQueue(_ name: String) async throws {
         let name = name.lowercased()
@@ -285,23 +316,31 @@ public struct QueueStore: Sendable {
         }
     }
 
-    /// Counts of a queue's messages: active (incl. scheduled and locked) and dead-lettered.
-    public func counts(_ queue: String) async throws -> (active: Int, deadLettered: Int) {
+    /// Counts of a queue's messages: active (available or locked), scheduled (not yet available) and
+    /// dead-lettered.
+    public func counts(
+        _ queue: String,
+        now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) async throws
+        -> MessageCounts
+    {
         let name = queue.lowercased()
         return try await store.withDatabase { db in
             let rows = try await db.raw(
                 """
-                SELECT deadletter, COUNT(*) AS n FROM conduit_bus_message WHERE queue = \(bind: name) \
-                GROUP BY deadletter
+                SELECT deadletter, CASE WHEN available > \(bind: now) THEN 1 ELSE 0 END AS scheduled, COUNT(*) AS n \
+                FROM conduit_bus_message WHERE queue = \(bind: name) GROUP BY deadletter, scheduled
                 """
             ).all()
-            var result = (active: 0, deadLettered: 0)
+            var result = MessageCounts()
             for row in rows {
                 let count = try row.decode(column: "n", as: Int.self)
                 if try row.decode(column: "deadletter", as: Int.self) == 1 {
-                    result.deadLettered = count
+                    result.deadLettered += count
+                } else if try row.decode(column: "scheduled", as: Int.self) == 1 {
+                    result.scheduled += count
                 } else {
-                    result.active = count
+                    result.active += count
                 }
             }
             return result

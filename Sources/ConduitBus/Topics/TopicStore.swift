@@ -69,6 +69,60 @@ public struct TopicStore: Sendable {
         try await store.withDatabase { db in try await Self.description(name.lowercased(), db: db) }
     }
 
+    /// The topics, by name, with their creation times (Unix ms).
+    public func topics() async throws -> [(description: TopicDescription, createdOn: Int64)] {
+        try await store.withDatabase { db in
+            try await db.raw("SELECT description, createdon FROM conduit_bus_topic ORDER BY name").all().map { row in
+                (
+                    try JSONDecoder().decode(
+                        TopicDescription.self,
+                        from: Data(try row.decode(column: "description", as: String.self).utf8)
+                    ),
+                    try row.decode(column: "createdon", as: Int64.self)
+                )
+            }
+        }
+    }
+
+    /// Replaces a topic's settings.
+    public func updateTopic(_ description: TopicDescription) async throws {
+        try description.validate()
+        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
+        try await store.transaction { db in
+            guard try await Self.description(description.name, db: db) != nil else {
+                throw Self.missing(topic: description.name)
+            }
+            try await db.raw(
+                "UPDATE conduit_bus_topic SET description = \(bind: json) WHERE name = \(bind: description.name)"
+            ).run()
+        }
+    }
+
+    /// Replaces a subscription's settings (its rules and messages stay).
+    public func updateSubscription(_ description: SubscriptionDescription) async throws {
+        try description.queue.validate(kind: "subscription", checksName: false)
+        let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
+        try await store.transaction { db in
+            guard try await Self.subscription(topic: description.topic, name: description.name, db: db) != nil else {
+                throw Self.missing(topic: description.topic, subscription: description.name)
+            }
+            try await db.raw(
+                """
+                UPDATE conduit_bus_subscription SET description = \(bind: json) \
+                WHERE topic = \(bind: description.topic) AND name = \(bind: description.name)
+                """
+            ).run()
+            try await QueueStore.update(description.queue, db: db)
+        }
+    }
+
+    /// One subscription's settings, or `nil`.
+    public func subscription(topic: String, name: String) async throws -> SubscriptionDescription? {
+        try await store.withDatabase { db in
+            try await Self.subscription(topic: topic.lowercased(), name: name.lowercased(), db: db)
+        }
+    }
+
     /// Deletes a topic with its subscriptions, their rules and messages.
     public func deleteTopic(_ name: String) async throws {
         let name = name.lowercased()

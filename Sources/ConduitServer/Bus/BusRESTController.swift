@@ -56,7 +56,7 @@ struct BusRESTController: Sendable {
 
     private func send(_ request: Request, context: ConduitRequestContext) async throws -> Response {
         let entity = try context.parameters.require("entity")
-        try await authorize(request, entity: entity, right: .send)
+        try await namespace.authorize(request, entity: entity, right: .send)
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
         let contentType = request.headers[.contentType] ?? ""
@@ -93,7 +93,7 @@ struct BusRESTController: Sendable {
         delete: Bool
     ) async throws -> Response {
         let entity = try Self.source(context, deadLetters: deadLetters)
-        try await authorize(request, entity: entity, right: .listen)
+        try await namespace.authorize(request, entity: entity, right: .listen)
         let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
         let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
         while true {
@@ -122,7 +122,7 @@ struct BusRESTController: Sendable {
     private func settle(_ request: Request, context: ConduitRequestContext, deadLetters: Bool) async throws -> Response
     {
         let entity = try Self.source(context, deadLetters: deadLetters)
-        try await authorize(request, entity: entity, right: .listen)
+        try await namespace.authorize(request, entity: entity, right: .listen)
         let tokenText = try context.parameters.require("token")
         guard let token = UUID(uuidString: tokenText) else {
             throw HTTPError(.badRequest, message: "The lock token '\(tokenText)' is not a GUID.")
@@ -144,21 +144,6 @@ struct BusRESTController: Sendable {
     }
 
     // MARK: - Helpers
-
-    private func authorize(_ request: Request, entity: String, right: AccessRight) async throws {
-        let host = request.head.authority ?? "localhost"
-        let rules = try await namespace.rules()
-        do {
-            _ = try SASAuthorizer(rules: rules, ignoresHost: true).authorize(
-                request.headers[.authorization],
-                resource: "sb://\(host)/\(entity)",
-                right: right,
-                now: Self.now() / 1000
-            )
-        } catch {
-            throw HTTPError(error.kind == .unauthorized ? .unauthorized : .forbidden, message: error.message)
-        }
-    }
 
     private func response(
         _ received: ReceivedMessage,

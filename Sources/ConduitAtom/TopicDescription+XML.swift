@@ -1,0 +1,80 @@
+extension TopicDescription {
+    /// The name of the content element.
+    static let elementName = "TopicDescription"
+
+    /// Reads a `TopicDescription` element; elements may come in any order, unknown ones are ignored.
+    init(decoding node: XMLNode) throws(ManagementCodecError) {
+        self.init()
+        let fields = FieldReader(parent: Self.elementName)
+        for child in node.children {
+            switch child.localName {
+            case "DefaultMessageTimeToLive": defaultMessageTimeToLive = try fields.duration(child)
+            case "MaxSizeInMegabytes": maxSizeInMegabytes = try fields.int(child, in: 1...Int.max)
+            case "RequiresDuplicateDetection": requiresDuplicateDetection = try fields.bool(child)
+            case "DuplicateDetectionHistoryTimeWindow": duplicateDetectionHistoryTimeWindow = try fields.duration(child)
+            case "EnableBatchedOperations": enableBatchedOperations = try fields.bool(child)
+            case "SizeInBytes": sizeInBytes = try fields.int(child)
+            case "FilteringMessagesBeforePublishing": filteringMessagesBeforePublishing = try fields.bool(child)
+            case "IsAnonymousAccessible": isAnonymousAccessible = try fields.bool(child)
+            case "AuthorizationRules": authorizationRules = try AuthorizationRule.decodeList(child, reader: fields)
+            case "Status": status = try fields.status(child)
+            case "CreatedAt": createdAt = try fields.date(child)
+            case "UpdatedAt": updatedAt = try fields.date(child)
+            case "AccessedAt": accessedAt = try fields.date(child)
+            case "UserMetadata": userMetadata = fields.string(child)
+            case "SupportOrdering": supportOrdering = try fields.bool(child)
+            case "CountDetails": countDetails = try MessageCountDetails(decoding: child, reader: fields)
+            case "SubscriptionCount": subscriptionCount = try fields.int(child)
+            case "AutoDeleteOnIdle": autoDeleteOnIdle = try fields.duration(child)
+            case "EnablePartitioning": enablePartitioning = try fields.bool(child)
+            case "EntityAvailabilityStatus": entityAvailabilityStatus = try fields.availability(child)
+            case "EnableSubscriptionPartitioning": enableSubscriptionPartitioning = try fields.bool(child)
+            case "EnableExpress": enableExpress = try fields.bool(child)
+            case "MaxMessageSizeInKilobytes": maxMessageSizeInKilobytes = try fields.int(child, in: 1...Int.max)
+            default: continue
+            }
+        }
+    }
+
+    /// Writes the `TopicDescription` element in the order Azure returns its children.
+    func write(to writer: inout XMLWriter, mode: DescriptionEncodingMode) {
+        let response = mode == .response
+        writer.open(Self.elementName, ServiceBusXMLNamespace.descriptionRootAttributes)
+        writer.leaf("DefaultMessageTimeToLive", defaultMessageTimeToLive)
+        writer.leaf("MaxSizeInMegabytes", maxSizeInMegabytes)
+        writer.leaf("RequiresDuplicateDetection", requiresDuplicateDetection)
+        writer.leaf("DuplicateDetectionHistoryTimeWindow", duplicateDetectionHistoryTimeWindow)
+        writer.leaf("EnableBatchedOperations", enableBatchedOperations)
+        if response {
+            writer.leaf("SizeInBytes", sizeInBytes ?? 0)
+        }
+        writer.leaf("FilteringMessagesBeforePublishing", filteringMessagesBeforePublishing)
+        writer.leaf("IsAnonymousAccessible", isAnonymousAccessible)
+        AuthorizationRule.writeList(authorizationRules, to: &writer)
+        writer.leaf("Status", status.rawValue)
+        if response {
+            writer.optionalLeaf("CreatedAt", createdAt)
+            writer.optionalLeaf("UpdatedAt", updatedAt)
+            if accessedAt != nil || countDetails != nil {
+                writer.leaf("AccessedAt", accessedAt ?? ManagementDate.minValue)
+            }
+        }
+        writer.optionalLeaf("UserMetadata", userMetadata)
+        writer.leaf("SupportOrdering", supportOrdering)
+        if response {
+            countDetails?.write(to: &writer)
+            if let subscriptionCount {
+                writer.leaf("SubscriptionCount", subscriptionCount)
+            }
+        }
+        writer.leaf("AutoDeleteOnIdle", autoDeleteOnIdle)
+        writer.leaf("EnablePartitioning", enablePartitioning)
+        if response {
+            writer.leaf("EntityAvailabilityStatus", entityAvailabilityStatus.rawValue)
+        }
+        writer.leaf("EnableSubscriptionPartitioning", enableSubscriptionPartitioning)
+        writer.leaf("EnableExpress", enableExpress)
+        writer.leaf("MaxMessageSizeInKilobytes", maxMessageSizeInKilobytes)
+        writer.close(Self.elementName)
+    }
+}

@@ -1,0 +1,145 @@
+import ConduitAtom
+import ConduitBus
+import ConduitTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// The Service Bus management API (ATOM) of the embedded namespace, on a live server.
+@Suite("bus management API")
+struct BusManagementTests {
+    static let encoder = ManagementEncoder(baseURL: "http://localhost", namespaceName: "localhost")
+
+    @Test("queues: create, conflict, get with counts, list, update, delete, missing", arguments: TestBackend.available)
+    func queues(backend: TestBackend) async throws {
+        try await BusRESTTests.run(backend) { bus in
+            let token = bus.token()
+            var queue = ConduitAtom.QueueDescription()
+            queue.maxDeliveryCount = 3
+            queue.requiresDuplicateDetection = true
+            queue.lockDuration = .seconds(30)
+            let body = Self.encoder.requestBody(.queue(queue))
+            let created = try await bus.send(.put, "/orders?api-version=2021-05", token: token, body: body)
+            #expect(created.status == .created)
+            #expect(created.body.contains("<MaxDeliveryCount>3</MaxDeliveryCount>"))
+            let again = try await bus.send(.put, "/orders", token: token, body: body)
+            #expect(again.status == .conflict && again.body.contains("already exists"))
+            let stored = try #require(try await bus.namespace.queues.queue("orders"))
+            #expect(stored.maxDeliveryCount == 3 && stored.lockDurationSeconds == 30)
+            #expect(stored.duplicateDetectionWindowSeconds == 600)
+            #expect(try await bus.send(.post, "/orders/messages", token: token, body: "hello").status == .created)
+            let fetched = try await bus.send(.get, "/orders?enrich=false&api-version=2021-05", token: token)
+            #expect(fetched.status == .ok && fetched.headers[.contentType]?.contains("type=entry") == true)
+            let decoded = try ManagementDecoder().decodeQueue(Array(fetched.body.utf8))
+            #expect(decoded.maxDeliveryCount == 3 && decoded.countDetails?.activeMessageCount == 1)
+            let list = try await bus.send(.get, "/$Resources/queues?$skip=0&$top=100", token: token)
+            #expect(list.status == .ok && list.body.contains("<title type=\"text\">orders</title>"))
+            queue.maxDeliveryCount = 7
+            let updated = try await bus.send(
+                .put,
+                "/orders",
+                token: token,
+                body: Self.encoder.requestBody(.queue(queue)),
+                headers: ["If-Match": "*"]
+            )
+            #expect(updated.status == .ok)
+            #expect(try await bus.namespace.queues.queue("orders")?.maxDeliveryCount == 7)
+            #expect(try await bus.send(.delete, "/orders", token: token).status == .ok)
+            let missing = try await bus.send(.get, "/orders", token: token)
+            #expect(missing.status == .ok && !missing.body.contains("<entry"))
+            #expect(try await bus.send(.delete, "/orders", token: token).status == .notFound)
+        }
+    }
+
+    @Test("topics, subscriptions and rules through the API route messages by SQL filter")
+    func topics() async throws {
+        try await BusRESTTests.run(.sqliteMemory) { bus in
+            let token = bus.token()
+            let topic = try await bus.send(
+                .put,
+                "/changes",
+                token: token,
+                body: Self.encoder.requestBody(.topic(ConduitAtom.TopicDescription()))
+            )
+            #expect(topic.status == .created)
+            let subscription = try await bus.send(
+                .put,
+                "/changes/Subscriptions/contacts",
+                token: token,
+                body: Self.encoder.requestBody(.subscription(ConduitAtom.SubscriptionDescription()))
+            )
+            #expect(subscription.status == .created)
+            let rule = RuleDescription(
+                filter: .sql(SqlRuleFilter(sqlExpression: "table = 'contact'")),
+                name: "contacts"
+            )
+            let addRule = try await bus.send(
+                .put,
+                "/changes/Subscriptions/contacts/Rules/contacts",
+                token: token,
+                body: Self.encoder.requestBody(.rule(rule))
+            )
+            #expect(addRule.status == .created)
+            #expect(
+                try await bus.send(.delete, "/changes/subscriptions/contacts/rules/$Default", token: token).status
+                    == .ok
+            )
+            let rules = try await bus.send(.get, "/changes/Subscriptions/contacts/rules", token: token)
+            #expect(rules.body.contains("table = 'contact'") && !rules.body.contains("$Default"))
+            for table in ["account", "contact"] {
+                let sent = try await bus.send(
+                    .post,
+                    "/changes/messages",
+                    token: token,
+                    body: table,
+                    headers: ["table": "\"\(table)\""]
+                )
+                #expect(sent.status == .created)
+            }
+            let received = try await bus.send(.delete, "/changes/subscriptions/contacts/messages/head", token: token)
+            #expect(received.body == "contact")
+            let subscriptions = try await bus.send(.get, "/changes/Subscriptions", token: token)
+            #expect(subscriptions.body.contains("contacts"))
+            let badSQL = try await bus.send(
+                .put,
+                "/changes/Subscriptions/contacts/Rules/broken",
+                token: token,
+                body: Self.encoder.requestBody(
+                    .rule(RuleDescription(filter: .sql(SqlRuleFilter(sqlExpression: "a = "))))
+                )
+            )
+            #expect(badSQL.status == .badRequest && badSQL.body.contains("not valid"))
+            var session = ConduitAtom.SubscriptionDescription()
+            session.requiresSession = true
+            let sessions = try await bus.send(
+                .put,
+                "/changes/Subscriptions/sessions",
+                token: token,
+                body: Self.encoder.requestBody(.subscription(session))
+            )
+            #expect(sessions.status == .badRequest && sessions.body.contains("not built yet"))
+            #expect(try await bus.send(.delete, "/changes", token: token).status == .ok)
+        }
+    }
+
+    @Test("bad bodies, missing tokens and rules without Manage are refused with the reason")
+    func refusals() async throws {
+        try await BusRESTTests.run(.sqliteMemory) { bus in
+            let malformed = try await bus.send(.put, "/q", token: bus.token(), body: "<entry><content>")
+            #expect(malformed.status == .badRequest && malformed.body.contains("<Error>"))
+            let noToken = try await bus.send(.get, "/$Resources/queues", token: nil)
+            #expect(noToken.status == .unauthorized)
+            let sender = AuthorizationRule(
+                keyName: "send",
+                primaryKey: "c2VuZA==",
+                secondaryKey: "c2Vjb25k",
+                rights: [.send]
+            )
+            try await bus.namespace.putRule(sender)
+            let forbidden = try await bus.send(.get, "/$Resources/queues", token: bus.token(sender))
+            #expect(forbidden.status == .forbidden && forbidden.body.contains("needs Manage"))
+            let info = try await bus.send(.get, "/$namespaceinfo", token: bus.token())
+            #expect(info.status == .ok && info.body.contains("NamespaceInfo"))
+        }
+    }
+}
