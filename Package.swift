@@ -96,6 +96,7 @@ let package = Package(
                 "ConduitContext",
                 "ConduitStore",
                 "ConduitPlatform",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -106,6 +107,7 @@ let package = Package(
         .executableTarget(
             name: "conduit",
             dependencies: [
+                "ConduitAtom",
                 "ConduitBus",
                 "ConduitContext",
                 "ConduitStore",
@@ -186,8 +188,9 @@ let package = Package(
         .testTarget(
             name: "conduitTests",
             dependencies: [
-                "conduit", "ConduitContext", "ConduitPlatform", "ConduitStore", "ConduitTestSupport",
+                "conduit", "ConduitBus", "ConduitContext", "ConduitPlatform", "ConduitStore", "ConduitTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

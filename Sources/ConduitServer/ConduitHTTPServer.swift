@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ConduitBus
 import ConduitContext
 import ConduitEndpoints
@@ -102,6 +103,11 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await ensureAdministratorKey(keys: keys, platform: platform)
         let bus = BusNamespace(store: store)
         let root = try await bus.ensureRootRule()
+        // Posts to remote namespaces: a refused connection fails the attempt at once, and the system job's backoff
+        // (not the HTTP client's) decides when to try again.
+        var clientConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let notifications = ServiceEndpoints.install(
             on: platform,
             bus: bus,
@@ -110,6 +116,7 @@ public final class ConduitHTTPServer: Service, Sendable {
                 hosts: [configuration.host, "127.0.0.1", "localhost"],
                 ports: configuration.port == 0 ? [] : [configuration.port]
             ),
+            httpClient: httpClient,
             organizationURL: configuration.organizationURL
                 ?? "http://\(configuration.host):\(configuration.port)/",
             postTimeout: configuration.postTimeout,
@@ -152,11 +159,24 @@ public final class ConduitHTTPServer: Service, Sendable {
             },
             logger: logger
         )
-        guard let jobs = configuration.jobs else {
+        do {
+            try await serve(
+                app,
+                jobs: configuration.jobs.map { AsyncService(platform: platform, configuration: $0, logger: logger) }
+            )
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+
+    /// Runs the Web API and, when given, the asynchronous service beside it.
+    private func serve(_ app: some ApplicationProtocol, jobs service: AsyncService?) async throws {
+        guard let service else {
             try await app.run()
             return
         }
-        let service = AsyncService(platform: platform, configuration: jobs, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
             group.addTask { try await service.run() }

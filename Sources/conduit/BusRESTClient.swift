@@ -19,8 +19,11 @@ struct BusRESTClient {
         var broker: [String: Any]
         /// The path of the locked message (for complete and abandon); `nil` for receive-and-delete.
         var location: String?
+        /// The response headers (user properties among them).
+        var headers: HTTPHeaders
+
         /// Whether the context was truncated to fit 192 KB (the `MessageMaxSizeExceeded` property).
-        var isTruncated: Bool
+        var isTruncated: Bool { headers.first(name: "MessageMaxSizeExceeded") != nil }
 
         var messageId: String? { broker["MessageId"] as? String }
         var sequenceNumber: Int64? { (broker["SequenceNumber"] as? NSNumber)?.int64Value }
@@ -64,6 +67,31 @@ struct BusRESTClient {
         }
     }
 
+    /// Sends a received message again (body, content type, settable broker properties and user-property headers).
+    func resend(_ message: Received, to entity: String) async throws {
+        var headers: [(String, String)] = []
+        if let type = message.contentType { headers.append(("Content-Type", type)) }
+        var broker: [String: Any] = [:]
+        for key in ["MessageId", "CorrelationId", "Label", "SessionId", "To", "ReplyTo"] {
+            if let value = message.broker[key] { broker[key] = value }
+        }
+        let brokerJSON = try JSONSerialization.data(withJSONObject: broker, options: [.sortedKeys])
+        headers.append(("BrokerProperties", String(decoding: brokerJSON, as: UTF8.self)))
+        let reserved: Set<String> = [
+            "content-type", "content-length", "brokerproperties", "location", "date", "server", "connection",
+            "deadletterreason", "deadlettererrordescription", "transfer-encoding", "keep-alive",
+        ]
+        for header in message.headers where !reserved.contains(header.name.lowercased()) {
+            headers.append((header.name, header.value))
+        }
+        let answer = try await call(.POST, "/\(entity)/messages", entity: entity, bytes: message.body, headers: headers)
+        guard answer.status == 201 else {
+            throw CommandFailure(
+                "cannot resend message \(message.messageId ?? "?") to '\(entity)': \(answer.status) \(answer.body.prefix(300))"
+            )
+        }
+    }
+
     /// Completes (`DELETE`) or abandons (`PUT`) a locked message by its `Location`.
     func settle(_ message: Received, entity: String, complete: Bool) async throws {
         guard let location = message.location, let url = URL(string: location) else { return }
@@ -74,10 +102,38 @@ struct BusRESTClient {
         }
     }
 
-    private func execute(_ method: HTTPMethod, _ path: String, entity: String) async throws -> HTTPClientResponse {
+    /// A request to the namespace with a body; returns the status, headers and body text.
+    func call(
+        _ method: HTTPMethod,
+        _ path: String,
+        entity: String,
+        body: String? = nil,
+        bytes: [UInt8]? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        let response = try await execute(
+            method,
+            path,
+            entity: entity,
+            body: bytes ?? body.map { Array($0.utf8) },
+            headers: headers
+        )
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
+    private func execute(
+        _ method: HTTPMethod,
+        _ path: String,
+        entity: String,
+        body: [UInt8]? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         request.headers.add(name: "Authorization", value: authorization(for: entity))
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         do {
             return try await client.execute(request, timeout: .seconds(90))
         } catch {
@@ -96,7 +152,7 @@ struct BusRESTClient {
             contentType: response.headers.first(name: "Content-Type"),
             broker: broker,
             location: location,
-            isTruncated: response.headers.first(name: "MessageMaxSizeExceeded") != nil
+            headers: response.headers
         )
     }
 

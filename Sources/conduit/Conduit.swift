@@ -8,13 +8,15 @@ struct Conduit: AsyncParsableCommand {
         commandName: "conduit",
         abstract: "Conduit: Dataverse-style service endpoints, self-hosted.",
         discussion: """
-            Built so far: 'conduit serve' (the Web API, the organization service, the event pipeline and the \
-            asynchronous service), 'conduit jobs' (system jobs of a running server), 'conduit context' (convert and \
-            inspect execution contexts in the three Dataverse wire formats) and 'conduit bench'. \
-            Not built yet: listen, endpoint, step, bus (see README.md).
+            Built so far: 'conduit serve' (the Web API, the organization service, the event pipeline, the \
+            asynchronous service and the embedded bus), 'conduit listen' (receive posted contexts), 'conduit endpoint' \
+            (service endpoints), 'conduit bus' (queues, topics, subscriptions, rules, dead letters), 'conduit jobs' \
+            (system jobs), 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
+            formats) and 'conduit bench'. Not built yet: step (see README.md).
             """,
         subcommands: [
-            ServeCommand.self, ListenCommand.self, EndpointCommand.self, JobsCommand.self, ContextCommand.self,
+            ServeCommand.self, ListenCommand.self, EndpointCommand.self, BusCommand.self, JobsCommand.self,
+            ContextCommand.self,
             BenchCommand.self,
         ]
     )

@@ -17,9 +17,14 @@ struct CrashSafetyTests {
         var url = ""
         var key = ""
 
-        init(dataDirectory: String, environment: [String: String] = [:]) throws {
+        init(
+            dataDirectory: String,
+            port: Int = 0,
+            arguments: [String] = [],
+            environment: [String: String] = [:]
+        ) throws {
             process.executableURL = CLITests.binary
-            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory]
+            process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -37,7 +42,15 @@ struct CrashSafetyTests {
             url = String(line.split(separator: " ").last ?? "")
             key = try String(contentsOfFile: dataDirectory + "/admin.key", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
+            busConnectionString = try String(contentsOfFile: dataDirectory + "/bus.connection", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
         }
+
+        /// The embedded bus's connection string (from `<data-dir>/bus.connection`).
+        var busConnectionString = ""
+
+        /// The port the server listens on.
+        var port: Int { URL(string: url)?.port ?? 0 }
 
         func stop() {
             if process.isRunning { process.terminate() }

@@ -257,6 +257,9 @@ struct BusRESTController: Sendable {
         message.sessionId = try string("SessionId")
         message.to = try string("To")
         message.replyTo = try string("ReplyTo")
+        // Not one of Azure's REST broker properties (a single send carries it as the HTTP Content-Type), but the only
+        // way a batch entry can say it: Conduit's posts to a remote namespace send one.
+        if let type = try string("ContentType") { message.contentType = type }
         if let value = object["TimeToLive"] {
             guard let seconds = (value as? NSNumber)?.doubleValue, seconds > 0 else {
                 throw HTTPError(

@@ -1,0 +1,301 @@
+import AsyncHTTPClient
+import ConduitBus
+import ConduitContext
+import ConduitPlatform
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Service endpoints end to end, as a user runs them: `conduit serve`, `conduit bus`, `conduit endpoint`, a step
+/// registered through the Web API, an Update through the Web API, and `conduit listen` or raw REST calls receiving.
+@Suite("service endpoints end to end", .serialized)
+struct EndpointEndToEndTests {
+    static let entityClaim = "http://schemas.microsoft.com/xrm/2011/Claims/EntityLogicalName"
+
+    static func cli(_ arguments: [String]) throws -> String {
+        let run = try CLITests.run(arguments)
+        if run.status != 0 {
+            Issue.record("conduit \(arguments.prefix(3).joined(separator: " ")) failed: \(run.stderr)")
+        }
+        return String(decoding: run.stdout, as: UTF8.self)
+    }
+
+    /// Registers an asynchronous step on `message` of contact whose handler is the endpoint, with a pre-image.
+    static func registerStep(
+        _ client: HTTPClient,
+        _ server: CrashSafetyTests.Server,
+        endpoint: String,
+        message: String = "Update",
+        filtering: String? = "lastname"
+    ) async throws {
+        let filter = Platform.messageFilterId(message: message, table: "contact")
+        let filtering = filtering.map { #","filteringattributes":"\#($0)""# } ?? ""
+        let step = try await CrashSafetyTests.send(
+            client,
+            server,
+            .POST,
+            "sdkmessageprocessingsteps",
+            #"{"name":"ServiceBusPlugin \#(endpoint)","stage":40,"mode":1,"rank":1\#(filtering),"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId(message)))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_serviceendpoint@odata.bind":"/serviceendpoints(\#(endpoint))"}"#
+        )
+        #expect(step.status == 204, "\(step.body)")
+        guard message == "Update" else { return }
+        let id = try #require(
+            try await CrashSafetyTests.send(
+                client,
+                server,
+                .GET,
+                "sdkmessageprocessingsteps?$select=sdkmessageprocessingstepid&$filter=name%20eq%20'ServiceBusPlugin%20\(endpoint)'"
+            )
+            .body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
+                String($0.output)
+            }
+        )
+        let image = try await CrashSafetyTests.send(
+            client,
+            server,
+            .POST,
+            "sdkmessageprocessingstepimages",
+            #"{"name":"before","entityalias":"before","imagetype":0,"messagepropertyname":"Target","attributes":"lastname","sdkmessageprocessingstepid@odata.bind":"/sdkmessageprocessingsteps(\#(id))"}"#
+        )
+        #expect(image.status == 204, "\(image.body)")
+    }
+
+    static func createContact(
+        _ client: HTTPClient,
+        _ server: CrashSafetyTests.Server,
+        _ last: String
+    ) async throws
+        -> String
+    {
+        let created = try await CrashSafetyTests.send(
+            client,
+            server,
+            .POST,
+            "contacts?$select=contactid",
+            #"{"firstname":"Ada","lastname":"\#(last)"}"#
+        )
+        #expect(created.status == 204)
+        let listed = try await CrashSafetyTests.send(
+            client,
+            server,
+            .GET,
+            "contacts?$select=contactid&$filter=lastname%20eq%20'\(last)'"
+        )
+        return try #require(
+            listed.body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
+                String($0.output)
+            }
+        )
+    }
+
+    @Test(
+        "queue (binary, JSON, XML) and topic endpoints on the embedded bus, received with conduit listen and raw REST"
+    )
+    func embedded() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-e2e-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        defer { server.stop() }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        let bus = ["--connection-string", server.busConnectionString]
+        try await CrashSafetyTests.withClient { client in
+            var endpoints: [String: String] = [:]
+            for format in ["binary", "json", "xml"] {
+                _ = try Self.cli(
+                    ["bus", "queue", "create", "contacts-\(format)", "--duplicate-detection", "600"] + bus
+                )
+                let id = try Self.cli(
+                    [
+                        "endpoint", "add", "--name", "contacts-\(format)", "--contract", "queue", "--format", format,
+                        "--path", "contacts-\(format)",
+                    ]
+                        + bus + api
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(UUID(uuidString: id) != nil, "endpoint add printed '\(id)'")
+                endpoints[format] = id
+                try await Self.registerStep(client, server, endpoint: id)
+            }
+            _ = try Self.cli(["bus", "topic", "create", "changes"] + bus)
+            for table in ["contact", "account"] {
+                _ = try Self.cli(
+                    [
+                        "bus", "subscription", "create", "changes", table + "s", "--sql",
+                        "\"\(Self.entityClaim)\" = '\(table)'",
+                    ]
+                        + bus
+                )
+            }
+            let topicEndpoint = try Self.cli(
+                [
+                    "endpoint", "add", "--name", "changes", "--contract", "topic", "--format", "json", "--path",
+                    "changes",
+                ] + bus
+                    + api
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await Self.registerStep(client, server, endpoint: topicEndpoint)
+
+            let contact = try await Self.createContact(client, server, "Byron")
+            let update = try await CrashSafetyTests.send(
+                client,
+                server,
+                .PATCH,
+                "contacts(\(contact))",
+                #"{"lastname":"Lovelace"}"#
+            )
+            #expect(update.status == 204)
+
+            // conduit listen, each format, each output.
+            let json = try Self.cli(
+                ["listen", "--queue", "contacts-json", "--max-messages", "1", "--output", "json"] + bus
+            )
+            let context = try ContextCodec.decode(Array(json.utf8), format: .json)
+            #expect(context.messageName == "Update" && context.primaryEntityName == "contact")
+            #expect(context.primaryEntityId.description == contact)
+            guard case .entity(let target)? = context.inputParameters["Target"] else {
+                Issue.record("no Target in \(json.prefix(200))")
+                return
+            }
+            #expect(target.attributes["lastname"] == .string("Lovelace"))
+            #expect(context.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
+            let xml = try Self.cli(
+                ["listen", "--queue", "contacts-xml", "--max-messages", "1", "--output", "xml"] + bus
+            )
+            #expect(try ContextCodec.decode(Array(xml.utf8), format: .xml).primaryEntityId.description == contact)
+            let summary = try Self.cli(["listen", "--queue", "contacts-binary", "--max-messages", "1"] + bus)
+            #expect(summary.contains("Update contact \(contact)") && summary.contains("[binary,"))
+            let idle = try Self.cli(["listen", "--queue", "contacts-json", "--wait", "1", "--until-idle"] + bus)
+            #expect(idle.isEmpty, "exactly one message per update: \(idle)")
+
+            // Raw REST on the topic's subscriptions: the Claims properties routed it.
+            let connection = try ConnectionString(parsing: server.busConnectionString)
+            func receive(_ entity: String) async throws -> (status: UInt, body: String, type: String?) {
+                var request = HTTPClientRequest(
+                    url: "http://127.0.0.1:\(server.port)/\(entity)/messages/head?timeout=5"
+                )
+                request.method = .DELETE
+                request.headers.add(
+                    name: "Authorization",
+                    value: SASToken.make(
+                        resource: "sb://127.0.0.1/\(entity)",
+                        keyName: connection.keyName ?? "",
+                        key: connection.key ?? "",
+                        expiry: Int64(Date().timeIntervalSince1970) + 600
+                    ).headerValue
+                )
+                let response = try await client.execute(request, timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                return (response.status.code, String(buffer: body), response.headers.first(name: "Content-Type"))
+            }
+            let routed = try await receive("changes/subscriptions/contacts")
+            #expect(routed.status == 200 && routed.type == "application/json")
+            #expect(
+                try ContextCodec.decode(Array(routed.body.utf8), format: .json).primaryEntityId.description == contact
+            )
+            let notRouted = try await receive("changes/subscriptions/accounts")
+            #expect(notRouted.status == 204)
+
+            // The endpoint commands.
+            let listed = try Self.cli(["endpoint", "list"] + api)
+            #expect(listed.contains("contacts-xml") && listed.contains("topic"))
+            let shown = try Self.cli(["endpoint", "show", "contacts-json"] + api)
+            #expect(shown.contains("\"issaskeyset\" : true") && !shown.contains("\"saskey\""))
+            _ = try Self.cli(["endpoint", "test", "contacts-json"] + api)
+            let test = try Self.cli(["listen", "--queue", "contacts-json", "--max-messages", "1"] + bus)
+            #expect(test.contains("TriggerServiceEndpointCheck serviceendpoint \(endpoints["json"] ?? "")"))
+            let bad = try CLITests.run(
+                ["endpoint", "add", "--name", "x", "--contract", "eventhub", "--format", "binary", "--path", "h"] + bus
+                    + api
+            )
+            #expect(bad.status == 2 && bad.stderr.contains("an Event Hub takes messageformat 2 (Json) or 3 (Text XML)"))
+            let removed = try Self.cli(["endpoint", "remove", "contacts-binary"] + api)
+            #expect(removed.contains("Deleted"))
+            let list = try Self.cli(["bus", "list"] + bus)
+            #expect(list.contains("contacts-json") && list.contains("changes/subscriptions/accounts"))
+        }
+    }
+
+    @Test(
+        "a remote namespace (a second conduit serve) over REST: a post while it is down waits and arrives once it is back"
+    )
+    func remote() async throws {
+        let remoteDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-remote-\(UUID())")
+            .path
+        let localDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-local-\(UUID())")
+            .path
+        defer {
+            try? FileManager.default.removeItem(atPath: remoteDirectory)
+            try? FileManager.default.removeItem(atPath: localDirectory)
+        }
+        var remote = try CrashSafetyTests.Server(dataDirectory: remoteDirectory, arguments: ["--namespace", "remote"])
+        let remotePort = remote.port
+        let remoteBus = ["--connection-string", remote.busConnectionString]
+        let remoteKey = try #require(try ConnectionString(parsing: remote.busConnectionString).key)
+        _ = try Self.cli(["bus", "queue", "create", "inbox", "--duplicate-detection", "600"] + remoteBus)
+        let local = try CrashSafetyTests.Server(dataDirectory: localDirectory)
+        defer {
+            local.stop()
+            remote.stop()
+        }
+        let api = ["--url", local.url, "--key-file", localDirectory + "/admin.key"]
+        try await CrashSafetyTests.withClient { client in
+            let endpoint = try Self.cli(
+                [
+                    "endpoint", "add", "--name", "remote-inbox", "--contract", "queue", "--format", "json",
+                    "--namespace-address", "http://127.0.0.1:\(remotePort)/", "--path", "inbox",
+                    "--sas-key-name", "RootManageSharedAccessKey", "--sas-key", remoteKey,
+                ] + api
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await Self.registerStep(client, local, endpoint: endpoint, message: "Create", filtering: nil)
+            let first = try await Self.createContact(client, local, "First")
+            let received = try Self.cli(
+                ["listen", "--queue", "inbox", "--max-messages", "1", "--output", "json"] + remoteBus
+            )
+            #expect(try ContextCodec.decode(Array(received.utf8), format: .json).primaryEntityId.description == first)
+
+            // The remote namespace goes away: the next post waits with backoff and says why.
+            remote.stop()
+            let second = try await Self.createContact(client, local, "Second")
+            var waiting = ""
+            for _ in 0..<300 {
+                waiting = try await CrashSafetyTests.send(
+                    client,
+                    local,
+                    .GET,
+                    "asyncoperations?$select=statuscode,message&$filter=statuscode%20eq%2010"
+                ).body
+                if waiting.contains("could not be reached") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if !waiting.contains("could not be reached") {
+                let all = try await CrashSafetyTests.send(
+                    client,
+                    local,
+                    .GET,
+                    "asyncoperations?$select=statuscode,message,retrycount"
+                )
+                Issue.record("No waiting job says the namespace could not be reached: \(all.body)")
+            }
+
+            // It comes back on the same port: the job posts, once.
+            remote = try CrashSafetyTests.Server(
+                dataDirectory: remoteDirectory,
+                port: remotePort,
+                arguments: ["--namespace", "remote"]
+            )
+            let later = try Self.cli(
+                ["listen", "--queue", "inbox", "--max-messages", "1", "--wait", "60", "--output", "json"] + remoteBus
+            )
+            #expect(try ContextCodec.decode(Array(later.utf8), format: .json).primaryEntityId.description == second)
+            let nothingMore = try Self.cli(["listen", "--queue", "inbox", "--wait", "2", "--until-idle"] + remoteBus)
+            #expect(nothingMore.isEmpty)
+            let succeeded = try await CrashSafetyTests.send(
+                client,
+                local,
+                .GET,
+                "asyncoperations?$select=statuscode&$filter=statuscode%20eq%2030"
+            )
+            #expect(succeeded.body.components(separatedBy: "\"statuscode\"").count - 1 == 2)
+        }
+    }
+}
