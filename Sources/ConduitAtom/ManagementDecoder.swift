@@ -45,12 +45,14 @@ public struct ManagementDecoder: Sendable {
             return .subscription(try SubscriptionDescription(decoding: node))
         case RuleDescription.elementName:
             return .rule(try RuleDescription(decoding: node, path: RuleDescription.elementName))
+        case EventHubDescription.elementName:
+            return .eventHub(try EventHubDescription(decoding: node))
         default:
             throw ManagementCodecError(
                 kind: .unexpectedRoot,
                 element: path,
                 message: "Unexpected element '\(node.localName.truncatedForMessage())' at \(path): expected "
-                    + "QueueDescription, TopicDescription, SubscriptionDescription or RuleDescription."
+                    + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription or EventHubDescription."
             )
         }
     }

@@ -40,6 +40,19 @@ public struct ManagementEncoder: Sendable {
         }
     }
 
+    /// The entry for an event hub (`PUT` and `GET /{hub}`).
+    public func eventHubEntry(_ hub: EventHubDescription, name: String, published: Date, updated: Date) -> String {
+        document { writer in
+            writeEntry(
+                EntryHead(path: name, title: name, times: (published, updated), author: true),
+                base: nil,
+                to: &writer
+            ) {
+                hub.write(to: &$0, mode: .response)
+            }
+        }
+    }
+
     /// The entry for a topic (`PUT` and `GET /{topic}`).
     public func topicEntry(_ topic: TopicDescription, name: String, published: Date, updated: Date) -> String {
         document { writer in

@@ -10,6 +10,8 @@ public enum ManagementEntity: Sendable, Hashable {
     case subscription(SubscriptionDescription)
     /// A `RuleDescription`.
     case rule(RuleDescription)
+    /// An `EventHubDescription`.
+    case eventHub(EventHubDescription)
 
     /// The name of the content element, e.g. `QueueDescription`.
     public var elementName: String {
@@ -18,6 +20,7 @@ public enum ManagementEntity: Sendable, Hashable {
         case .topic: TopicDescription.elementName
         case .subscription: SubscriptionDescription.elementName
         case .rule: RuleDescription.elementName
+        case .eventHub: EventHubDescription.elementName
         }
     }
 
@@ -28,6 +31,7 @@ public enum ManagementEntity: Sendable, Hashable {
         case .topic(let topic): topic.write(to: &writer, mode: mode)
         case .subscription(let subscription): subscription.write(to: &writer, mode: mode)
         case .rule(let rule): rule.write(to: &writer, mode: mode)
+        case .eventHub(let hub): hub.write(to: &writer, mode: mode)
         }
     }
 }

@@ -44,13 +44,13 @@ final class EmbeddedBusTransport: Sendable {
             )
         }
         let milliseconds = Int64(now.timeIntervalSince1970 * 1000)
-        guard endpoint.contract.isServiceBus else {
+        guard endpoint.contract.isServiceBus || endpoint.contract == .eventHub else {
             throw PlatformError(
                 .unexpected,
-                "Posting to a \(endpoint.contract.label) on the embedded bus is not built yet (queues and topics are)."
+                "Posting to a \(endpoint.contract.label) on the embedded bus is not built yet (queues, topics and event hubs are)."
             )
         }
-        let kind = endpoint.contract == .topic ? "topic" : "queue"
+        let kind = endpoint.contract == .topic ? "topic" : endpoint.contract == .eventHub ? "event hub" : "queue"
         do {
             try await namespace.send(
                 [message.busMessage],
@@ -62,7 +62,7 @@ final class EmbeddedBusTransport: Sendable {
             throw ExternalServiceError(
                 "The \(kind) '\(endpoint.path)' does not exist in the embedded namespace.",
                 friendlyMessage:
-                    "Create the \(kind) (conduit bus \(kind) create \(endpoint.path)); the job posts on its next attempt."
+                    "Create the \(kind) (conduit bus \(kind.replacingOccurrences(of: " ", with: "")) create \(endpoint.path)); the job posts on its next attempt."
             )
         }
     }

@@ -13,6 +13,8 @@ public struct EndpointMessage: Sendable, Hashable {
     public var properties: [(key: String, value: String)]
     /// Whether ParentContext, InputParameters and the images were removed to fit (`MessageMaxSizeExceeded`).
     public var isTruncated: Bool
+    /// Event hubs: the row's id, so that the changes of one row land on one partition, in order.
+    public var partitionKey: String?
 
     public static func == (lhs: EndpointMessage, rhs: EndpointMessage) -> Bool {
         lhs.body == rhs.body && lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId
@@ -69,17 +71,20 @@ public struct EndpointMessage: Sendable, Hashable {
             contentType: endpoint.format.contentType,
             messageId: messageId ?? UUID().uuidString.lowercased(),
             properties: properties,
-            isTruncated: payload.isTruncated
+            isTruncated: payload.isTruncated,
+            partitionKey: endpoint.contract == .eventHub ? context.primaryEntityId.description : nil
         )
     }
 
     /// The message as the embedded bus stores it.
     public var busMessage: BusMessage {
-        BusMessage(
+        var message = BusMessage(
             body: Data(body),
             messageId: messageId,
             contentType: contentType,
             userProperties: Dictionary(properties.map { ($0.key, PropertyValue.string($0.value)) }) { _, last in last }
         )
+        message.partitionKey = partitionKey
+        return message
     }
 }

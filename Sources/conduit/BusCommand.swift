@@ -23,7 +23,7 @@ struct BusCommand: AsyncParsableCommand {
               conduit bus deadletter peek contacts
               conduit bus deadletter resubmit contacts
             """,
-        subcommands: [List.self, Queue.self, Topic.self, Subscription.self, Rule.self, DeadLetter.self]
+        subcommands: [List.self, Queue.self, Topic.self, Subscription.self, Rule.self, EventHub.self, DeadLetter.self]
     )
 
     /// The connection string option every subcommand takes.
@@ -232,6 +232,45 @@ struct BusCommand: AsyncParsableCommand {
                         body: BusCommand.encoder.requestBody(.topic(topic))
                     )
                     print("Created topic \(name).")
+                }
+            }
+        }
+
+        typealias Delete = Queue.Delete
+    }
+
+    struct EventHub: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "eventhub",
+            abstract: "Create or delete an event hub.",
+            subcommands: [Create.self, Delete.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create an event hub.")
+            @OptionGroup var connection: Connection
+            @Argument(help: "The event hub's name.") var name: String
+            @Option(help: "Partitions (default 4).") var partitions = 4
+            @Option(help: "Days events are kept (default 1).") var retentionDays = 1
+
+            func validate() throws {
+                guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1.") }
+                guard retentionDays >= 1 else { throw ValidationError("--retention-days must be at least 1.") }
+            }
+
+            func run() async throws {
+                var hub = ConduitAtom.EventHubDescription()
+                hub.partitionCount = partitions
+                hub.messageRetentionInDays = retentionDays
+                try await connection.with { bus in
+                    _ = try await BusCommand.manage(
+                        bus,
+                        .PUT,
+                        "/\(name)",
+                        entity: name,
+                        body: BusCommand.encoder.requestBody(.eventHub(hub))
+                    )
+                    print("Created event hub \(name) with \(partitions) partitions.")
                 }
             }
         }

@@ -67,6 +67,59 @@ struct BusRESTClient {
         }
     }
 
+    /// An event read from an event hub partition (Conduit's REST reading).
+    struct Event {
+        var sequenceNumber: Int64
+        var body: [UInt8]
+        var contentType: String?
+        var messageId: String?
+        var partition: Int
+    }
+
+    /// Up to `max` events of a partition from sequence number `from`, waiting up to `wait` seconds for the first.
+    func readEvents(hub: String, consumerGroup: String, partition: Int, from: Int64, wait: Int) async throws -> [Event]
+    {
+        let group = consumerGroup.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? consumerGroup
+        let answer = try await call(
+            .GET,
+            "/\(hub)/consumergroups/\(group)/partitions/\(partition)/messages?from=\(from)&max=100&timeout=\(wait)",
+            entity: hub
+        )
+        guard answer.status == 200 else {
+            throw CommandFailure(
+                "cannot read partition \(partition) of '\(hub)': \(answer.status) \(answer.body.prefix(300))"
+            )
+        }
+        let items = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [[String: Any]] ?? []
+        return items.compactMap { item in
+            guard let sequence = (item["SequenceNumber"] as? NSNumber)?.int64Value,
+                let body = (item["Body"] as? String).flatMap({ Data(base64Encoded: $0) })
+            else { return nil }
+            return Event(
+                sequenceNumber: sequence,
+                body: Array(body),
+                contentType: item["ContentType"] as? String,
+                messageId: item["MessageId"] as? String,
+                partition: partition
+            )
+        }
+    }
+
+    /// The number of partitions of a hub (from `GET /{hub}/partitions/{p}` until one is missing).
+    func partitionCount(hub: String) async throws -> Int {
+        var count = 0
+        while count < 1024 {
+            let answer = try await call(.GET, "/\(hub)/partitions/\(count)", entity: hub)
+            if answer.status == 404 || answer.status == 410 { break }
+            guard answer.status == 200 else {
+                throw CommandFailure("cannot read event hub '\(hub)': \(answer.status) \(answer.body.prefix(300))")
+            }
+            count += 1
+        }
+        guard count > 0 else { throw CommandFailure("the event hub '\(hub)' does not exist") }
+        return count
+    }
+
     /// Sends a received message again (body, content type, settable broker properties and user-property headers).
     func resend(_ message: Received, to entity: String) async throws {
         var headers: [(String, String)] = []

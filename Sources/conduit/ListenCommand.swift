@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import ConduitContext
 import Foundation
+import NIOHTTP1
 import UnixSignals
 
 /// `conduit listen`: receives execution contexts from a queue or a topic subscription and prints them.
@@ -15,7 +16,9 @@ struct ListenCommand: AsyncParsableCommand {
             application/xml), prints a one-line summary (or the whole context with --output json|xml) and completes \
             the message once it is printed. A body that cannot be decoded is abandoned (the bus redelivers it and \
             dead-letters it after its maximum delivery count). Ctrl-C stops: a message received but not yet handled \
-            is abandoned, so it stays on the bus. Event hubs are not built yet.
+            is abandoned, so it stays on the bus. With --eventhub it reads every partition of the hub (through \
+            Conduit's REST reading; Azure reads event hubs over AMQP, which comes next) from --from (start or \
+            latest); events stay in the hub.
 
             Example: conduit listen --connection-string "$(cat conduit-data/bus.connection)" --queue contacts
             """
@@ -31,7 +34,12 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(help: "The queue to receive from.") var queue: String?
     @Option(help: "The topic (with --subscription).") var topic: String?
     @Option(help: "The topic's subscription.") var subscription: String?
-    @Option(help: "The event hub (not built yet).") var eventhub: String?
+    @Option(help: "The event hub.") var eventhub: String?
+    @Option(name: .customLong("consumer-group"), help: "The event hub's consumer group.") var consumerGroup = "$Default"
+    @Option(help: "Event hubs: read from the start of each partition, or only new events (latest).") var from:
+        StartPosition = .start
+
+    enum StartPosition: String, ExpressibleByArgument, CaseIterable { case start, latest }
     @Option(help: "What to print per message: summary, json or xml.") var output: Output = .summary
     @Option(name: .customLong("max-messages"), help: "Stop after this many messages.") var maxMessages: Int?
     @Option(help: "Seconds each receive waits for a message (1–60).") var wait = 30
@@ -41,13 +49,11 @@ struct ListenCommand: AsyncParsableCommand {
         guard connectionString?.isEmpty == false else {
             throw ValidationError("Give --connection-string (or set CONDUIT_CONNECTION_STRING).")
         }
-        if eventhub != nil {
-            throw ValidationError("Listening to event hubs is not built yet; use --queue or --topic/--subscription.")
-        }
         switch (queue, topic, subscription) {
-        case (.some, nil, nil), (nil, .some, .some): break
+        case (nil, nil, nil) where eventhub != nil: break
+        case (.some, nil, nil) where eventhub == nil, (nil, .some, .some) where eventhub == nil: break
         case (nil, .some, nil): throw ValidationError("--topic needs --subscription.")
-        default: throw ValidationError("Give --queue, or --topic with --subscription.")
+        default: throw ValidationError("Give one of --queue, --topic with --subscription, or --eventhub.")
         }
         guard (1...60).contains(wait) else { throw ValidationError("--wait must be 1 to 60 seconds, not \(wait).") }
         if let maxMessages, maxMessages < 1 { throw ValidationError("--max-messages must be at least 1.") }
@@ -65,7 +71,11 @@ struct ListenCommand: AsyncParsableCommand {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let entity = self.entity
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.receive(from: bus, entity: entity) }
+            if let eventhub {
+                group.addTask { try await self.read(from: bus, hub: eventhub) }
+            } else {
+                group.addTask { try await self.receive(from: bus, entity: entity) }
+            }
             group.addTask {
                 for await _ in signals { return }
             }
@@ -100,6 +110,59 @@ struct ListenCommand: AsyncParsableCommand {
                 if error is CancellationError { return }
                 FileHandle.standardError.write(Data("conduit listen: \(error)\n".utf8))
             }
+        }
+    }
+
+    /// Reads every partition of an event hub in turn, printing each event.
+    func read(from bus: BusRESTClient, hub: String) async throws {
+        let count = try await bus.partitionCount(hub: hub)
+        var next = [Int64](repeating: 0, count: count)
+        if from == .latest {
+            for partition in 0..<count {
+                let answer = try await bus.call(.GET, "/\(hub)/partitions/\(partition)", entity: hub)
+                let info = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8))) as? [String: Any]
+                next[partition] = ((info?["LastEnqueuedSequenceNumber"] as? NSNumber)?.int64Value ?? -1) + 1
+            }
+        }
+        FileHandle.standardError.write(
+            Data("Listening on \(bus.base)/\(hub), \(count) partitions (Ctrl-C stops)\n".utf8)
+        )
+        var handled = 0
+        while maxMessages.map({ handled < $0 }) ?? true {
+            var any = false
+            for partition in 0..<count {
+                let wait = partition == count - 1 ? min(wait, 1) : 0
+                let events: [BusRESTClient.Event]
+                do {
+                    events = try await bus.readEvents(
+                        hub: hub,
+                        consumerGroup: consumerGroup,
+                        partition: partition,
+                        from: next[partition],
+                        wait: any ? 0 : wait
+                    )
+                } catch is CancellationError {
+                    return
+                }
+                for event in events where maxMessages.map({ handled < $0 }) ?? true {
+                    any = true
+                    next[partition] = event.sequenceNumber + 1
+                    let received = BusRESTClient.Received(
+                        body: event.body,
+                        contentType: event.contentType,
+                        broker: ["MessageId": event.messageId ?? "", "SequenceNumber": event.sequenceNumber],
+                        location: nil,
+                        headers: [:]
+                    )
+                    do {
+                        FileHandle.standardOutput.write(Data(try describe(received).utf8))
+                    } catch {
+                        FileHandle.standardError.write(Data("conduit listen: \(error)\n".utf8))
+                    }
+                    handled += 1
+                }
+            }
+            if !any && untilIdle { return }
         }
     }
 

@@ -117,6 +117,46 @@ struct NotificationTests {
         }
     }
 
+    @Test(
+        "An event hub endpoint: the context lands on the partition of the row's id",
+        arguments: [WireFormat.json, .xml]
+    )
+    func eventHub(format: WireFormat) async throws {
+        try await EndpointHarness.run(.sqliteFile) { h in
+            try await h.bus.eventHubs.createHub(
+                EventHubDescription(name: "changes", partitionCount: 4),
+                now: EndpointHarness.now
+            )
+            let endpoint = try await h.createEndpoint(h.queueEndpoint("changes", format: format, contract: 7))
+            try await h.registerEndpointStep(endpoint)
+            let contact = try await h.createContact("Hub", "Bub")
+            try await h.withAsyncService {
+                try await h.updateContact(contact, [("lastname", .string("Hubbed"))])
+                try await h.updateContact(contact, [("lastname", .string("Hubbed again"))])
+                _ = try await h.completedJobs()
+                let partition = EventHubStore.partition(forKey: contact.description, count: 4)
+                var events: [StoredEvent] = []
+                for _ in 0..<200 where events.count < 2 {
+                    events = try await h.bus.eventHubs.read(hub: "changes", partition: partition, from: 0, limit: 10)
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(events.count == 2)
+                let contexts = try events.map { try ContextCodec.decode($0.message.body, format: format) }
+                let names = contexts.compactMap { context -> String? in
+                    if case .entity(let target)? = context.inputParameters["Target"],
+                        case .string(let name)? = target.attributes["lastname"]
+                    {
+                        return name
+                    }
+                    return nil
+                }
+                #expect(names == ["Hubbed", "Hubbed again"], "in order on one partition")
+                #expect(events.first?.message.contentType == format.contentType)
+                #expect(events.first?.message.userProperties[Self.claims.entityLogicalName] == "contact")
+            }
+        }
+    }
+
     @Test("A synchronous step posts inside the transaction; a failed post rolls the operation back")
     func synchronousStep() async throws {
         try await EndpointHarness.run(.sqliteFile) { h in

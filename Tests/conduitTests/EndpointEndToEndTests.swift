@@ -134,6 +134,15 @@ struct EndpointEndToEndTests {
                     + api
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             try await Self.registerStep(client, server, endpoint: topicEndpoint)
+            _ = try Self.cli(["bus", "eventhub", "create", "changes-hub", "--partitions", "2"] + bus)
+            let hubEndpoint = try Self.cli(
+                [
+                    "endpoint", "add", "--name", "changes-hub", "--contract", "eventhub", "--format", "xml", "--path",
+                    "changes-hub",
+                ]
+                    + bus + api
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await Self.registerStep(client, server, endpoint: hubEndpoint)
 
             let contact = try await Self.createContact(client, server, "Byron")
             let update = try await CrashSafetyTests.send(
@@ -194,6 +203,32 @@ struct EndpointEndToEndTests {
             )
             let notRouted = try await receive("changes/subscriptions/accounts")
             #expect(notRouted.status == 204)
+
+            // The event hub: conduit listen reads its partitions; raw REST reads the partition of the row's id.
+            let hubXML = try Self.cli(
+                ["listen", "--eventhub", "changes-hub", "--max-messages", "1", "--output", "xml"] + bus
+            )
+            #expect(try ContextCodec.decode(Array(hubXML.utf8), format: .xml).primaryEntityId.description == contact)
+            let partition = EventHubStore.partition(forKey: contact, count: 2)
+            var read = HTTPClientRequest(
+                url:
+                    "http://127.0.0.1:\(server.port)/changes-hub/consumergroups/$Default/partitions/\(partition)/messages?from=0"
+            )
+            read.headers.add(
+                name: "Authorization",
+                value: SASToken.make(
+                    resource: "sb://127.0.0.1/changes-hub",
+                    keyName: connection.keyName ?? "",
+                    key: connection.key ?? "",
+                    expiry: Int64(Date().timeIntervalSince1970) + 600
+                ).headerValue
+            )
+            let events = try await client.execute(read, timeout: .seconds(30))
+            let eventBody = String(buffer: try await events.body.collect(upTo: 1 << 20))
+            let items = (try? JSONSerialization.jsonObject(with: Data(eventBody.utf8))) as? [[String: Any]] ?? []
+            #expect(events.status.code == 200 && items.count == 1, "\(eventBody.prefix(300))")
+            #expect(items.first?["ContentType"] as? String == "application/xml")
+            #expect(items.first?["PartitionKey"] as? String == contact)
 
             // The endpoint commands.
             let listed = try Self.cli(["endpoint", "list"] + api)

@@ -7,6 +7,7 @@ public struct BusNamespace: Sendable {
     public let store: Store
     public let queues: QueueStore
     public let topics: TopicStore
+    public let eventHubs: EventHubStore
     /// The rule made on first start, with every right.
     public static let rootRuleName = "RootManageSharedAccessKey"
 
@@ -14,11 +15,12 @@ public struct BusNamespace: Sendable {
         self.store = store
         self.queues = QueueStore(store: store)
         self.topics = TopicStore(store: store)
+        self.eventHubs = EventHubStore(store: store)
     }
 
     /// The bus schema: queues (200) and namespace rules (201).
     public static let migrations: [Migration] =
-        QueueStore.migrations + TopicStore.migrations + [
+        QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(
                     """
@@ -29,7 +31,7 @@ public struct BusNamespace: Sendable {
             }
         ]
 
-    /// Sends messages to a queue or a topic, in one transaction (the caller's, when given). Receivers waiting on
+    /// Sends messages to a queue, a topic or an event hub, in one transaction (the caller's, when given). Receivers waiting on
     /// this node are woken after a commit of its own.
     /// - Throws: ``BusError`` (410) when no queue or topic has that name.
     public func send(
@@ -40,13 +42,16 @@ public struct BusNamespace: Sendable {
     ) async throws {
         let name = entity.lowercased()
         let flavor = store.flavor
+        let hubs = eventHubs
         let work: @Sendable (any SQLDatabase) async throws -> Void = { db in
             if try await QueueStore.description(name, db: db) != nil, !name.contains("/") {
                 try await QueueStore.send(messages, to: name, now: now, db: db, flavor: flavor)
             } else if try await TopicStore.description(name, db: db) != nil {
                 try await TopicStore.send(messages, to: name, now: now, db: db, flavor: flavor)
+            } else if try await EventHubStore.description(name, db: db) != nil {
+                try await hubs.send(messages, to: name, now: now, transaction: db)
             } else {
-                throw BusError(.entityNotFound, "No queue or topic named '\(name)' exists.")
+                throw BusError(.entityNotFound, "No queue, topic or event hub named '\(name)' exists.")
             }
         }
         if let transaction {

@@ -10,6 +10,8 @@ public struct BusMessage: Sendable, Hashable, Codable {
     public var label: String?
     public var to: String?
     public var replyTo: String?
+    /// Event hubs: the key that picks the partition (the same key, the same partition).
+    public var partitionKey: String?
     /// Seconds; `nil` takes the queue's default.
     public var timeToLiveSeconds: Double?
     /// Unix milliseconds before which the message is not delivered (a scheduled message).

@@ -63,6 +63,9 @@ public struct QueueStore: Sendable {
             if try await TopicStore.description(description.name, db: db) != nil {
                 throw BusError(.conflict, "A topic named '\(description.name)' exists; queues and topics share names.")
             }
+            if try await EventHubStore.description(description.name, db: db) != nil {
+                throw BusError(.conflict, "An event hub named '\(description.name)' exists; entities share names.")
+            }
             try await Self.insert(description, now: now, db: db)
         }
     }

@@ -55,6 +55,9 @@ public struct TopicStore: Sendable {
             if try await QueueStore.description(description.name, db: db) != nil {
                 throw BusError(.conflict, "A queue named '\(description.name)' exists; queues and topics share names.")
             }
+            if try await EventHubStore.description(description.name, db: db) != nil {
+                throw BusError(.conflict, "An event hub named '\(description.name)' exists; entities share names.")
+            }
             try await db.raw(
                 """
                 INSERT INTO conduit_bus_topic (name, description, createdon) \

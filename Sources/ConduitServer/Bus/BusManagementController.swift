@@ -131,10 +131,29 @@ struct BusManagementController: Sendable {
                     updated: Date()
                 )
                 return Self.entry(entry, status: update ? .ok : .created)
+            case .eventHub(let atom):
+                guard !update else {
+                    return Self.error(400, "SubCode=40000. Bad Request. An event hub's settings cannot be changed yet.")
+                }
+                let hub = ConduitBus.EventHubDescription(
+                    name: name,
+                    partitionCount: atom.partitionCount,
+                    retentionSeconds: Double(atom.messageRetentionInDays) * 86_400
+                )
+                try await namespace.eventHubs.createHub(hub, now: now)
+                return Self.entry(
+                    encoder(request).eventHubEntry(
+                        Self.atom(hub, createdOn: now),
+                        name: name,
+                        published: Self.date(now),
+                        updated: Date()
+                    ),
+                    status: .created
+                )
             default:
                 return Self.error(
                     400,
-                    "SubCode=40000. Bad Request. PUT /\(name) takes a QueueDescription or a TopicDescription."
+                    "SubCode=40000. Bad Request. PUT /\(name) takes a QueueDescription, TopicDescription or EventHubDescription."
                 )
             }
         } catch {
@@ -167,6 +186,16 @@ struct BusManagementController: Sendable {
                 )
             )
         }
+        if let (hub, createdOn) = try await namespace.eventHubs.hubs().first(where: { $0.description.name == name }) {
+            return Self.entry(
+                encoder(request).eventHubEntry(
+                    Self.atom(hub, createdOn: createdOn),
+                    name: name,
+                    published: Self.date(createdOn),
+                    updated: Self.date(createdOn)
+                )
+            )
+        }
         // Azure answers a GET of a missing entity with an empty feed; the clients read it as "not found".
         return Self.feed(encoder(request).entityNotFoundFeed(updated: Date()))
     }
@@ -177,6 +206,8 @@ struct BusManagementController: Sendable {
         do {
             if try await namespace.queues.queue(name) != nil {
                 try await namespace.queues.deleteQueue(name)
+            } else if try await namespace.eventHubs.hub(name) != nil {
+                try await namespace.eventHubs.deleteHub(name)
             } else {
                 try await namespace.topics.deleteTopic(name)
             }
@@ -355,6 +386,17 @@ struct BusManagementController: Sendable {
     }
 
     // MARK: - Helpers
+
+    private static func atom(_ hub: ConduitBus.EventHubDescription, createdOn: Int64) -> ConduitAtom.EventHubDescription
+    {
+        var atom = ConduitAtom.EventHubDescription()
+        atom.partitionCount = hub.partitionCount
+        atom.messageRetentionInDays = max(1, Int((hub.retentionSeconds / 86_400).rounded(.up)))
+        atom.partitionIds = (0..<hub.partitionCount).map(String.init)
+        atom.createdAt = date(createdOn)
+        atom.updatedAt = date(createdOn)
+        return atom
+    }
 
     private func encoder(_ request: Request) -> ManagementEncoder {
         ManagementEncoder(baseURL: "http://\(request.head.authority ?? "localhost")", namespaceName: namespaceName)

@@ -39,8 +39,21 @@ struct BusRESTController: Sendable {
                 }
             }
         }
-        // Queues and topics.
+        // Queues, topics and event hubs; an event hub's partition, or publisher (its name is the partition key).
         router.post(":entity/messages") { request, context in try await self.send(request, context: context) }
+        router.post(":entity/partitions/:partition/messages") { request, context in
+            try await self.send(request, context: context)
+        }
+        router.post(":entity/publishers/:publisher/messages") { request, context in
+            try await self.send(request, context: context)
+        }
+        // Conduit's own reading of event hub partitions (Azure reads them over AMQP only).
+        router.get(":entity/consumergroups/:group/partitions/:partition/messages") { request, context in
+            try await self.readEvents(request, context: context)
+        }
+        router.get(":entity/partitions/:partition") { request, context in
+            try await self.partitionInfo(request, context: context)
+        }
     }
 
     /// The entity a receive or settlement addresses: a queue or `<topic>/subscriptions/<name>`.
@@ -60,7 +73,7 @@ struct BusRESTController: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: 1 << 20)
         let contentType = request.headers[.contentType] ?? ""
-        let messages: [BusMessage]
+        var messages: [BusMessage]
         if Self.batchContentTypes.contains(where: { contentType.lowercased().hasPrefix($0) }) {
             messages = try Self.batch(Data(body.readableBytesView))
         } else {
@@ -78,12 +91,100 @@ struct BusRESTController: Sendable {
             }
             messages = [message]
         }
+        if let publisher = context.parameters.get("publisher") {
+            for index in messages.indices { messages[index].partitionKey = publisher }
+        }
         do {
-            try await namespace.send(messages, to: entity, now: Self.now())
+            if let text = context.parameters.get("partition") {
+                guard let partition = Int(text) else {
+                    throw HTTPError(.badRequest, message: "The partition '\(text)' is not a number.")
+                }
+                try await namespace.eventHubs.send(messages, to: entity, partition: partition, now: Self.now())
+                namespace.queues.arrivals.signal()
+            } else {
+                try await namespace.send(messages, to: entity, now: Self.now())
+            }
         } catch let error as BusError {
             throw Self.httpError(error)
         }
         return Response(status: .created)
+    }
+
+    /// `GET /{hub}/consumergroups/{group}/partitions/{p}/messages?from=<sequence>&max=<n>&timeout=<s>`: a JSON
+    /// array of events from that sequence number on (waiting up to `timeout` seconds for the first).
+    private func readEvents(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+        let hub = try context.parameters.require("entity")
+        try await namespace.authorize(request, entity: hub, right: .listen)
+        let group = try context.parameters.require("group")
+        guard let partition = Int(try context.parameters.require("partition")) else {
+            throw HTTPError(.badRequest, message: "The partition must be a number.")
+        }
+        let from = request.uri.queryParameters.get("from", as: Int64.self) ?? 0
+        let limit = request.uri.queryParameters.get("max", as: Int.self) ?? 100
+        let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
+        let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
+        while true {
+            let seen = namespace.queues.arrivals.generation
+            let events: [StoredEvent]
+            do {
+                events = try await namespace.eventHubs.read(
+                    hub: hub,
+                    consumerGroup: group,
+                    partition: partition,
+                    from: from,
+                    limit: limit
+                )
+            } catch let error as BusError {
+                throw Self.httpError(error)
+            }
+            let now = ContinuousClock.now
+            if !events.isEmpty || now >= deadline {
+                let items: [[String: Any]] = events.map { event in
+                    var item: [String: Any] = [
+                        "SequenceNumber": event.sequenceNumber, "Offset": String(event.offset),
+                        "EnqueuedTimeUtc": Self.httpDate(event.enqueuedTime), "Partition": event.partition,
+                        "Body": event.message.body.base64EncodedString(),
+                    ]
+                    if let type = event.message.contentType { item["ContentType"] = type }
+                    if let key = event.message.partitionKey { item["PartitionKey"] = key }
+                    if let id = event.message.messageId { item["MessageId"] = id }
+                    item["Properties"] = event.message.userProperties.mapValues { RESTPropertyCoding.json($0) }
+                    return item
+                }
+                let data = try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys])
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "application/json"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+                )
+            }
+            await namespace.queues.arrivals.wait(after: seen, timeout: min(deadline - now, Self.pollInterval))
+            try Task.checkCancellation()
+        }
+    }
+
+    /// `GET /{hub}/partitions/{p}`: the partition's first and last sequence numbers, as JSON.
+    private func partitionInfo(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+        let hub = try context.parameters.require("entity")
+        try await namespace.authorize(request, entity: hub, right: .listen)
+        guard let partition = Int(try context.parameters.require("partition")) else {
+            throw HTTPError(.badRequest, message: "The partition must be a number.")
+        }
+        do {
+            let info = try await namespace.eventHubs.partitionInfo(hub: hub, partition: partition)
+            let object: [String: Any] = [
+                "PartitionId": String(info.partition), "BeginningSequenceNumber": info.beginningSequenceNumber,
+                "LastEnqueuedSequenceNumber": info.lastSequenceNumber, "LastEnqueuedOffset": String(info.lastOffset),
+                "LastEnqueuedTimeUtc": Self.httpDate(info.lastEnqueuedTime), "IsEmpty": info.isEmpty,
+            ]
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: Self.json(object)))
+            )
+        } catch let error as BusError {
+            throw Self.httpError(error)
+        }
     }
 
     private func receive(
@@ -260,6 +361,7 @@ struct BusRESTController: Sendable {
         // Not one of Azure's REST broker properties (a single send carries it as the HTTP Content-Type), but the only
         // way a batch entry can say it: Conduit's posts to a remote namespace send one.
         if let type = try string("ContentType") { message.contentType = type }
+        message.partitionKey = try string("PartitionKey")
         if let value = object["TimeToLive"] {
             guard let seconds = (value as? NSNumber)?.doubleValue, seconds > 0 else {
                 throw HTTPError(

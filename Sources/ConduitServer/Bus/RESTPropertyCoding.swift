@@ -39,6 +39,21 @@ enum RESTPropertyCoding {
         }
     }
 
+    /// A user property as a JSON value (strings, numbers, Booleans, null; dates as RFC 1123 text).
+    static func json(_ value: PropertyValue) -> Any {
+        switch value {
+        case .null: NSNull()
+        case .string(let text): text
+        case .int64(let number): number
+        case .double(let number): number
+        case .bool(let flag): flag
+        case .date(let date): HTTPDate.format(Int64(date.timeIntervalSince1970 * 1000))
+        case .duration(let duration):
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        case .uuid(let id): id.uuidString.lowercased()
+        }
+    }
+
     /// A user property from a batch's `UserProperties` object (as `JSONSerialization` reads it).
     static func parse(json value: Any) throws(RESTPropertyError) -> PropertyValue {
         switch value {
