@@ -46,12 +46,15 @@ public struct EndpointMessage: Sendable, Hashable {
     /// - Parameters:
     ///   - organizationURL: The `…/Claims/Organization` value (the organization's URI).
     ///   - messageId: The system job's id for a job's post (stable across retries); `nil` for a fresh id.
+    ///   - traceparent: The originating request's W3C trace context: sent as `Diagnostic-Id` (the Azure SDKs'
+    ///     property) and `traceparent`.
     /// - Throws: ``PayloadTooLargeError`` when even the truncated context is above 192 KB: nothing is sent.
     public static func build(
         _ context: RemoteExecutionContext,
         for endpoint: ServiceEndpoint,
         organizationURL: String,
-        messageId: String?
+        messageId: String?,
+        traceparent: String? = nil
     ) throws(PayloadTooLargeError) -> EndpointMessage {
         let payload = try PayloadSizePolicy.serviceBus.apply(to: context, format: endpoint.format)
         var properties: [(key: String, value: String)] = []
@@ -66,6 +69,7 @@ public struct EndpointMessage: Sendable, Hashable {
             if let agent = context.initiatingUserAgent { properties.append((Claims.initiatingUserAgent, agent)) }
         }
         if payload.isTruncated { properties.append((maxSizeExceeded, "true")) }
+        if let traceparent { properties += [("Diagnostic-Id", traceparent), ("traceparent", traceparent)] }
         return EndpointMessage(
             body: payload.body,
             contentType: endpoint.format.contentType,

@@ -59,7 +59,8 @@ public final class NotificationService: ServiceEndpointNotificationService {
         _ serviceEndpoint: EntityReference,
         context: RemoteExecutionContext,
         transaction: (any SQLDatabase)?,
-        messageId: String?
+        messageId: String?,
+        traceparent: String?
     ) async throws -> String? {
         let endpoint = try await self.endpoint(serviceEndpoint.id, transaction: transaction)
         let (embedded, organizationURL) = addressing.withLock { ($0.embedded, $0.organizationURL) }
@@ -69,7 +70,8 @@ public final class NotificationService: ServiceEndpointNotificationService {
                 context,
                 for: endpoint,
                 organizationURL: organizationURL,
-                messageId: messageId
+                messageId: messageId,
+                traceparent: traceparent
             )
         } catch {
             throw PlatformError(

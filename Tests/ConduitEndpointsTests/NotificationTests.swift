@@ -157,6 +157,38 @@ struct NotificationTests {
         }
     }
 
+    @Test("The request's traceparent goes with its system job into the message (Diagnostic-Id), sync and async")
+    func traceContext() async throws {
+        try await EndpointHarness.run(.sqliteFile) { h in
+            try await h.createQueue("traced")
+            let endpoint = try await h.createEndpoint(h.queueEndpoint("traced"))
+            try await h.registerEndpointStep(endpoint, message: "Create", mode: 1)
+            try await h.registerEndpointStep(endpoint, message: "Create", mode: 0)
+            let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            try await h.withAsyncService {
+                _ = try await h.service.withTraceparent(trace).create(
+                    Entity(logicalName: "contact", attributes: [("lastname", .string("Traced"))])
+                )
+                _ = try await h.service.withTraceparent("garbage").create(
+                    Entity(logicalName: "contact", attributes: [("lastname", .string("Untraced"))])
+                )
+                var traced: [PropertyValue?] = []
+                for _ in 0..<4 {
+                    let received = try #require(try await h.receive("traced"))
+                    traced.append(received.message.userProperties["Diagnostic-Id"])
+                    if received.message.userProperties["Diagnostic-Id"] != nil {
+                        #expect(received.message.userProperties["traceparent"] == .string(trace))
+                    }
+                }
+                #expect(
+                    traced.filter { $0 == .string(trace) }.count == 2,
+                    "the sync and the async post of the traced create"
+                )
+                #expect(traced.filter { $0 == nil }.count == 2, "an invalid traceparent is ignored")
+            }
+        }
+    }
+
     @Test("A synchronous step posts inside the transaction; a failed post rolls the operation back")
     func synchronousStep() async throws {
         try await EndpointHarness.run(.sqliteFile) { h in
@@ -301,7 +333,8 @@ struct NotificationTests {
                 EntityReference(logicalName: "serviceendpoint", id: endpoint),
                 context: context,
                 transaction: nil,
-                messageId: "fixed-id"
+                messageId: "fixed-id",
+                traceparent: nil
             )
             let received = try #require(try await h.receive("custom"))
             #expect(received.message.messageId == "fixed-id")
@@ -311,7 +344,8 @@ struct NotificationTests {
                     EntityReference(logicalName: "serviceendpoint", id: Guid.random()),
                     context: context,
                     transaction: nil,
-                    messageId: nil
+                    messageId: nil,
+                    traceparent: nil
                 )
             }
             #expect(missing?.message.contains("does not exist") == true)

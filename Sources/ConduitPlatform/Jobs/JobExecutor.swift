@@ -42,7 +42,8 @@ struct JobExecutor: Sendable {
             correlationId: context.correlationId,
             transaction: nil,
             parent: context,
-            userAgent: context.initiatingUserAgent
+            userAgent: context.initiatingUserAgent,
+            traceparent: job.traceparent
         )
         let handlerName: String
         let body: @Sendable () async throws -> Void
@@ -55,7 +56,8 @@ struct JobExecutor: Sendable {
                     endpoint,
                     context: context,
                     transaction: nil,
-                    messageId: context.operationId.description
+                    messageId: context.operationId.description,
+                    traceparent: caller.traceparent
                 )
             }
         } else if let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) {

@@ -14,6 +14,8 @@ struct ClaimedJob: Sendable, Hashable {
     var postponeUntil: Int64?
     /// When this run started (ticks).
     var startedOn: Int64
+    /// The trace context of the request that wrote the job.
+    var traceparent: String? = nil
 }
 
 /// The `asyncoperation` rows as a work queue: claim with a lease, renew, finish, recover. One adapter for SQLite and
@@ -50,7 +52,8 @@ struct JobQueue: Sendable {
             versionnumber = versionnumber + 1 WHERE asyncoperationid IN (SELECT j.asyncoperationid FROM asyncoperation \
             j\(unsafeRaw: index) WHERE j.statecode <> 3 AND \(Self.runnable(now: now)) ORDER BY j.sequence \
             LIMIT \(bind: limit)\(unsafeRaw: lock)) \
-            RETURNING asyncoperationid, name, data, owningextensionid, retrycount, createdon, sequence, postponeuntil
+            RETURNING asyncoperationid, name, data, owningextensionid, retrycount, createdon, sequence, postponeuntil, \
+            conduit_traceparent
             """
         // Safe to redo: a claim lost in a database crash leaves the job runnable. Job tables change faster than
         // their statistics: left to its estimates, PostgreSQL's planner may gather and sort every open job. Walking
@@ -72,7 +75,8 @@ struct JobQueue: Sendable {
                 createdOn: try row.decode(column: "createdon", as: Int64?.self) ?? now,
                 sequence: try row.decode(column: "sequence", as: Int64?.self) ?? 0,
                 postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self),
-                startedOn: now
+                startedOn: now,
+                traceparent: try row.decode(column: "conduit_traceparent", as: String?.self)
             )
         }.sorted { $0.sequence < $1.sequence }
     }

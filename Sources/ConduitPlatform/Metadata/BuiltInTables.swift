@@ -361,6 +361,8 @@ public enum BuiltInTables {
             AttributeMetadata("hostid", .string, maxLength: 256),
             // Conduit's: until when the node in `hostid` holds the job; after that another node may take it.
             AttributeMetadata("conduit_leaseexpireson", .datetime),
+            // Conduit's: the W3C trace context of the request that wrote the job, for the messages it posts.
+            AttributeMetadata("conduit_traceparent", .string, maxLength: 55),
         ]
     )
 }

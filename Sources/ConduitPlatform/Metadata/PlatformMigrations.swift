@@ -51,5 +51,8 @@ enum PlatformMigrations {
         Migration(version: 4, name: "service endpoint secrets and their is-set flags") { db, flavor in
             try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
         },
+        Migration(version: 5, name: "system job trace context") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+        },
     ]
 }

@@ -68,6 +68,7 @@ struct AsyncJobWriter {
             ("ownerid", .entityReference(user)),
             ("statecode", .optionSetValue(OptionSetValue(0))), ("statuscode", .optionSetValue(OptionSetValue(0))),
             ("versionnumber", .long(1)),
+            ("conduit_traceparent", run.caller.traceparent.map { .string($0) } ?? .null),
         ]
         let pairs = values.compactMap { name, value in table.attribute(name).map { ($0, value) } }
         try await platform.records.insert(pairs, into: table, db: db)

@@ -201,7 +201,8 @@ struct PipelineRun: Sendable {
                 transaction: db,
                 parent: context,
                 userAgent: caller.userAgent,
-                notes: caller.notes
+                notes: caller.notes,
+                traceparent: caller.traceparent
             )
         )
         if let endpoint = step.serviceEndpoint {

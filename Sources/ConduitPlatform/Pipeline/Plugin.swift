@@ -35,7 +35,11 @@ public struct PluginServices: Sendable {
     init(platform: Platform, caller: Caller) {
         organizationService = OrganizationService(platform: platform, caller: caller)
         tracing = TracingService()
-        notificationService = ServiceEndpointNotifier(platform: platform, transaction: caller.transaction)
+        notificationService = ServiceEndpointNotifier(
+            platform: platform,
+            transaction: caller.transaction,
+            traceparent: caller.traceparent
+        )
     }
 }
 

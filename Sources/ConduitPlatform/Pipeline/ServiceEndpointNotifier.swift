@@ -11,6 +11,8 @@ public protocol ServiceEndpointNotificationService: Sendable {
     ///     joins it, so the message commits or rolls back with the operation.
     ///   - messageId: The message's id: the same for every attempt of one system job, so that retries collapse by
     ///     duplicate detection; `nil` for a fresh one.
+    ///   - traceparent: The W3C trace context of the originating request, for the message's `Diagnostic-Id` and
+    ///     `traceparent` properties.
     /// - Returns: The listener's answer for the two-way and REST contracts, otherwise `nil`.
     /// - Throws: ``ExternalServiceError`` when the bus or network failed (an asynchronous job retries), any other
     ///   error when the post can never succeed (the job fails; a synchronous operation rolls back).
@@ -18,7 +20,8 @@ public protocol ServiceEndpointNotificationService: Sendable {
         _ serviceEndpoint: EntityReference,
         context: RemoteExecutionContext,
         transaction: (any SQLDatabase)?,
-        messageId: String?
+        messageId: String?,
+        traceparent: String?
     ) async throws -> String?
 }
 
@@ -27,6 +30,7 @@ public protocol ServiceEndpointNotificationService: Sendable {
 public struct ServiceEndpointNotifier: Sendable {
     let platform: Platform
     let transaction: (any SQLDatabase)?
+    let traceparent: String?
 
     /// Posts `context` to the endpoint and returns the two-way or REST listener's answer (otherwise `nil`).
     /// - Throws: the endpoint's error: for an asynchronous step a network or bus failure makes the system job retry
@@ -37,7 +41,8 @@ public struct ServiceEndpointNotifier: Sendable {
             serviceEndpoint,
             context: context,
             transaction: transaction,
-            messageId: nil
+            messageId: nil,
+            traceparent: traceparent
         )
     }
 }
@@ -48,7 +53,8 @@ struct UnavailableNotificationService: ServiceEndpointNotificationService {
         _ serviceEndpoint: EntityReference,
         context: RemoteExecutionContext,
         transaction: (any SQLDatabase)?,
-        messageId: String?
+        messageId: String?,
+        traceparent: String?
     ) async throws -> String? {
         throw PlatformError(
             .unexpected,

@@ -21,6 +21,8 @@ struct Caller: Sendable {
     var userAgent: String?
     /// What the outermost operation's transaction wrote, shared with the operations nested in it.
     var notes: TransactionNotes? = nil
+    /// The W3C trace context of the request that started it (`traceparent`), carried to the posted messages.
+    var traceparent: String? = nil
 }
 
 /// What one transaction of the pipeline wrote that matters after the commit.
@@ -49,6 +51,26 @@ public struct OrganizationService: Sendable {
     /// Runs a request through the event pipeline.
     public func execute(_ request: OrganizationRequest) async throws -> OrganizationResponse {
         try await EventPipeline(platform: platform).execute(request, caller: caller)
+    }
+
+    /// The same service with the client's W3C `traceparent` (ignored unless well-formed): system jobs keep it and the
+    /// messages they post carry it (`Diagnostic-Id`, `traceparent`), so a listener can continue the trace.
+    public func withTraceparent(_ traceparent: String?) -> OrganizationService {
+        var copy = self
+        copy.caller.traceparent = traceparent.flatMap(Self.validTraceparent)
+        return copy
+    }
+
+    /// `00-<32 hex>-<16 hex>-<2 hex>`, in lower case, or `nil`.
+    static func validTraceparent(_ text: String) -> String? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        let lengths = [2, 32, 16, 2]
+        guard parts.count == 4,
+            zip(parts, lengths).allSatisfy({ part, length in
+                part.count == length && part.allSatisfy { $0.isHexDigit }
+            }), parts[1] != Substring(String(repeating: "0", count: 32))
+        else { return nil }
+        return text.lowercased()
     }
 
     /// The same service with the client's user agent, for `InitiatingUserAgent`.

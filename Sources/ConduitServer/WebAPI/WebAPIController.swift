@@ -34,6 +34,7 @@ struct WebAPIController {
     private func route(_ request: Request, context: ConduitRequestContext) async throws -> Response {
         guard let userId = context.userId else { throw WebAPIError.unauthorized }
         let service = platform.organizationService(userId: userId).withUserAgent(request.headers[.userAgent])
+            .withTraceparent(request.headers[Self.traceparent])
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let base = baseURL(request)
         if path.isEmpty {
@@ -90,6 +91,8 @@ struct WebAPIController {
             )
         }
     }
+
+    static let traceparent = HTTPField.Name("traceparent")!
 
     /// The bound action that retries a Waiting or Failed system job now.
     static let retryNowMessage = "conduit_RetryNow"
