@@ -44,8 +44,16 @@ struct ServiceBusRESTTransport: Sendable {
                 timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000)
             )
         } catch {
+            let text = String(describing: error)
+            if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
+                throw ExternalServiceError(
+                    "The namespace \(address) presented a TLS certificate this server does not trust: \(text).",
+                    friendlyMessage:
+                        "Give conduit serve the certificate authority of the remote namespace (--remote-ca FILE); the job will try again."
+                )
+            }
             throw ExternalServiceError(
-                "The namespace \(address) could not be reached: \(error).",
+                "The namespace \(address) could not be reached: \(text).",
                 friendlyMessage: "The remote namespace is down or unreachable; the job will try again."
             )
         }

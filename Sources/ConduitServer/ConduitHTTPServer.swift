@@ -8,6 +8,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// What `conduit serve` listens on and where it keeps its data.
@@ -29,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     public var organizationURL: String?
     /// How long a post to a remote namespace may take.
     public var postTimeout: Duration
+    /// A PEM file of the certificate authorities that remote namespaces' certificates must chain to; `nil` for the
+    /// system's trust store.
+    public var remoteCAFile: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -38,8 +42,10 @@ public struct ServerConfiguration: Sendable {
         jobs: AsyncServiceConfiguration? = AsyncServiceConfiguration(),
         namespaceName: String = "localhost",
         organizationURL: String? = nil,
-        postTimeout: Duration = .seconds(60)
+        postTimeout: Duration = .seconds(60),
+        remoteCAFile: String? = nil
     ) {
+        self.remoteCAFile = remoteCAFile
         self.namespaceName = namespaceName
         self.organizationURL = organizationURL
         self.postTimeout = postTimeout
@@ -107,6 +113,20 @@ public final class ConduitHTTPServer: Service, Sendable {
         // (not the HTTP client's) decides when to try again.
         var clientConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        // Certificates are always verified (full chain and host name); a given CA file replaces the system's store.
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let file = configuration.remoteCAFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+            } catch {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The remote CA file \(file) cannot be read as PEM certificates: \(error)."
+                )
+            }
+        }
+        clientConfiguration.tlsConfiguration = tls
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let notifications = ServiceEndpoints.install(
             on: platform,

@@ -73,6 +73,13 @@ struct ServeCommand: AsyncParsableCommand {
     var organizationURL: String? = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION_URL"]
 
     @Option(
+        name: .customLong("remote-ca"),
+        help:
+            "A PEM file of the CAs that remote namespaces' certificates must chain to (default: the system's) (CONDUIT_REMOTE_CA)."
+    )
+    var remoteCA: String? = ProcessInfo.processInfo.environment["CONDUIT_REMOTE_CA"]
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (debug shows every SQL statement)."
     )
@@ -95,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--job-retention must be a number of days, 0 or more.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+        if let remoteCA, !FileManager.default.isReadableFile(atPath: remoteCA) {
+            throw ValidationError("--remote-ca: cannot read the file \(remoteCA).")
+        }
         guard !namespaceName.isEmpty, !namespaceName.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
             throw ValidationError("--namespace must be a host name such as localhost, not '\(namespaceName)'.")
         }
@@ -141,7 +151,8 @@ struct ServeCommand: AsyncParsableCommand {
                 organizationName: organization,
                 jobs: jobsConfiguration,
                 namespaceName: namespaceName,
-                organizationURL: organizationURL
+                organizationURL: organizationURL,
+                remoteCAFile: remoteCA
             ),
             store: store,
             plugins: .withSamples(),

@@ -1,6 +1,7 @@
 import ConduitStore
 import Foundation
 import SQLKit
+import Synchronization
 
 /// The embedded namespace: its shared access rules (namespace-wide), and the queues of its `QueueStore`.
 public struct BusNamespace: Sendable {
@@ -8,6 +9,7 @@ public struct BusNamespace: Sendable {
     public let queues: QueueStore
     public let topics: TopicStore
     public let eventHubs: EventHubStore
+    private let ruleCache = RuleCache()
     /// The rule made on first start, with every right.
     public static let rootRuleName = "RootManageSharedAccessKey"
 
@@ -20,7 +22,7 @@ public struct BusNamespace: Sendable {
 
     /// The bus schema: queues (200) and namespace rules (201).
     public static let migrations: [Migration] =
-        QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
+        QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [QueueStore.expiryMigration] + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(
                     """
@@ -67,6 +69,46 @@ public struct BusNamespace: Sendable {
         try await store.withDatabase { db in try await Self.rules(db: db) }
     }
 
+    /// The namespace's rules from a cache kept for a few seconds (`fresh` reads them again); in a transaction they
+    /// are read through it.
+    public func cachedRules(
+        fresh: Bool = false,
+        transaction: (any SQLDatabase)? = nil
+    ) async throws
+        -> [AuthorizationRule]
+    {
+        if !fresh, let rules = ruleCache.current() { return rules }
+        let rules: [AuthorizationRule]
+        if let transaction {
+            rules = try await Self.rules(db: transaction)
+        } else {
+            rules = try await self.rules()
+        }
+        ruleCache.remember(rules)
+        return rules
+    }
+
+    /// Checks an `Authorization` header for an operation on `resource` that needs `right`, with the cached rules and,
+    /// if they refuse it, once more with fresh ones (a rule made in the last seconds).
+    public func authorize(
+        _ header: String?,
+        resource: String,
+        right: AccessRight,
+        now: Int64,
+        transaction: (any SQLDatabase)? = nil
+    ) async throws {
+        do {
+            _ = try SASAuthorizer(rules: try await cachedRules(transaction: transaction), ignoresHost: true)
+                .authorize(header, resource: resource, right: right, now: now)
+        } catch is AuthorizationError {
+            _ = try SASAuthorizer(
+                rules: try await cachedRules(fresh: true, transaction: transaction),
+                ignoresHost: true
+            )
+            .authorize(header, resource: resource, right: right, now: now)
+        }
+    }
+
     /// The namespace's rules, read in the caller's transaction.
     public func rules(transaction db: any SQLDatabase) async throws -> [AuthorizationRule] {
         try await Self.rules(db: db)
@@ -99,6 +141,7 @@ public struct BusNamespace: Sendable {
                 """
             ).run()
         }
+        ruleCache.forget()
     }
 
     /// The root rule, made with fresh random keys on first start.
@@ -123,5 +166,26 @@ public struct BusNamespace: Sendable {
     static func randomKey() -> String {
         var generator = SystemRandomNumberGenerator()
         return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+    }
+}
+
+/// The namespace's rules as last read, trusted for a few seconds.
+final class RuleCache: Sendable {
+    private let state = Mutex<(rules: [AuthorizationRule], at: ContinuousClock.Instant)?>(nil)
+    static let lifetime: Duration = .seconds(5)
+
+    func current() -> [AuthorizationRule]? {
+        state.withLock { state in
+            guard let state, ContinuousClock.now - state.at < Self.lifetime else { return nil }
+            return state.rules
+        }
+    }
+
+    func remember(_ rules: [AuthorizationRule]) {
+        state.withLock { $0 = (rules, ContinuousClock.now) }
+    }
+
+    func forget() {
+        state.withLock { $0 = nil }
     }
 }

@@ -51,6 +51,13 @@ public struct QueueStore: Sendable {
         }
     ]
 
+    /// Expired messages are found through an index, not a scan of the queue (migration 204).
+    public static let expiryMigration = Migration(version: 204, name: "bus message expiry index") { db, _ in
+        try await db.raw(
+            "CREATE INDEX IF NOT EXISTS conduit_bus_message_expires ON conduit_bus_message (queue, deadletter, expires)"
+        ).run()
+    }
+
     /// The sub-queue suffix of dead-lettered messages.
     public static let deadLetterSuffix = "/$deadletterqueue"
 

@@ -7,15 +7,14 @@ extension BusNamespace {
     /// itself) that needs `right`: 401 for a missing, forged or expired token, 403 for a missing right.
     func authorize(_ request: Request, entity: String, right: AccessRight) async throws {
         let host = request.head.authority ?? "localhost"
-        let rules = try await rules()
         do {
-            _ = try SASAuthorizer(rules: rules, ignoresHost: true).authorize(
+            try await authorize(
                 request.headers[.authorization],
                 resource: "sb://\(host)/\(entity)",
                 right: right,
                 now: Int64(Date().timeIntervalSince1970)
             )
-        } catch {
+        } catch let error as AuthorizationError {
             throw HTTPError(error.kind == .unauthorized ? .unauthorized : .forbidden, message: error.message)
         }
     }
