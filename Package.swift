@@ -102,6 +102,7 @@ let package = Package(
         .executableTarget(
             name: "conduit",
             dependencies: [
+                "ConduitBus",
                 "ConduitContext",
                 "ConduitStore",
                 "ConduitPlatform",
