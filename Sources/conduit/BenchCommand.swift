@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Whole-system benchmarks (results as a table, and as JSON with --json).",
-        subcommands: [Creates.self, Jobs.self]
+        subcommands: [Creates.self, Jobs.self, Post.self, Bus.self]
     )
 
     struct Creates: AsyncParsableCommand {
@@ -45,29 +45,9 @@ struct BenchCommand: AsyncParsableCommand {
             let requests = self.requests
             let clients = self.clients
             try await BenchCommand.withSetup(database: database) { setup in
-                let logger = setup.logger
-                let store = Store(configuration: StoreConfiguration(backend: setup.backend), logger: logger)
-                let ready = AsyncStream<ServerReady>.makeStream()
-                let server = ConduitHTTPServer(
-                    // Jobs are written, not run: this measures the write path (the jobs benchmark measures running).
-                    configuration: ServerConfiguration(port: 0, dataDirectory: setup.directory, jobs: nil),
-                    store: store,
-                    logger: logger
-                ) { info in ready.continuation.yield(info) }
-                let group = ServiceGroup(services: [store, server], logger: logger)
-                let results = try await withThrowingTaskGroup(of: BenchResult?.self) { tasks in
-                    tasks.addTask {
-                        try await group.run()
-                        return nil
-                    }
-                    var iterator = ready.stream.makeAsyncIterator()
-                    guard let info = await iterator.next() else { throw CommandFailure("the server did not start") }
-                    let result = try await Self.measure(info: info, requests: requests, clients: clients, store: store)
-                    await group.triggerGracefulShutdown()
-                    var collected: BenchResult?
-                    for try await value in tasks where value != nil { collected = value }
-                    _ = collected
-                    return result
+                // Jobs are written, not run: this measures the write path (the jobs benchmark measures running).
+                let results = try await BenchCommand.withServer(setup, jobs: nil) { info, store in
+                    try await Self.measure(info: info, requests: requests, clients: clients, store: store)
                 }
                 print(results.table(backend: setup.backendName))
                 if let json { try results.write(json: json, backend: setup.backendName) }
@@ -89,31 +69,15 @@ struct BenchCommand: AsyncParsableCommand {
                 table: "contact",
                 pluginType: pluginType
             )
-            let key = try String(contentsOfFile: info.administratorKeyPath, encoding: .utf8).trimmingCharacters(
-                in: .whitespacesAndNewlines
-            )
-            let client = HTTPClient(
-                eventLoopGroupProvider: .singleton,
-                configuration: HTTPClient.Configuration(
-                    connectionPool: .init(
-                        idleTimeout: .seconds(60),
-                        concurrentHTTP1ConnectionsPerHostSoftLimit: clients
-                    )
-                )
-            )
+            let key = try BenchCommand.administratorKey(info)
             let url = info.webAPIURL + "contacts"
             let start = ContinuousClock.now
-            let latencies: [Double]
-            do {
+            let latencies = try await BenchCommand.withHTTPClient(connections: clients) { client in
                 // Warm up (connections, caches).
                 _ = try await Self.post(client, url: url, key: key, index: -1)
-                latencies = try await Self.drive(client, url: url, key: key, requests: requests, clients: clients)
-            } catch {
-                try? await client.shutdown()
-                throw error
+                return try await Self.drive(client, url: url, key: key, requests: requests, clients: clients)
             }
             let elapsed = (ContinuousClock.now - start).milliseconds / 1000
-            try await client.shutdown()
             let jobs = try await service.retrieveMultiple(
                 QueryExpression(
                     entityName: "asyncoperation",
@@ -160,19 +124,14 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         static func post(_ client: HTTPClient, url: String, key: String, index: Int) async throws -> UInt {
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(key)")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(
-                ByteBuffer(
-                    string:
-                        #"{"firstname":"Bench","lastname":"Contact \#(index)","emailaddress1":"bench\#(index)@example.com"}"#
-                )
+            try await BenchCommand.send(
+                client,
+                .POST,
+                url: url,
+                key: key,
+                json:
+                    #"{"firstname":"Bench","lastname":"Contact \#(index)","emailaddress1":"bench\#(index)@example.com"}"#
             )
-            let response = try await client.execute(request, timeout: .seconds(30))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            return response.status.code
         }
 
         /// Plain SQL inserts of the same rows (a contact and an asyncoperation), one transaction each.
@@ -235,6 +194,100 @@ extension BenchCommand {
             )
         )
     }
+
+    /// Runs `body` against a private server (Web API and bus REST on a free loopback port) on the setup's database,
+    /// with the asynchronous service when `jobs` is given; stops the server afterwards.
+    static func withServer<T: Sendable>(
+        _ setup: Setup,
+        jobs: AsyncServiceConfiguration?,
+        _ body: (ServerReady, Store) async throws -> T
+    ) async throws -> T {
+        let logger = setup.logger
+        let store = Store(configuration: StoreConfiguration(backend: setup.backend), logger: logger)
+        let ready = AsyncStream<ServerReady>.makeStream()
+        let server = ConduitHTTPServer(
+            configuration: ServerConfiguration(port: 0, dataDirectory: setup.directory, jobs: jobs),
+            store: store,
+            logger: logger
+        ) { info in ready.continuation.yield(info) }
+        let group = ServiceGroup(services: [store, server], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { ready.continuation.finish() }
+                try await group.run()
+            }
+            var iterator = ready.stream.makeAsyncIterator()
+            guard let info = await iterator.next() else {
+                try await tasks.waitForAll()  // the server's error, if it failed to start
+                throw CommandFailure("the server stopped before it was ready")
+            }
+            let result: T
+            do {
+                result = try await body(info, store)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
+    /// The administrator's API key of a started server.
+    static func administratorKey(_ info: ServerReady) throws -> String {
+        try String(contentsOfFile: info.administratorKeyPath, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
+    }
+
+    /// Runs `body` with an HTTP client that keeps up to `connections` connections to the server, and shuts the
+    /// client down afterwards.
+    static func withHTTPClient<T>(connections: Int, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                connectionPool: .init(
+                    idleTimeout: .seconds(60),
+                    concurrentHTTP1ConnectionsPerHostSoftLimit: connections
+                )
+            )
+        )
+        do {
+            let value = try await body(client)
+            try await client.shutdown()
+            return value
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Sends one Web API request with the API key and a JSON body; returns the status (the body is read and
+    /// dropped).
+    static func send(
+        _ client: HTTPClient,
+        _ method: HTTPMethod,
+        url: String,
+        key: String,
+        json: String
+    ) async throws -> UInt {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return response.status.code
+    }
+
+    /// Writes a benchmark's results as pretty-printed JSON with sorted keys.
+    static func write(json object: [String: Any], to path: String) throws {
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(
+            to: URL(fileURLWithPath: path)
+        )
+    }
 }
 
 /// Hands out request numbers to concurrent clients.
@@ -263,10 +316,7 @@ struct BenchResult {
     var floorRowsPerSecond: Double
 
     var perSecond: Double { Double(requests) / seconds }
-    func percentile(_ p: Double) -> Double {
-        guard !latencies.isEmpty else { return 0 }
-        return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-    }
+    func percentile(_ p: Double) -> Double { latencies.percentile(p) }
 
     func table(backend: String) -> String {
         """
@@ -286,9 +336,15 @@ struct BenchResult {
             "createsPerSecond": perSecond, "p50Milliseconds": percentile(0.5), "p99Milliseconds": percentile(0.99),
             "maxMilliseconds": latencies.last ?? 0, "jobs": jobs, "floorRowsPerSecond": floorRowsPerSecond,
         ]
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(
-            to: URL(fileURLWithPath: path)
-        )
+        try BenchCommand.write(json: object, to: path)
+    }
+}
+
+extension [Double] {
+    /// The value at fraction `p` (0…1) of an ascending array; 0 when it is empty.
+    func percentile(_ p: Double) -> Double {
+        guard !isEmpty else { return 0 }
+        return self[Swift.min(count - 1, Int(Double(count) * p))]
     }
 }
 

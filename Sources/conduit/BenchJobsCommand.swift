@@ -81,7 +81,7 @@ extension BenchCommand {
 
             // Latency: creates paced at the offered rate while the service runs.
             let total = rate * seconds
-            let commits = Instants()
+            let commits = Instants<Guid>()
             NoOpPlugin.starts.reset()
             let live = AsyncService(platform: platform, configuration: configuration, logger: logger)
             let offered = try await Self.running(live) {
@@ -160,7 +160,7 @@ extension BenchCommand {
 
 /// The benchmark's plug-in: notes when it starts, by the record its job is about.
 struct NoOpPlugin: Plugin {
-    static let starts = Instants()
+    static let starts = Instants<Guid>()
 
     init(configuration: String?, secureConfiguration: String?) {}
 
@@ -169,14 +169,17 @@ struct NoOpPlugin: Plugin {
     }
 }
 
-/// Instants by record id, noted from many tasks.
-final class Instants: Sendable {
-    private let values = Mutex<[Guid: ContinuousClock.Instant]>([:])
+/// Values by key (a record id, a request number), noted from many tasks.
+final class Noted<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let values = Mutex<[Key: Value]>([:])
 
-    func note(_ id: Guid, _ instant: ContinuousClock.Instant) { values.withLock { $0[id] = instant } }
+    func note(_ key: Key, _ value: Value) { values.withLock { $0[key] = value } }
     func reset() { values.withLock { $0 = [:] } }
-    var all: [Guid: ContinuousClock.Instant] { values.withLock { $0 } }
+    var all: [Key: Value] { values.withLock { $0 } }
 }
+
+/// Instants by key, noted from many tasks.
+typealias Instants<Key: Hashable & Sendable> = Noted<Key, ContinuousClock.Instant>
 
 struct JobsBenchResult {
     var jobs: Int
@@ -189,10 +192,7 @@ struct JobsBenchResult {
 
     var jobsPerSecond: Double { Double(jobs) / drainSeconds }
 
-    func percentile(_ p: Double) -> Double {
-        guard !latencies.isEmpty else { return 0 }
-        return latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
-    }
+    func percentile(_ p: Double) -> Double { latencies.percentile(p) }
 
     func table(backend: String) -> String {
         """
@@ -213,8 +213,6 @@ struct JobsBenchResult {
             "sendSeconds": sendSeconds, "p50Milliseconds": percentile(0.5), "p99Milliseconds": percentile(0.99),
             "maxMilliseconds": latencies.last ?? 0, "measured": latencies.count,
         ]
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(
-            to: URL(fileURLWithPath: path)
-        )
+        try BenchCommand.write(json: object, to: path)
     }
 }

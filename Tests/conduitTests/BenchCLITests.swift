@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `conduit bench post` and `conduit bench bus`, run briefly as processes: their JSON is well formed and no message
+/// is lost or doubled.
+@Suite("conduit bench post and bus", .serialized)
+struct BenchCLITests {
+    /// Runs `conduit <arguments> --json <file>` and returns the file's JSON object.
+    static func results(_ arguments: [String]) throws -> [String: Any] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try CLITests.run(arguments + ["--json", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(String(decoding: run.stdout, as: UTF8.self).contains("(SQLite"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test("bench post: every update's context reaches the queue once", arguments: [("json", 2, 50), ("binary", 1, 20)])
+    func post(format: String, duration: Int, rate: Int) throws {
+        let json = try Self.results([
+            "bench", "post", "--format", format, "--duration", "\(duration)", "--rate", "\(rate)", "--grace", "10",
+        ])
+        let updates = duration * rate
+        #expect(json["benchmark"] as? String == "post")
+        #expect(json["format"] as? String == format)
+        #expect(json["updates"] as? Int == updates)
+        #expect(json["received"] as? Int == updates)
+        #expect(json["lost"] as? Int == 0)
+        #expect(json["duplicates"] as? Int == 0)
+        #expect(json["unrecognized"] as? Int == 0)
+        let p50 = try #require(json["p50Milliseconds"] as? Double)
+        let p99 = try #require(json["p99Milliseconds"] as? Double)
+        let max = try #require(json["maxMilliseconds"] as? Double)
+        #expect(p50 >= 0 && p50 <= p99 && p99 <= max)
+        #expect((json["achievedPerSecond"] as? Double ?? 0) > 0)
+        #expect((json["requestP99Milliseconds"] as? Double ?? 0) > 0)
+    }
+
+    @Test("bench bus: every message arrives exactly once", arguments: ["peeklock", "receivedelete"])
+    func bus(mode: String) throws {
+        let json = try Self.results([
+            "bench", "bus", "--messages", "500", "--senders", "4", "--receivers", "4", "--size", "256", "--mode", mode,
+        ])
+        #expect(json["benchmark"] as? String == "bus")
+        #expect(json["mode"] as? String == mode)
+        #expect(json["messages"] as? Int == 500)
+        #expect(json["received"] as? Int == 500)
+        #expect(json["lost"] as? Int == 0)
+        #expect(json["duplicates"] as? Int == 0)
+        #expect(json["malformed"] as? Int == 0)
+        #expect(json["exactlyOnce"] as? Bool == true)
+        for key in ["sendsPerSecond", "receivesPerSecond", "endToEndPerSecond", "sendP99Milliseconds"] {
+            #expect((json[key] as? Double ?? 0) > 0, "\(key)")
+        }
+    }
+
+    @Test("bad options say what is wrong")
+    func badOptions() throws {
+        let format = try CLITests.run(["bench", "post", "--format", "yaml"])
+        #expect(format.status != 0 && format.stderr.contains("--format"))
+        let size = try CLITests.run(["bench", "bus", "--size", "8"])
+        #expect(size.status != 0 && size.stderr.contains("--size must be 16 bytes or more"))
+    }
+}
