@@ -44,6 +44,25 @@ struct BusCommand: AsyncParsableCommand {
             )
         }
 
+        /// Creates an entity with a management `PUT` of its description and prints `message`.
+        func create(
+            _ description: ManagementEntity,
+            at path: String,
+            entity: String,
+            saying message: String
+        ) async throws {
+            try await with { bus in
+                _ = try await BusCommand.manage(
+                    bus,
+                    .PUT,
+                    "/\(path)",
+                    entity: entity,
+                    body: BusCommand.encoder.requestBody(description)
+                )
+                print(message)
+            }
+        }
+
         func with<T>(_ body: (BusRESTClient) async throws -> T) async throws -> T {
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
@@ -164,16 +183,7 @@ struct BusCommand: AsyncParsableCommand {
                     queue.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: duplicateDetection)
                 }
                 queue.deadLetteringOnMessageExpiration = deadLetterOnExpiry
-                try await connection.with { bus in
-                    _ = try await BusCommand.manage(
-                        bus,
-                        .PUT,
-                        "/\(name)",
-                        entity: name,
-                        body: BusCommand.encoder.requestBody(.queue(queue))
-                    )
-                    print("Created queue \(name).")
-                }
+                try await connection.create(.queue(queue), at: name, entity: name, saying: "Created queue \(name).")
             }
         }
 
@@ -223,16 +233,7 @@ struct BusCommand: AsyncParsableCommand {
                     topic.requiresDuplicateDetection = true
                     topic.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: duplicateDetection)
                 }
-                try await connection.with { bus in
-                    _ = try await BusCommand.manage(
-                        bus,
-                        .PUT,
-                        "/\(name)",
-                        entity: name,
-                        body: BusCommand.encoder.requestBody(.topic(topic))
-                    )
-                    print("Created topic \(name).")
-                }
+                try await connection.create(.topic(topic), at: name, entity: name, saying: "Created topic \(name).")
             }
         }
 
@@ -262,16 +263,12 @@ struct BusCommand: AsyncParsableCommand {
                 var hub = ConduitAtom.EventHubDescription()
                 hub.partitionCount = partitions
                 hub.messageRetentionInDays = retentionDays
-                try await connection.with { bus in
-                    _ = try await BusCommand.manage(
-                        bus,
-                        .PUT,
-                        "/\(name)",
-                        entity: name,
-                        body: BusCommand.encoder.requestBody(.eventHub(hub))
-                    )
-                    print("Created event hub \(name) with \(partitions) partitions.")
-                }
+                try await connection.create(
+                    .eventHub(hub),
+                    at: name,
+                    entity: name,
+                    saying: "Created event hub \(name) with \(partitions) partitions."
+                )
             }
         }
 
@@ -304,16 +301,12 @@ struct BusCommand: AsyncParsableCommand {
                     )
                 }
                 let path = "\(topic)/Subscriptions/\(name)"
-                try await connection.with { bus in
-                    _ = try await BusCommand.manage(
-                        bus,
-                        .PUT,
-                        "/\(path)",
-                        entity: path,
-                        body: BusCommand.encoder.requestBody(.subscription(subscription))
-                    )
-                    print("Created subscription \(name) of \(topic); receive from \(topic)/subscriptions/\(name).")
-                }
+                try await connection.create(
+                    .subscription(subscription),
+                    at: path,
+                    entity: path,
+                    saying: "Created subscription \(name) of \(topic); receive from \(topic)/subscriptions/\(name)."
+                )
             }
         }
 

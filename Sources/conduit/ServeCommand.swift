@@ -11,15 +11,19 @@ import UnixSignals
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run Conduit: the Web API and the event pipeline, on SQLite (default) or PostgreSQL.",
+        abstract:
+            "Run Conduit: the Web API, the event pipeline and the embedded bus, on SQLite (default) or PostgreSQL.",
         discussion: """
             With no options it keeps its data in ./conduit-data (SQLite, WAL) and listens on 127.0.0.1:8080. \
             Each option has a CONDUIT_… environment twin (CONDUIT_HOST, CONDUIT_PORT, CONDUIT_DATA_DIR, \
             CONDUIT_DATABASE, CONDUIT_ORGANIZATION, CONDUIT_WORKERS, CONDUIT_RETRY_GIVE_UP_HOURS, \
-            CONDUIT_JOB_LEASE_SECONDS, CONDUIT_JOB_RETENTION_DAYS, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
+            CONDUIT_JOB_LEASE_SECONDS, CONDUIT_JOB_RETENTION_DAYS, CONDUIT_NAMESPACE, CONDUIT_ORGANIZATION_URL, \
+            CONDUIT_REMOTE_CA, CONDUIT_LOG_LEVEL). SIGINT or SIGTERM stops it gracefully. \
             The asynchronous service runs system jobs with --workers workers, retrying failed posts with \
             exponential backoff and full jitter (5 s, 10 s, 20 s … up to 1 h between tries) until --retry-give-up. \
-            Not built yet: the embedded bus, AMQP, the System Jobs console (see README.md).
+            The embedded bus (queues, topics, event hubs; Service Bus REST and management API) is on the same HTTP \
+            port; its connection string is printed and written to <data-dir>/bus.connection. \
+            Not built yet: AMQP, relays, webhooks, the System Jobs console (see README.md).
             """
     )
 
