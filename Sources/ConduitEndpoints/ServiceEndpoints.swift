@@ -3,12 +3,37 @@ import ConduitBus
 import ConduitContext
 import ConduitPlatform
 import Logging
+import NIOCore
+import NIOSSL
 
 /// Service endpoints on a platform: the `serviceendpoint` rules and the notification service, installed together.
 public enum ServiceEndpoints {
     /// The message that posts a test context to an endpoint (Dataverse's `TriggerServiceEndpointCheck`), bound to
     /// the `serviceendpoint` row.
     public static let checkMessage = "TriggerServiceEndpointCheck"
+
+    /// The HTTP client for posts to remote namespaces. A refused connection fails the attempt at once, and the
+    /// system job's backoff (not the client's) decides when to try again. Certificates are always verified (chain
+    /// and host name), against the system's trust store or, when given, only the CAs in `remoteCAFile` (PEM).
+    /// Shut it down when done.
+    public static func makeHTTPClient(remoteCAFile: String? = nil) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let remoteCAFile {
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(remoteCAFile))
+            } catch {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The remote CA file \(remoteCAFile) cannot be read as PEM certificates: \(error)."
+                )
+            }
+        }
+        configuration.tlsConfiguration = tls
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
 
     /// The context a check posts: a `TriggerServiceEndpointCheck` of the endpoint itself, from the `SYSTEM` user.
     static func testContext(for endpoint: EntityReference, platform: Platform) -> RemoteExecutionContext {

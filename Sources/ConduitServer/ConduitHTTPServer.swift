@@ -8,7 +8,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import NIOSSL
 import ServiceLifecycle
 
 /// What `conduit serve` listens on and where it keeps its data.
@@ -109,25 +108,7 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await ensureAdministratorKey(keys: keys, platform: platform)
         let bus = BusNamespace(store: store)
         let root = try await bus.ensureRootRule()
-        // Posts to remote namespaces: a refused connection fails the attempt at once, and the system job's backoff
-        // (not the HTTP client's) decides when to try again.
-        var clientConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
-        clientConfiguration.connectionPool.retryConnectionEstablishment = false
-        // Certificates are always verified (full chain and host name); a given CA file replaces the system's store.
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .fullVerification
-        if let file = configuration.remoteCAFile {
-            do {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
-            } catch {
-                throw PlatformError(
-                    .invalidArgument,
-                    "The remote CA file \(file) cannot be read as PEM certificates: \(error)."
-                )
-            }
-        }
-        clientConfiguration.tlsConfiguration = tls
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let httpClient = try ServiceEndpoints.makeHTTPClient(remoteCAFile: configuration.remoteCAFile)
         let notifications = ServiceEndpoints.install(
             on: platform,
             bus: bus,

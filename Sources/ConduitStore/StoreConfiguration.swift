@@ -28,7 +28,7 @@ public struct StoreConfiguration: Sendable {
     /// SQLite's `PRAGMA synchronous` (default ``SQLiteSynchronous/normal``); ignored for PostgreSQL.
     public var sqliteSynchronous: SQLiteSynchronous
     /// How long `transaction`/`withDatabase` wait for a PostgreSQL connection before failing.
-    var connectionTimeout: Duration = .seconds(10)
+    public var connectionTimeout: Duration = .seconds(10)
 
     /// Creates a configuration.
     ///

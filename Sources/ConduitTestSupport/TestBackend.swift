@@ -66,17 +66,19 @@ public enum TestBackend: String, Sendable, CaseIterable, CustomTestStringConvert
             let name = "conduit_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
             var components = URLComponents(string: baseURL)!
             components.path = "/\(name)"
-            let admin = StoreConfiguration(backend: .postgres(url: baseURL), maximumConnections: 1)
+            // Tests run in parallel on two cores: a connection may take longer than a server's 10 s to come.
+            var admin = StoreConfiguration(backend: .postgres(url: baseURL), maximumConnections: 1)
+            admin.connectionTimeout = .seconds(90)
             try await ConduitStore.withStore(admin, logger: testLogger) { store in
                 try await store.withDatabase { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             }
             do {
-                let value = try await body(
-                    StoreConfiguration(
-                        backend: .postgres(url: components.string!),
-                        maximumConnections: maximumConnections
-                    )
+                var configuration = StoreConfiguration(
+                    backend: .postgres(url: components.string!),
+                    maximumConnections: maximumConnections
                 )
+                configuration.connectionTimeout = .seconds(90)
+                let value = try await body(configuration)
                 try await Self.drop(name, admin: admin)
                 return value
             } catch {

@@ -172,7 +172,7 @@ struct BadInputTests {
         #expect(
             banana.message
                 == "Unexpected element 'BananaDescription' at entry/content/BananaDescription: expected "
-                + "QueueDescription, TopicDescription, SubscriptionDescription or RuleDescription."
+                + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription or EventHubDescription."
         )
         let info = try #require(decodeFailure(Self.entryStart + "<NamespaceInfo/>" + Self.entryEnd))
         #expect(info.kind == .unexpectedRoot)

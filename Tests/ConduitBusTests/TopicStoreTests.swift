@@ -151,3 +151,42 @@ struct TopicStoreTests {
         }
     }
 }
+
+/// Auto-forwarding from queues and subscriptions.
+@Suite("bus auto-forwarding")
+struct ForwardingTests {
+    static let t0: Int64 = 1_800_000_000_000
+
+    @Test("A queue forwards to a topic whose subscription forwards to a queue; targets must exist; chains are capped")
+    func forwarding() async throws {
+        try await TopicStoreTests.withBus(.sqliteMemory) { bus in
+            try await bus.queues.createQueue(QueueDescription(name: "final"), now: Self.t0)
+            try await bus.topics.createTopic(TopicDescription(name: "middle"), now: Self.t0)
+            try await bus.topics.createSubscription(
+                SubscriptionDescription(topic: "middle", name: "on", forwardTo: "final"),
+                now: Self.t0
+            )
+            try await bus.queues.createQueue(QueueDescription(name: "entry", forwardTo: "middle"), now: Self.t0)
+            try await bus.send([BusMessage(body: Data("hop".utf8))], to: "entry", now: Self.t0)
+            #expect(try await bus.queues.receiveAndDelete("entry", now: Self.t0) == nil)
+            #expect(try await bus.queues.receiveAndDelete("middle/subscriptions/on", now: Self.t0) == nil)
+            #expect(try await bus.queues.receiveAndDelete("final", now: Self.t0)?.message.body == Data("hop".utf8))
+
+            let missing = await #expect(throws: BusError.self) {
+                try await bus.queues.createQueue(QueueDescription(name: "x", forwardTo: "nowhere"), now: Self.t0)
+            }
+            #expect(missing?.message.contains("no queue, topic or event hub") == true)
+            await #expect(throws: BusError.self) {
+                try await bus.queues.createQueue(QueueDescription(name: "self", forwardTo: "self"), now: Self.t0)
+            }
+            // A loop made by updates is stopped at the hop limit, and the send fails whole.
+            try await bus.queues.createQueue(QueueDescription(name: "a"), now: Self.t0)
+            try await bus.queues.createQueue(QueueDescription(name: "b", forwardTo: "a"), now: Self.t0)
+            try await bus.queues.updateQueue(QueueDescription(name: "a", forwardTo: "b"))
+            let loop = await #expect(throws: BusError.self) {
+                try await bus.send([BusMessage(body: Data("loop".utf8))], to: "a", now: Self.t0)
+            }
+            #expect(loop?.message.contains("forwarded at most 4 times") == true)
+        }
+    }
+}

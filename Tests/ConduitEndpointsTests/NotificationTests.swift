@@ -73,7 +73,7 @@ struct NotificationTests {
 
     @Test(
         "A topic endpoint: subscription rules route the contexts by the Claims properties",
-        arguments: [WireFormat.json, .binary]
+        arguments: WireFormat.allCases
     )
     func topicRouting(format: WireFormat) async throws {
         try await EndpointHarness.run(.sqliteFile) { h in

@@ -142,4 +142,43 @@ struct BusManagementTests {
             #expect(info.status == .ok && info.body.contains("NamespaceInfo"))
         }
     }
+
+    @Test("An entity's own SAS rules: valid for it with their rights, not for other entities; read back on GET")
+    func entityRules() async throws {
+        try await BusRESTTests.run(.sqliteMemory) { bus in
+            var queue = ConduitAtom.QueueDescription()
+            queue.authorizationRules = [
+                ConduitAtom.AuthorizationRule(keyName: "orders-send", rights: [.send], primaryKey: "b3JkZXJzLXNlbmQ=")
+            ]
+            let created = try await bus.send(
+                .put,
+                "/orders",
+                token: bus.token(),
+                body: Self.encoder.requestBody(.queue(queue))
+            )
+            #expect(created.status == .created && created.body.contains("orders-send"))
+            let other = try await bus.send(
+                .put,
+                "/other",
+                token: bus.token(),
+                body: Self.encoder.requestBody(.queue(ConduitAtom.QueueDescription()))
+            )
+            #expect(other.status == .created)
+            let stored = try #require(try await bus.namespace.queues.queue("orders")?.authorizationRules?.first)
+            #expect(stored.rights == [.send] && !stored.secondaryKey.isEmpty)
+            let token = bus.token(stored, scope: "sb://localhost/orders")
+            #expect(try await bus.send(.post, "/orders/messages", token: token, body: "m").status == .created)
+            let listen = try await bus.send(.delete, "/orders/messages/head", token: token)
+            #expect(listen.status == .forbidden && listen.body.contains("needs Listen"))
+            let elsewhere = try await bus.send(
+                .post,
+                "/other/messages",
+                token: bus.token(stored, scope: "sb://localhost/other"),
+                body: "m"
+            )
+            #expect(elsewhere.status == .unauthorized)
+            let fetched = try await bus.send(.get, "/orders", token: bus.token())
+            #expect(fetched.body.contains("<KeyName>orders-send</KeyName>"))
+        }
+    }
 }

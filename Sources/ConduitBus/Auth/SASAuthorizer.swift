@@ -114,7 +114,9 @@ public struct SASAuthorizer: Sendable {
         return wanted == granted || (ignoringHost && granted.isEmpty) || wanted.hasPrefix(granted + "/")
     }
 
-    static func normalize(_ uri: String, ignoringHost: Bool) -> String {
+    /// The scope of a URI as tokens are compared: without scheme (and host, when ignored) or trailing slash, in
+    /// lower case.
+    public static func normalize(_ uri: String, ignoringHost: Bool) -> String {
         var text = Substring(uri)
         if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
         if ignoringHost { text = text.drop { $0 != "/" } }

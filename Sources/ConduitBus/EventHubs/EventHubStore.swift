@@ -11,6 +11,8 @@ public struct EventHubDescription: Sendable, Hashable, Codable {
     public var partitionCount: Int
     /// How long events are kept, in seconds (Azure's default: 1 day).
     public var retentionSeconds: Double
+    /// The hub's own SAS rules, valid for it beside the namespace's.
+    public var authorizationRules: [AuthorizationRule]?
 
     public init(name: String, partitionCount: Int = 4, retentionSeconds: Double = 86_400) {
         self.name = name.lowercased()
@@ -59,7 +61,7 @@ public struct PartitionInfo: Sendable, Hashable {
 /// retention. Events are never removed by reading: readers keep their own positions.
 public struct EventHubStore: Sendable {
     public let store: Store
-    private let roundRobin = RoundRobin()
+    private var roundRobin: RoundRobin { BusRouting.sharedRoundRobin }
 
     public init(store: Store) {
         self.store = store

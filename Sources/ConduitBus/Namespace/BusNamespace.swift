@@ -42,19 +42,9 @@ public struct BusNamespace: Sendable {
         now: Int64,
         transaction: (any SQLDatabase)? = nil
     ) async throws {
-        let name = entity.lowercased()
         let flavor = store.flavor
-        let hubs = eventHubs
         let work: @Sendable (any SQLDatabase) async throws -> Void = { db in
-            if try await QueueStore.description(name, db: db) != nil, !name.contains("/") {
-                try await QueueStore.send(messages, to: name, now: now, db: db, flavor: flavor)
-            } else if try await TopicStore.description(name, db: db) != nil {
-                try await TopicStore.send(messages, to: name, now: now, db: db, flavor: flavor)
-            } else if try await EventHubStore.description(name, db: db) != nil {
-                try await hubs.send(messages, to: name, now: now, transaction: db)
-            } else {
-                throw BusError(.entityNotFound, "No queue, topic or event hub named '\(name)' exists.")
-            }
+            try await BusRouting.send(messages, to: entity, now: now, db: db, flavor: flavor, hops: 0)
         }
         if let transaction {
             try await work(transaction)
@@ -88,8 +78,9 @@ public struct BusNamespace: Sendable {
         return rules
     }
 
-    /// Checks an `Authorization` header for an operation on `resource` that needs `right`, with the cached rules and,
-    /// if they refuse it, once more with fresh ones (a rule made in the last seconds).
+    /// Checks an `Authorization` header for an operation on `resource` (`sb://host/<entity>[/…]`) that needs
+    /// `right`: with the namespace's rules (cached) and, if they refuse it, with the entity's own rules and the
+    /// namespace's read again (a rule made in the last seconds).
     public func authorize(
         _ header: String?,
         resource: String,
@@ -101,12 +92,29 @@ public struct BusNamespace: Sendable {
             _ = try SASAuthorizer(rules: try await cachedRules(transaction: transaction), ignoresHost: true)
                 .authorize(header, resource: resource, right: right, now: now)
         } catch is AuthorizationError {
-            _ = try SASAuthorizer(
-                rules: try await cachedRules(fresh: true, transaction: transaction),
-                ignoresHost: true
-            )
-            .authorize(header, resource: resource, right: right, now: now)
+            var rules = try await cachedRules(fresh: true, transaction: transaction)
+            let path = SASAuthorizer.normalize(resource, ignoringHost: true)
+            if let entity = path.split(separator: "/").first.map(String.init) {
+                let own: [AuthorizationRule]
+                if let transaction {
+                    own = try await Self.entityRules(entity, db: transaction)
+                } else {
+                    own = try await store.withDatabase { db in try await Self.entityRules(entity, db: db) }
+                }
+                // An entity's rule of the same name as a namespace rule is the one its tokens are checked against.
+                rules = own + rules
+            }
+            _ = try SASAuthorizer(rules: rules, ignoresHost: true)
+                .authorize(header, resource: resource, right: right, now: now)
         }
+    }
+
+    /// The SAS rules of a queue, topic or event hub.
+    static func entityRules(_ name: String, db: any SQLDatabase) async throws -> [AuthorizationRule] {
+        if let queue = try await QueueStore.description(name, db: db) { return queue.authorizationRules ?? [] }
+        if let topic = try await TopicStore.description(name, db: db) { return topic.authorizationRules ?? [] }
+        if let hub = try await EventHubStore.description(name, db: db) { return hub.authorizationRules ?? [] }
+        return []
     }
 
     /// The namespace's rules, read in the caller's transaction.
@@ -163,7 +171,7 @@ public struct BusNamespace: Sendable {
     }
 
     /// 32 random bytes, base64 (as Azure's keys are).
-    static func randomKey() -> String {
+    public static func randomKey() -> String {
         var generator = SystemRandomNumberGenerator()
         return Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
     }

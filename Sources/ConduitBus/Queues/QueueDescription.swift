@@ -12,6 +12,10 @@ public struct QueueDescription: Sendable, Hashable, Codable {
     public var deadLetteringOnMessageExpiration: Bool
     /// When set, a message whose `MessageId` was seen within this many seconds is accepted and dropped.
     public var duplicateDetectionWindowSeconds: Double?
+    /// Auto-forwarding: messages sent to this queue (or subscription) go on to this queue, topic or event hub.
+    public var forwardTo: String?
+    /// The queue's own SAS rules, valid for it beside the namespace's.
+    public var authorizationRules: [AuthorizationRule]?
 
     public init(
         name: String,
@@ -19,8 +23,10 @@ public struct QueueDescription: Sendable, Hashable, Codable {
         maxDeliveryCount: Int = 10,
         defaultMessageTimeToLiveSeconds: Double? = nil,
         deadLetteringOnMessageExpiration: Bool = false,
-        duplicateDetectionWindowSeconds: Double? = nil
+        duplicateDetectionWindowSeconds: Double? = nil,
+        forwardTo: String? = nil
     ) {
+        self.forwardTo = forwardTo?.lowercased()
         self.name = name.lowercased()
         self.lockDurationSeconds = lockDurationSeconds
         self.maxDeliveryCount = maxDeliveryCount
@@ -53,6 +59,9 @@ public struct QueueDescription: Sendable, Hashable, Codable {
         }
         if let ttl = defaultMessageTimeToLiveSeconds, !(ttl > 0 && ttl.isFinite) {
             throw BusError(.badRequest, "The default message time to live must be a positive number of seconds.")
+        }
+        if let forwardTo, forwardTo == name {
+            throw BusError(.badRequest, "The \(kind) '\(name)' cannot forward to itself.")
         }
         if let window = duplicateDetectionWindowSeconds, !(window > 0 && window.isFinite) {
             throw BusError(.badRequest, "The duplicate detection window must be a positive number of seconds.")

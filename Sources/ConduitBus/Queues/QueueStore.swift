@@ -82,6 +82,7 @@ public struct QueueStore: Sendable {
         if try await Self.description(description.name, db: db) != nil {
             throw BusError(.conflict, "The queue '\(description.name)' already exists.")
         }
+        try await checkForwardTarget(description.forwardTo, db: db)
         let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
         try await db.raw(
             """
@@ -106,6 +107,7 @@ public struct QueueStore: Sendable {
 
     static func update(_ description: QueueDescription, db: any SQLDatabase) async throws {
         guard try await Self.description(description.name, db: db) != nil else { throw Self.missing(description.name) }
+        try await checkForwardTarget(description.forwardTo, db: db)
         let json = String(decoding: try JSONEncoder().encode(description), as: UTF8.self)
         try await db.raw(
             "UPDATE conduit_bus_queue SET description = \(bind: json) WHERE name = \(bind: description.name)"
@@ -169,6 +171,17 @@ public struct QueueStore: Sendable {
         try await Self.send(messages, to: queue, now: now, db: db, flavor: store.flavor)
     }
 
+    /// An auto-forwarding target must exist (as Azure requires when the entity is made).
+    static func checkForwardTarget(_ target: String?, db: any SQLDatabase) async throws {
+        guard let target else { return }
+        let queue = target.contains("/") ? nil : try await description(target, db: db)
+        let topic = try await TopicStore.description(target, db: db)
+        let hub = try await EventHubStore.description(target, db: db)
+        guard queue != nil || topic != nil || hub != nil else {
+            throw BusError(.badRequest, "Cannot forward to '\(target)': no queue, topic or event hub has that name.")
+        }
+    }
+
     /// Whether `message` repeats a `MessageId` seen by `entity` within `window` seconds; if not, remembers it.
     static func isDuplicate(
         _ message: BusMessage,
@@ -195,10 +208,16 @@ public struct QueueStore: Sendable {
         to queue: String,
         now: Int64,
         db: any SQLDatabase,
-        flavor: SQLFlavor
+        flavor: SQLFlavor,
+        hops: Int = 0
     ) async throws -> [Int64?] {
         let name = queue.lowercased()
         let encoder = JSONEncoder()
+        if let forwardTo = try await Self.description(name, db: db)?.forwardTo {
+            // Auto-forwarding: the messages go on, in the same transaction.
+            try await BusRouting.send(messages, to: forwardTo, now: now, db: db, flavor: flavor, hops: hops + 1)
+            return messages.map { _ in nil }
+        }
         // PostgreSQL: the queue row is locked, so that concurrent senders take sequence numbers in turn.
         guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
             throw Self.missing(name)

@@ -6,6 +6,8 @@ public struct TopicDescription: Sendable, Hashable, Codable {
     public var defaultMessageTimeToLiveSeconds: Double?
     /// When set, a message whose `MessageId` was seen within this many seconds is accepted and dropped.
     public var duplicateDetectionWindowSeconds: Double?
+    /// The topic's own SAS rules, valid for it and its subscriptions beside the namespace's.
+    public var authorizationRules: [AuthorizationRule]?
 
     public init(
         name: String,
@@ -35,6 +37,8 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
     public var maxDeliveryCount: Int
     public var defaultMessageTimeToLiveSeconds: Double?
     public var deadLetteringOnMessageExpiration: Bool
+    /// Auto-forwarding: the messages the subscription selects go on to this queue, topic or event hub.
+    public var forwardTo: String?
 
     public init(
         topic: String,
@@ -42,8 +46,10 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
         lockDurationSeconds: Double = 60,
         maxDeliveryCount: Int = 10,
         defaultMessageTimeToLiveSeconds: Double? = nil,
-        deadLetteringOnMessageExpiration: Bool = false
+        deadLetteringOnMessageExpiration: Bool = false,
+        forwardTo: String? = nil
     ) {
+        self.forwardTo = forwardTo?.lowercased()
         self.topic = topic.lowercased()
         self.name = name.lowercased()
         self.lockDurationSeconds = lockDurationSeconds
@@ -62,7 +68,8 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
             lockDurationSeconds: lockDurationSeconds,
             maxDeliveryCount: maxDeliveryCount,
             defaultMessageTimeToLiveSeconds: defaultMessageTimeToLiveSeconds,
-            deadLetteringOnMessageExpiration: deadLetteringOnMessageExpiration
+            deadLetteringOnMessageExpiration: deadLetteringOnMessageExpiration,
+            forwardTo: forwardTo
         )
     }
 }

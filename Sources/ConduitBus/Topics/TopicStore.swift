@@ -252,7 +252,8 @@ public struct TopicStore: Sendable {
         to topic: String,
         now: Int64,
         db: any SQLDatabase,
-        flavor: SQLFlavor
+        flavor: SQLFlavor,
+        hops: Int = 0
     ) async throws -> [Int?] {
         let name = topic.lowercased()
         guard let description = try await Self.description(name, db: db) else { throw Self.missing(topic: name) }
@@ -287,7 +288,8 @@ public struct TopicStore: Sendable {
                 to: subscriptionPath(topic: name, subscription: subscription),
                 now: now,
                 db: db,
-                flavor: flavor
+                flavor: flavor,
+                hops: hops
             )
         }
         return counts

@@ -118,7 +118,7 @@ struct BusManagementController: Sendable {
                 )
                 return Self.entry(entry, status: update ? .ok : .created)
             case .topic(let atom):
-                let topic = ManagementMapping.topic(atom, name: name)
+                let topic = try ManagementMapping.topic(atom, name: name)
                 if update {
                     try await namespace.topics.updateTopic(topic)
                 } else {

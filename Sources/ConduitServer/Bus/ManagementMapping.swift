@@ -19,12 +19,54 @@ enum ManagementMapping {
         seconds.map { ISO8601Duration(timeInterval: $0) } ?? .maximum
     }
 
-    static func unsupported(requiresSession: Bool, forwardTo: String?, forwardDeadLetters: String?) throws(Refusal) {
+    static func unsupported(requiresSession: Bool, forwardDeadLetters: String?) throws(Refusal) {
         if requiresSession {
             throw Refusal(message: "RequiresSession: sessions are not built yet in Conduit's bus.")
         }
-        if forwardTo?.isEmpty == false || forwardDeadLetters?.isEmpty == false {
-            throw Refusal(message: "ForwardTo/ForwardDeadLetteredMessagesTo: auto-forwarding is not built yet.")
+        if forwardDeadLetters?.isEmpty == false {
+            throw Refusal(message: "ForwardDeadLetteredMessagesTo: forwarding dead letters is not built yet.")
+        }
+    }
+
+    /// `ForwardTo` as the clients send it: a name, or a URL of the namespace (`sb://host/name`).
+    static func forwardTarget(_ text: String?) -> String? {
+        guard var text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if let scheme = text.range(of: "://") {
+            text = String(text[scheme.upperBound...].drop { $0 != "/" }.dropFirst())
+        }
+        return text.isEmpty ? nil : text.lowercased()
+    }
+
+    // MARK: - Authorization rules
+
+    /// An entity's SAS rules; a rule without keys gets new ones, as Azure makes them.
+    static func rules(_ atom: [ConduitAtom.AuthorizationRule]) throws(Refusal) -> [ConduitBus.AuthorizationRule]? {
+        guard !atom.isEmpty else { return nil }
+        var rules: [ConduitBus.AuthorizationRule] = []
+        for rule in atom {
+            guard !rule.keyName.isEmpty else { throw Refusal(message: "An AuthorizationRule needs a KeyName.") }
+            rules.append(
+                ConduitBus.AuthorizationRule(
+                    keyName: rule.keyName,
+                    primaryKey: rule.primaryKey ?? BusNamespace.randomKey(),
+                    secondaryKey: rule.secondaryKey ?? BusNamespace.randomKey(),
+                    rights: Set(rule.rights.compactMap { ConduitBus.AccessRight(rawValue: $0.rawValue) })
+                )
+            )
+        }
+        return rules
+    }
+
+    static func atom(_ rules: [ConduitBus.AuthorizationRule]?) -> [ConduitAtom.AuthorizationRule] {
+        (rules ?? []).map { rule in
+            ConduitAtom.AuthorizationRule(
+                keyName: rule.keyName,
+                rights: rule.rights.sorted { $0.rawValue < $1.rawValue }.compactMap {
+                    ConduitAtom.AccessRight(rawValue: $0.rawValue)
+                },
+                primaryKey: rule.primaryKey,
+                secondaryKey: rule.secondaryKey
+            )
         }
     }
 
@@ -32,20 +74,19 @@ enum ManagementMapping {
 
     static func queue(_ atom: ConduitAtom.QueueDescription, name: String) throws(Refusal) -> ConduitBus.QueueDescription
     {
-        try unsupported(
-            requiresSession: atom.requiresSession,
-            forwardTo: atom.forwardTo,
-            forwardDeadLetters: atom.forwardDeadLetteredMessagesTo
-        )
-        return ConduitBus.QueueDescription(
+        try unsupported(requiresSession: atom.requiresSession, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
+        var queue = ConduitBus.QueueDescription(
             name: name,
             lockDurationSeconds: atom.lockDuration.timeInterval,
             maxDeliveryCount: atom.maxDeliveryCount,
             defaultMessageTimeToLiveSeconds: seconds(atom.defaultMessageTimeToLive),
             deadLetteringOnMessageExpiration: atom.deadLetteringOnMessageExpiration,
             duplicateDetectionWindowSeconds: atom.requiresDuplicateDetection
-                ? atom.duplicateDetectionHistoryTimeWindow.timeInterval : nil
+                ? atom.duplicateDetectionHistoryTimeWindow.timeInterval : nil,
+            forwardTo: forwardTarget(atom.forwardTo)
         )
+        queue.authorizationRules = try rules(atom.authorizationRules)
+        return queue
     }
 
     static func atom(
@@ -58,6 +99,8 @@ enum ManagementMapping {
         atom.maxDeliveryCount = queue.maxDeliveryCount
         atom.defaultMessageTimeToLive = duration(queue.defaultMessageTimeToLiveSeconds)
         atom.deadLetteringOnMessageExpiration = queue.deadLetteringOnMessageExpiration
+        atom.forwardTo = queue.forwardTo
+        atom.authorizationRules = Self.atom(queue.authorizationRules)
         atom.requiresDuplicateDetection = queue.duplicateDetectionWindowSeconds != nil
         if let window = queue.duplicateDetectionWindowSeconds {
             atom.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: window)
@@ -84,13 +127,16 @@ enum ManagementMapping {
 
     // MARK: - Topics and subscriptions
 
-    static func topic(_ atom: ConduitAtom.TopicDescription, name: String) -> ConduitBus.TopicDescription {
-        ConduitBus.TopicDescription(
+    static func topic(_ atom: ConduitAtom.TopicDescription, name: String) throws(Refusal) -> ConduitBus.TopicDescription
+    {
+        var topic = ConduitBus.TopicDescription(
             name: name,
             defaultMessageTimeToLiveSeconds: seconds(atom.defaultMessageTimeToLive),
             duplicateDetectionWindowSeconds: atom.requiresDuplicateDetection
                 ? atom.duplicateDetectionHistoryTimeWindow.timeInterval : nil
         )
+        topic.authorizationRules = try rules(atom.authorizationRules)
+        return topic
     }
 
     static func atom(
@@ -102,6 +148,7 @@ enum ManagementMapping {
     {
         var atom = ConduitAtom.TopicDescription()
         atom.defaultMessageTimeToLive = duration(topic.defaultMessageTimeToLiveSeconds)
+        atom.authorizationRules = Self.atom(topic.authorizationRules)
         atom.requiresDuplicateDetection = topic.duplicateDetectionWindowSeconds != nil
         if let window = topic.duplicateDetectionWindowSeconds {
             atom.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: window)
@@ -121,18 +168,15 @@ enum ManagementMapping {
         topic: String,
         name: String
     ) throws(Refusal) -> ConduitBus.SubscriptionDescription {
-        try unsupported(
-            requiresSession: atom.requiresSession,
-            forwardTo: atom.forwardTo,
-            forwardDeadLetters: atom.forwardDeadLetteredMessagesTo
-        )
+        try unsupported(requiresSession: atom.requiresSession, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
         return ConduitBus.SubscriptionDescription(
             topic: topic,
             name: name,
             lockDurationSeconds: atom.lockDuration.timeInterval,
             maxDeliveryCount: atom.maxDeliveryCount,
             defaultMessageTimeToLiveSeconds: seconds(atom.defaultMessageTimeToLive),
-            deadLetteringOnMessageExpiration: atom.deadLetteringOnMessageExpiration
+            deadLetteringOnMessageExpiration: atom.deadLetteringOnMessageExpiration,
+            forwardTo: forwardTarget(atom.forwardTo)
         )
     }
 
@@ -147,6 +191,7 @@ enum ManagementMapping {
         atom.maxDeliveryCount = subscription.maxDeliveryCount
         atom.defaultMessageTimeToLive = duration(subscription.defaultMessageTimeToLiveSeconds)
         atom.deadLetteringOnMessageExpiration = subscription.deadLetteringOnMessageExpiration
+        atom.forwardTo = subscription.forwardTo
         atom.messageCount = counts.total
         atom.countDetails = details(counts)
         return atom

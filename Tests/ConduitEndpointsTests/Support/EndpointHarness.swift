@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ConduitBus
 import ConduitContext
 import ConduitEndpoints
@@ -18,6 +19,7 @@ struct EndpointHarness: Sendable {
 
     static func run<T: Sendable>(
         _ backend: TestBackend,
+        httpClient: HTTPClient = .shared,
         _ body: @Sendable (EndpointHarness) async throws -> T
     ) async throws -> T {
         try await backend.withFreshStore { store in
@@ -30,6 +32,7 @@ struct EndpointHarness: Sendable {
                 on: platform,
                 bus: bus,
                 embedded: EmbeddedNamespace(name: "localhost", ports: [8080]),
+                httpClient: httpClient,
                 organizationURL: "http://conduit.test/",
                 logger: logger
             )
