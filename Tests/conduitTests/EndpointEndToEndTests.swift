@@ -143,6 +143,33 @@ struct EndpointEndToEndTests {
                     + bus + api
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             try await Self.registerStep(client, server, endpoint: hubEndpoint)
+            // The other contract × format pairs: topics in binary and XML, an event hub in JSON.
+            var others: [(listen: [String], format: String)] = []
+            for format in ["binary", "xml"] {
+                _ = try Self.cli(["bus", "topic", "create", "topic-\(format)"] + bus)
+                _ = try Self.cli(
+                    [
+                        "bus", "subscription", "create", "topic-\(format)", "contacts", "--sql",
+                        "\"\(Self.entityClaim)\" = 'contact'",
+                    ]
+                        + bus
+                )
+                others.append((["--topic", "topic-\(format)", "--subscription", "contacts"], format))
+            }
+            _ = try Self.cli(["bus", "eventhub", "create", "hub-json", "--partitions", "3"] + bus)
+            others.append((["--eventhub", "hub-json"], "json"))
+            for (index, other) in others.enumerated() {
+                let contract = other.listen.first == "--eventhub" ? "eventhub" : "topic"
+                let path = other.listen[1]
+                let id = try Self.cli(
+                    [
+                        "endpoint", "add", "--name", "other-\(index)", "--contract", contract, "--format", other.format,
+                        "--path", path,
+                    ]
+                        + bus + api
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+                try await Self.registerStep(client, server, endpoint: id)
+            }
 
             let contact = try await Self.createContact(client, server, "Byron")
             let update = try await CrashSafetyTests.send(
@@ -203,6 +230,20 @@ struct EndpointEndToEndTests {
             )
             let notRouted = try await receive("changes/subscriptions/accounts")
             #expect(notRouted.status == 204)
+
+            for other in others {
+                let printed = try Self.cli(
+                    ["listen"] + other.listen + ["--max-messages", "1", "--output", "json"] + bus
+                )
+                let received = try ContextCodec.decode(Array(printed.utf8), format: .json)
+                #expect(received.primaryEntityId.description == contact, "\(other.listen) \(other.format)")
+                guard case .entity(let changed)? = received.inputParameters["Target"] else {
+                    Issue.record("no Target from \(other.listen)")
+                    continue
+                }
+                #expect(changed.attributes["lastname"] == .string("Lovelace"))
+                #expect(received.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
+            }
 
             // The event hub: conduit listen reads its partitions; raw REST reads the partition of the row's id.
             let hubXML = try Self.cli(
@@ -332,5 +373,38 @@ struct EndpointEndToEndTests {
             )
             #expect(succeeded.body.components(separatedBy: "\"statuscode\"").count - 1 == 2)
         }
+    }
+
+    @Test("a message the bus acknowledged (201) survives kill -9 of the server")
+    func busSurvivesKill() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bus-kill-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let port = server.port
+        let bus = ["--connection-string", server.busConnectionString]
+        _ = try Self.cli(["bus", "queue", "create", "durable"] + bus)
+        let connection = try ConnectionString(parsing: server.busConnectionString)
+        let token = SASToken.make(
+            resource: "sb://127.0.0.1/durable",
+            keyName: connection.keyName ?? "",
+            key: connection.key ?? "",
+            expiry: Int64(Date().timeIntervalSince1970) + 600
+        ).headerValue
+        try await CrashSafetyTests.withClient { client in
+            for index in 0..<20 {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/durable/messages")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: token)
+                request.body = .bytes(ByteBuffer(string: "message \(index)"))
+                let response = try await client.execute(request, timeout: .seconds(30))
+                #expect(response.status.code == 201)
+            }
+        }
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        server = try CrashSafetyTests.Server(dataDirectory: directory, port: port)
+        defer { server.stop() }
+        let list = try Self.cli(["bus", "list"] + bus)
+        #expect(list.contains("durable  20"), "\(list)")
     }
 }
