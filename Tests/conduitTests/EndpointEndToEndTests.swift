@@ -13,6 +13,16 @@ import Testing
 struct EndpointEndToEndTests {
     static let entityClaim = "http://schemas.microsoft.com/xrm/2011/Claims/EntityLogicalName"
 
+    /// A SAS token of the connection string's rule for an entity of the embedded bus.
+    static func token(_ connection: ConnectionString, _ entity: String) -> String {
+        SASToken.make(
+            resource: "sb://127.0.0.1/\(entity)",
+            keyName: connection.keyName ?? "",
+            key: connection.key ?? "",
+            expiry: Int64(Date().timeIntervalSince1970) + 600
+        ).headerValue
+    }
+
     static func cli(_ arguments: [String]) throws -> String {
         let run = try CLITests.run(arguments)
         if run.status != 0 {
@@ -212,12 +222,7 @@ struct EndpointEndToEndTests {
                 request.method = .DELETE
                 request.headers.add(
                     name: "Authorization",
-                    value: SASToken.make(
-                        resource: "sb://127.0.0.1/\(entity)",
-                        keyName: connection.keyName ?? "",
-                        key: connection.key ?? "",
-                        expiry: Int64(Date().timeIntervalSince1970) + 600
-                    ).headerValue
+                    value: Self.token(connection, entity)
                 )
                 let response = try await client.execute(request, timeout: .seconds(30))
                 let body = try await response.body.collect(upTo: 1 << 20)
@@ -257,12 +262,7 @@ struct EndpointEndToEndTests {
             )
             read.headers.add(
                 name: "Authorization",
-                value: SASToken.make(
-                    resource: "sb://127.0.0.1/changes-hub",
-                    keyName: connection.keyName ?? "",
-                    key: connection.key ?? "",
-                    expiry: Int64(Date().timeIntervalSince1970) + 600
-                ).headerValue
+                value: Self.token(connection, "changes-hub")
             )
             let events = try await client.execute(read, timeout: .seconds(30))
             let eventBody = String(buffer: try await events.body.collect(upTo: 1 << 20))
@@ -384,12 +384,7 @@ struct EndpointEndToEndTests {
         let bus = ["--connection-string", server.busConnectionString]
         _ = try Self.cli(["bus", "queue", "create", "durable"] + bus)
         let connection = try ConnectionString(parsing: server.busConnectionString)
-        let token = SASToken.make(
-            resource: "sb://127.0.0.1/durable",
-            keyName: connection.keyName ?? "",
-            key: connection.key ?? "",
-            expiry: Int64(Date().timeIntervalSince1970) + 600
-        ).headerValue
+        let token = Self.token(connection, "durable")
         try await CrashSafetyTests.withClient { client in
             for index in 0..<20 {
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/durable/messages")
