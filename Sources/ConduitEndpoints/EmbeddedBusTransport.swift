@@ -5,7 +5,8 @@ import SQLKit
 
 /// Posts to this server's embedded bus: a durable enqueue in the Conduit database, in the caller's transaction
 /// when there is one (a synchronous step's message commits or rolls back with the operation). The endpoint's SAS
-/// credentials are checked against the namespace's and the entity's rules, with the Send right, as a remote namespace would.
+/// credentials are checked against the namespace's and the entity's rules, with the Send right, as a remote namespace
+/// would.
 struct EmbeddedBusTransport: Sendable {
     let namespace: BusNamespace
 
