@@ -9,7 +9,7 @@ import UnixSignals
 struct ListenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
-        abstract: "Receive execution contexts from a queue or topic subscription and print them.",
+        abstract: "Receive execution contexts from a queue, topic subscription or event hub and print them.",
         discussion: """
             Receives with peek-lock over the Service Bus REST API (the embedded bus of 'conduit serve', or an Azure \
             namespace), decodes each body by its content type (application/msbin1, application/json, \
