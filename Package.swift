@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ConduitBus", targets: ["ConduitBus"]),
         .library(name: "ConduitEndpoints", targets: ["ConduitEndpoints"]),
         .library(name: "ConduitAtom", targets: ["ConduitAtom"]),
+        .library(name: "ConduitAMQP", targets: ["ConduitAMQP"]),
         .executable(name: "conduit", targets: ["conduit"]),
     ],
     dependencies: [
@@ -70,6 +71,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // AMQP 1.0: the type system, frames and (to come) the connection, session and link state machines.
+        .target(
+            name: "ConduitAMQP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         // The Service Bus management API's ATOM entities (queues, topics, subscriptions, rules), as pure codecs.
@@ -162,6 +169,15 @@ let package = Package(
         .testTarget(
             name: "ConduitPlatformTests",
             dependencies: ["ConduitPlatform", "ConduitStore", "ConduitContext", "ConduitTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitAMQPTests",
+            dependencies: [
+                "ConduitAMQP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
