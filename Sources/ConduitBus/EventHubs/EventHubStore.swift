@@ -240,8 +240,20 @@ public struct EventHubStore: Sendable {
         db: any SQLDatabase,
         roundRobin: RoundRobin
     ) async throws -> [(partition: Int, sequence: Int64)] {
-        let name = hub.lowercased()
-        guard let description = try await description(name, db: db) else { throw missing(name) }
+        guard let description = try await description(hub.lowercased(), db: db) else { throw missing(hub.lowercased()) }
+        return try await send(messages, into: description, partition: fixed, now: now, db: db, roundRobin: roundRobin)
+    }
+
+    /// Appends events to the hub `description` describes, read by the caller.
+    static func send(
+        _ messages: [BusMessage],
+        into description: EventHubDescription,
+        partition fixed: Int?,
+        now: Int64,
+        db: any SQLDatabase,
+        roundRobin: RoundRobin
+    ) async throws -> [(partition: Int, sequence: Int64)] {
+        let name = description.name
         if let fixed, !(0..<description.partitionCount).contains(fixed) {
             throw BusError(
                 .badRequest,

@@ -21,14 +21,15 @@ enum BusRouting {
                 "Auto-forwarding to '\(name)' would be hop \(hops); a message may be forwarded at most \(maximumHops) times."
             )
         }
-        if try await QueueStore.description(name, db: db) != nil, !name.contains("/") {
-            try await QueueStore.send(messages, to: name, now: now, db: db, flavor: flavor, hops: hops)
-        } else if try await TopicStore.description(name, db: db) != nil {
-            try await TopicStore.send(messages, to: name, now: now, db: db, flavor: flavor, hops: hops)
-        } else if try await EventHubStore.description(name, db: db) != nil {
+        // Each entity is read once, and passed on (a queue locked on PostgreSQL, for its sequence numbers).
+        if !name.contains("/"), let queue = try await QueueStore.description(name, db: db, lock: flavor == .postgres) {
+            _ = try await QueueStore.send(messages, into: queue, now: now, db: db, flavor: flavor, hops: hops)
+        } else if let topic = try await TopicStore.description(name, db: db) {
+            _ = try await TopicStore.send(messages, into: topic, now: now, db: db, flavor: flavor, hops: hops)
+        } else if let hub = try await EventHubStore.description(name, db: db) {
             _ = try await EventHubStore.send(
                 messages,
-                to: name,
+                into: hub,
                 partition: nil,
                 now: now,
                 db: db,

@@ -212,16 +212,29 @@ public struct QueueStore: Sendable {
         hops: Int = 0
     ) async throws -> [Int64?] {
         let name = queue.lowercased()
-        let encoder = JSONEncoder()
-        if let forwardTo = try await Self.description(name, db: db)?.forwardTo {
-            // Auto-forwarding: the messages go on, in the same transaction.
-            try await BusRouting.send(messages, to: forwardTo, now: now, db: db, flavor: flavor, hops: hops + 1)
-            return messages.map { _ in nil }
-        }
         // PostgreSQL: the queue row is locked, so that concurrent senders take sequence numbers in turn.
         guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
             throw Self.missing(name)
         }
+        return try await send(messages, into: description, now: now, db: db, flavor: flavor, hops: hops)
+    }
+
+    /// Enqueues messages into the queue `description` describes, read (and on PostgreSQL locked) by the caller.
+    static func send(
+        _ messages: [BusMessage],
+        into description: QueueDescription,
+        now: Int64,
+        db: any SQLDatabase,
+        flavor: SQLFlavor,
+        hops: Int
+    ) async throws -> [Int64?] {
+        let name = description.name
+        if let forwardTo = description.forwardTo {
+            // Auto-forwarding: the messages go on, in the same transaction.
+            try await BusRouting.send(messages, to: forwardTo, now: now, db: db, flavor: flavor, hops: hops + 1)
+            return messages.map { _ in nil }
+        }
+        let encoder = JSONEncoder()
         var sequences: [Int64?] = []
         for message in messages {
             if try await isDuplicate(

@@ -257,6 +257,19 @@ public struct TopicStore: Sendable {
     ) async throws -> [Int?] {
         let name = topic.lowercased()
         guard let description = try await Self.description(name, db: db) else { throw Self.missing(topic: name) }
+        return try await send(messages, into: description, now: now, db: db, flavor: flavor, hops: hops)
+    }
+
+    /// Sends messages to the topic `description` describes, read by the caller.
+    static func send(
+        _ messages: [BusMessage],
+        into description: TopicDescription,
+        now: Int64,
+        db: any SQLDatabase,
+        flavor: SQLFlavor,
+        hops: Int
+    ) async throws -> [Int?] {
+        let name = description.name
         let rules = try await Self.rules(topic: name, db: db)
         var copies: [String: [BusMessage]] = [:]
         var counts: [Int?] = []
