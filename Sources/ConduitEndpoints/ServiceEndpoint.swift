@@ -79,13 +79,7 @@ extension ServiceEndpoint {
     /// Reads a `serviceendpoint` row (with its secrets: the notification service reads them directly).
     /// - Throws: ``ServiceEndpointError`` when a required column is missing or holds an unknown value.
     public init(row: Entity) throws(ServiceEndpointError) {
-        func option(_ name: String) -> Int32? {
-            switch row.attributes[name] {
-            case .optionSetValue(let option)?: option.value
-            case .int(let value)?: value
-            default: nil
-            }
-        }
+        func option(_ name: String) -> Int32? { row.attributes[name]?.optionValue }
         func text(_ name: String) -> String? {
             if case .string(let value)? = row.attributes[name], !value.isEmpty { return value }
             return nil

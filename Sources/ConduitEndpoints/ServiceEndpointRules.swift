@@ -13,7 +13,7 @@ struct ServiceEndpointRules: Sendable {
         var merged = current ?? Entity(logicalName: "serviceendpoint", id: target.id)
         for entry in target.attributes.entries { merged.attributes[entry.key] = entry.value }
         // A connection string fills in the address, key name and key it holds.
-        if case .string(let text)? = merged.attributes["authvalue"], option(merged, "authtype") == 7 {
+        if case .string(let text)? = merged.attributes["authvalue"], merged.attributes["authtype"]?.optionValue == 7 {
             let parsed = try parse(connectionString: text)
             for (name, value) in try fill(from: parsed, merged: merged) {
                 target.attributes[name] = .string(value)
@@ -27,7 +27,7 @@ struct ServiceEndpointRules: Sendable {
             throw PlatformError(.invalidArgument, error.message)
         }
         do {
-            try validate(endpoint, connectionMode: option(merged, "connectionmode"))
+            try validate(endpoint, connectionMode: merged.attributes["connectionmode"]?.optionValue)
         } catch {
             throw PlatformError(
                 .invalidArgument,
@@ -98,14 +98,6 @@ struct ServiceEndpointRules: Sendable {
             throw ServiceEndpointError(
                 "posting messageformat 1 (Binary XML) to a remote namespace needs AMQP, which is not built yet (the Service Bus REST API carries the Claims properties only in its JSON batch form, which holds text bodies). Use 2 (Json) or 3 (Text XML), or the embedded bus."
             )
-        }
-    }
-
-    private func option(_ row: Entity, _ name: String) -> Int32? {
-        switch row.attributes[name] {
-        case .optionSetValue(let option)?: option.value
-        case .int(let value)?: value
-        default: nil
         }
     }
 

@@ -47,6 +47,17 @@ public indirect enum ContextValue: Hashable, Sendable {
     case unknown(UnknownValue)
 }
 
+extension ContextValue {
+    /// A choice column's number: an `OptionSetValue`'s value, or a plain `int` (as clients send choices too).
+    public var optionValue: Int32? {
+        switch self {
+        case .optionSetValue(let option): option.value
+        case .int(let number): number
+        default: nil
+        }
+    }
+}
+
 /// An array value: its item contract and items.
 public struct ContextArray: Hashable, Sendable {
     /// What the array holds, which decides its XML type name and whether items carry type hints.

@@ -37,8 +37,8 @@ extension CoreOperations {
             default: throw PlatformError(.invalidArgument, "postponeuntil must be a date and time.")
             }
             let action = try JobLifecycle.action(
-                stateCode: Self.option(target.attributes["statecode"]),
-                statusCode: Self.option(target.attributes["statuscode"]),
+                stateCode: target.attributes["statecode"]?.optionValue,
+                statusCode: target.attributes["statuscode"]?.optionValue,
                 postponeUntil: postpone
             )
             try await applyJobAction(action, to: target.id)
@@ -91,13 +91,5 @@ extension CoreOperations {
             throw PlatformError(.unexpected, "The system job \(id) has an unknown statuscode \(current.statusCode).")
         }
         return snapshot
-    }
-
-    private static func option(_ value: ContextValue?) -> Int32? {
-        switch value {
-        case .optionSetValue(let option)?: option.value
-        case .int(let number)?: number
-        default: nil
-        }
     }
 }
