@@ -5,7 +5,7 @@ import Foundation
 /// The message Dataverse posts for an execution context (reference §8, §9.1): the context in the endpoint's
 /// format, after the 192 KB rule; `ContentType` by format; the Claims property bag on Service Bus contracts; a
 /// `MessageId` that stays the same for every attempt of one system job.
-public struct EndpointMessage: Sendable, Hashable {
+public struct EndpointMessage: Sendable {
     public var body: [UInt8]
     public var contentType: String
     public var messageId: String
@@ -15,16 +15,6 @@ public struct EndpointMessage: Sendable, Hashable {
     public var isTruncated: Bool
     /// Event hubs: the row's id, so that the changes of one row land on one partition, in order.
     public var partitionKey: String?
-
-    public static func == (lhs: EndpointMessage, rhs: EndpointMessage) -> Bool {
-        lhs.body == rhs.body && lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId
-            && lhs.properties.elementsEqual(rhs.properties, by: { $0 == $1 }) && lhs.isTruncated == rhs.isTruncated
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(body)
-        hasher.combine(messageId)
-    }
 
     /// The Claims keys (`Microsoft.Xrm.Sdk.ClaimTypes`).
     public enum Claims {
