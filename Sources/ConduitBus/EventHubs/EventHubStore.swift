@@ -145,18 +145,9 @@ public struct EventHubStore: Sendable {
     }
 
     /// The hubs, with their creation times (Unix ms).
-    public func hubs() async throws -> [(description: EventHubDescription, createdOn: Int64)] {
-        try await store.withDatabase { db in
-            try await db.raw("SELECT description, createdon FROM conduit_bus_eventhub ORDER BY name").all().map { row in
-                (
-                    try JSONDecoder().decode(
-                        EventHubDescription.self,
-                        from: Data(try row.decode(column: "description", as: String.self).utf8)
-                    ),
-                    try row.decode(column: "createdon", as: Int64.self)
-                )
-            }
-        }
+    /// (`named`: only that hub.)
+    public func hubs(named name: String? = nil) async throws -> [(description: EventHubDescription, createdOn: Int64)] {
+        try await EntityRows.read(EventHubDescription.self, from: "conduit_bus_eventhub", named: name, store: store)
     }
 
     /// Deletes a hub, its events and consumer groups.

@@ -115,18 +115,10 @@ public struct QueueStore: Sendable {
     }
 
     /// The queues (not the queues of topic subscriptions), by name, with their creation times (Unix ms).
-    public func queues() async throws -> [(description: QueueDescription, createdOn: Int64)] {
-        try await store.withDatabase { db in
-            try await db.raw("SELECT description, createdon FROM conduit_bus_queue ORDER BY name").all().compactMap {
-                row in
-                let description = try JSONDecoder().decode(
-                    QueueDescription.self,
-                    from: Data(try row.decode(column: "description", as: String.self).utf8)
-                )
-                guard !description.name.contains("/") else { return nil }
-                return (description, try row.decode(column: "createdon", as: Int64.self))
-            }
-        }
+    /// (`named`: only that queue.)
+    public func queues(named name: String? = nil) async throws -> [(description: QueueDescription, createdOn: Int64)] {
+        try await EntityRows.read(QueueDescription.self, from: "conduit_bus_queue", named: name, store: store)
+            .filter { !$0.description.name.contains("/") }
     }
 
     /// Deletes a queue and its messages.

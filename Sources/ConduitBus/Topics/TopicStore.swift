@@ -73,18 +73,9 @@ public struct TopicStore: Sendable {
     }
 
     /// The topics, by name, with their creation times (Unix ms).
-    public func topics() async throws -> [(description: TopicDescription, createdOn: Int64)] {
-        try await store.withDatabase { db in
-            try await db.raw("SELECT description, createdon FROM conduit_bus_topic ORDER BY name").all().map { row in
-                (
-                    try JSONDecoder().decode(
-                        TopicDescription.self,
-                        from: Data(try row.decode(column: "description", as: String.self).utf8)
-                    ),
-                    try row.decode(column: "createdon", as: Int64.self)
-                )
-            }
-        }
+    /// (`named`: only that topic.)
+    public func topics(named name: String? = nil) async throws -> [(description: TopicDescription, createdOn: Int64)] {
+        try await EntityRows.read(TopicDescription.self, from: "conduit_bus_topic", named: name, store: store)
     }
 
     /// Replaces a topic's settings.

@@ -109,7 +109,7 @@ struct BusManagementController: Sendable {
                 } else {
                     try await namespace.queues.createQueue(queue, now: now)
                 }
-                let stored = try await namespace.queues.queues().first { $0.description.name == name }
+                let stored = try await namespace.queues.queues(named: name).first
                 let entry = encoder(request).queueEntry(
                     ManagementMapping.atom(queue, createdOn: stored?.createdOn ?? now, counts: MessageCounts()),
                     name: name,
@@ -164,7 +164,7 @@ struct BusManagementController: Sendable {
     private func getEntity(_ request: Request, context: ConduitRequestContext) async throws -> Response {
         let name = try context.parameters.require("entity").lowercased()
         try await namespace.authorize(request, entity: name, right: .manage)
-        if let (queue, createdOn) = try await namespace.queues.queues().first(where: { $0.description.name == name }) {
+        if let (queue, createdOn) = try await namespace.queues.queues(named: name).first {
             let counts = try await namespace.queues.counts(name)
             return Self.entry(
                 encoder(request).queueEntry(
@@ -175,7 +175,7 @@ struct BusManagementController: Sendable {
                 )
             )
         }
-        if let (topic, createdOn) = try await namespace.topics.topics().first(where: { $0.description.name == name }) {
+        if let (topic, createdOn) = try await namespace.topics.topics(named: name).first {
             let count = try await namespace.topics.subscriptions(of: name).count
             return Self.entry(
                 encoder(request).topicEntry(
@@ -186,7 +186,7 @@ struct BusManagementController: Sendable {
                 )
             )
         }
-        if let (hub, createdOn) = try await namespace.eventHubs.hubs().first(where: { $0.description.name == name }) {
+        if let (hub, createdOn) = try await namespace.eventHubs.hubs(named: name).first {
             return Self.entry(
                 encoder(request).eventHubEntry(
                     Self.atom(hub, createdOn: createdOn),
