@@ -8,7 +8,7 @@
 ///
 /// The filter keeps its text (and parameters); equality, hashing and coding use them, and decoding parses the
 /// text again, so a filter can be stored as its text.
-public struct SQLFilter: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SQLFilter: SQLText {
     /// The deepest nesting of parentheses, `NOT`, unary signs and function arguments that parses.
     public static let maximumNestingDepth = SQLParser.maximumDepth
 
@@ -43,52 +43,5 @@ public struct SQLFilter: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Whether the message matches: the condition is true. Unknown and evaluation errors do not match.
     public func matches(_ message: FilteredMessage) -> Bool {
         (try? evaluate(message)) == true
-    }
-
-    /// The expression text.
-    public var description: String { expression }
-
-    /// Filters are equal when their text and parameters are.
-    public static func == (lhs: SQLFilter, rhs: SQLFilter) -> Bool {
-        lhs.expression == rhs.expression && lhs.parameters == rhs.parameters
-    }
-
-    /// Hashes the text and parameters.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(expression)
-        hasher.combine(parameters)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case expression
-        case parameters
-    }
-
-    /// Encodes `{"expression": …, "parameters": {…}}` (parameters only when there are some).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(expression, forKey: .expression)
-        if !parameters.isEmpty {
-            try container.encode(parameters, forKey: .parameters)
-        }
-    }
-
-    /// Decodes and parses again what ``encode(to:)`` wrote; a text that no longer parses is a
-    /// `DecodingError.dataCorrupted` carrying the ``FilterError``.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let expression = try container.decode(String.self, forKey: .expression)
-        let parameters = try container.decodeIfPresent([String: PropertyValue].self, forKey: .parameters) ?? [:]
-        do throws(FilterError) {
-            try self.init(expression, parameters: parameters)
-        } catch {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(
-                    codingPath: container.codingPath + [CodingKeys.expression],
-                    debugDescription: error.message,
-                    underlyingError: error
-                )
-            )
-        }
     }
 }

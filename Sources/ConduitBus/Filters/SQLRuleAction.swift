@@ -9,7 +9,7 @@
 /// Statements are `SET property = expression` and `REMOVE property`; a `;` after each is optional. Only the
 /// system properties the documentation does not call read-only can be set or removed (see
 /// ``SystemProperty/isSettable``). Like ``SQLFilter``, an action keeps its text, and codes and compares by it.
-public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SQLRuleAction: SQLText {
     /// One parsed statement.
     enum Statement: Sendable {
         case set(PropertyReference, SQLNode, offset: Int)
@@ -61,51 +61,5 @@ public struct SQLRuleAction: Sendable, Hashable, Codable, CustomStringConvertibl
         var copy = message
         try apply(to: &copy)
         return copy
-    }
-
-    /// The action text.
-    public var description: String { expression }
-
-    /// Actions are equal when their text and parameters are.
-    public static func == (lhs: SQLRuleAction, rhs: SQLRuleAction) -> Bool {
-        lhs.expression == rhs.expression && lhs.parameters == rhs.parameters
-    }
-
-    /// Hashes the text and parameters.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(expression)
-        hasher.combine(parameters)
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case expression
-        case parameters
-    }
-
-    /// Encodes `{"expression": …, "parameters": {…}}` (parameters only when there are some).
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(expression, forKey: .expression)
-        if !parameters.isEmpty {
-            try container.encode(parameters, forKey: .parameters)
-        }
-    }
-
-    /// Decodes and parses again what ``encode(to:)`` wrote.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let expression = try container.decode(String.self, forKey: .expression)
-        let parameters = try container.decodeIfPresent([String: PropertyValue].self, forKey: .parameters) ?? [:]
-        do throws(FilterError) {
-            try self.init(expression, parameters: parameters)
-        } catch {
-            throw DecodingError.dataCorrupted(
-                DecodingError.Context(
-                    codingPath: container.codingPath + [CodingKeys.expression],
-                    debugDescription: error.message,
-                    underlyingError: error
-                )
-            )
-        }
     }
 }
