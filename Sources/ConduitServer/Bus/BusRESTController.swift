@@ -121,46 +121,35 @@ struct BusRESTController: Sendable {
         }
         let from = request.uri.queryParameters.get("from", as: Int64.self) ?? 0
         let limit = request.uri.queryParameters.get("max", as: Int.self) ?? 100
-        let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
-        let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
-        while true {
-            let seen = namespace.queues.arrivals.generation
-            let events: [StoredEvent]
-            do {
-                events = try await namespace.eventHubs.read(
+        let events =
+            try await poll(request) { () async throws -> [StoredEvent]? in
+                let events = try await namespace.eventHubs.read(
                     hub: hub,
                     consumerGroup: group,
                     partition: partition,
                     from: from,
                     limit: limit
                 )
-            } catch let error as BusError {
-                throw Self.httpError(error)
-            }
-            let now = ContinuousClock.now
-            if !events.isEmpty || now >= deadline {
-                let items: [[String: Any]] = events.map { event in
-                    var item: [String: Any] = [
-                        "SequenceNumber": event.sequenceNumber, "Offset": String(event.offset),
-                        "EnqueuedTimeUtc": Self.httpDate(event.enqueuedTime), "Partition": event.partition,
-                        "Body": event.message.body.base64EncodedString(),
-                    ]
-                    if let type = event.message.contentType { item["ContentType"] = type }
-                    if let key = event.message.partitionKey { item["PartitionKey"] = key }
-                    if let id = event.message.messageId { item["MessageId"] = id }
-                    item["Properties"] = event.message.userProperties.mapValues { RESTPropertyCoding.json($0) }
-                    return item
-                }
-                let data = try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys])
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: "application/json"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
-                )
-            }
-            await namespace.queues.arrivals.wait(after: seen, timeout: min(deadline - now, Self.pollInterval))
-            try Task.checkCancellation()
+                return events.isEmpty ? nil : events
+            } ?? []
+        let items: [[String: Any]] = events.map { event in
+            var item: [String: Any] = [
+                "SequenceNumber": event.sequenceNumber, "Offset": String(event.offset),
+                "EnqueuedTimeUtc": Self.httpDate(event.enqueuedTime), "Partition": event.partition,
+                "Body": event.message.body.base64EncodedString(),
+            ]
+            if let type = event.message.contentType { item["ContentType"] = type }
+            if let key = event.message.partitionKey { item["PartitionKey"] = key }
+            if let id = event.message.messageId { item["MessageId"] = id }
+            item["Properties"] = event.message.userProperties.mapValues { RESTPropertyCoding.json($0) }
+            return item
         }
+        let data = try JSONSerialization.data(withJSONObject: items, options: [.sortedKeys])
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 
     /// `GET /{hub}/partitions/{p}`: the partition's first and last sequence numbers, as JSON.
@@ -195,26 +184,30 @@ struct BusRESTController: Sendable {
     ) async throws -> Response {
         let entity = try Self.source(context, deadLetters: deadLetters)
         try await namespace.authorize(request, entity: entity, right: .listen)
+        let received = try await poll(request) {
+            delete
+                ? try await namespace.queues.receiveAndDelete(entity, now: Self.now())
+                : try await namespace.queues.peekLock(entity, now: Self.now())
+        }
+        guard let received else { return Response(status: .noContent) }
+        return response(received, request: request, entity: entity, status: delete ? .ok : .created)
+    }
+
+    /// Looks with `look` until it finds something or the request's `?timeout=` seconds (at most ``maximumWait``)
+    /// pass; `nil` then. Woken by a send on this node; other nodes' sends, scheduled messages and expired locks show
+    /// at the next poll. A ``BusError`` becomes its HTTP status.
+    private func poll<Found>(_ request: Request, _ look: () async throws -> Found?) async throws -> Found? {
         let timeout = request.uri.queryParameters.get("timeout", as: Int.self).map { Duration.seconds($0) } ?? .zero
         let deadline = ContinuousClock.now + min(timeout, Self.maximumWait)
         while true {
             let seen = namespace.queues.arrivals.generation
-            let received: ReceivedMessage?
             do {
-                received =
-                    delete
-                    ? try await namespace.queues.receiveAndDelete(entity, now: Self.now())
-                    : try await namespace.queues.peekLock(entity, now: Self.now())
+                if let found = try await look() { return found }
             } catch let error as BusError {
                 throw Self.httpError(error)
             }
-            if let received {
-                return response(received, request: request, entity: entity, status: delete ? .ok : .created)
-            }
             let now = ContinuousClock.now
-            guard now < deadline else { return Response(status: .noContent) }
-            // Woken by a send on this node; other nodes' sends, scheduled messages and expired locks show at the
-            // next poll.
+            guard now < deadline else { return nil }
             await namespace.queues.arrivals.wait(after: seen, timeout: min(deadline - now, Self.pollInterval))
             try Task.checkCancellation()
         }
