@@ -68,12 +68,7 @@ public struct BusNamespace: Sendable {
         -> [AuthorizationRule]
     {
         if !fresh, let rules = ruleCache.current() { return rules }
-        let rules: [AuthorizationRule]
-        if let transaction {
-            rules = try await Self.rules(db: transaction)
-        } else {
-            rules = try await self.rules()
-        }
+        let rules = try await read(transaction) { db in try await Self.rules(db: db) }
         ruleCache.remember(rules)
         return rules
     }
@@ -95,18 +90,22 @@ public struct BusNamespace: Sendable {
             var rules = try await cachedRules(fresh: true, transaction: transaction)
             let path = SASAuthorizer.normalize(resource, ignoringHost: true)
             if let entity = path.split(separator: "/").first.map(String.init) {
-                let own: [AuthorizationRule]
-                if let transaction {
-                    own = try await Self.entityRules(entity, db: transaction)
-                } else {
-                    own = try await store.withDatabase { db in try await Self.entityRules(entity, db: db) }
-                }
+                let own = try await read(transaction) { db in try await Self.entityRules(entity, db: db) }
                 // An entity's rule of the same name as a namespace rule is the one its tokens are checked against.
                 rules = own + rules
             }
             _ = try SASAuthorizer(rules: rules, ignoresHost: true)
                 .authorize(header, resource: resource, right: right, now: now)
         }
+    }
+
+    /// Reads through the caller's transaction (an SQLite writer must not wait for itself), or a reader connection.
+    private func read<T: Sendable>(
+        _ transaction: (any SQLDatabase)?,
+        _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        if let transaction { return try await body(transaction) }
+        return try await store.withDatabase { db in try await body(db) }
     }
 
     /// The SAS rules of a queue, topic or event hub.
