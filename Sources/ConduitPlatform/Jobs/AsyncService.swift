@@ -75,6 +75,10 @@ public final class AsyncService: Service, Sendable {
     let clock: @Sendable () -> Int64
     /// The jobs the workers run now (their number is how many workers are busy).
     private let running = Mutex<Set<Guid>>([])
+    /// The jobs this node claimed and has not recorded an outcome for yet: running, or with their outcome waiting to
+    /// be written. Their leases are renewed, and a claim that returns one of them (its lease ran out while the
+    /// process was starved) does not run it a second time.
+    private let held = Mutex<Set<Guid>>([])
     /// Outcomes waiting to be written, and whether a worker is writing them.
     private let pending = Mutex<(items: [JobQueue.Finished], writing: Bool)>(([], false))
     /// Wakes the dispatcher (set while it runs).
@@ -181,6 +185,8 @@ public final class AsyncService: Service, Sendable {
                     }
                 }
                 for job in claimed {
+                    // Still ours from an earlier claim (its outcome is being written): do not run it again.
+                    guard held.withLock({ $0.insert(job.id).inserted }) else { continue }
                     running.withLock { _ = $0.insert(job.id) }
                     workers.addTask {
                         await self.execute(job)
@@ -252,6 +258,7 @@ public final class AsyncService: Service, Sendable {
             do {
                 let statuses = try await queue.finish(batch, policy: configuration.retryPolicy, now: clock())
                 for (item, status) in zip(batch, statuses) { report(item, status) }
+                release(batch)
                 // A finished job may have been holding up the next job of its record.
                 wakeDispatcher()
                 return
@@ -262,9 +269,19 @@ public final class AsyncService: Service, Sendable {
                     metadata: ["error": "\(error)", "jobs": "\(batch.count)", "attempt": "\(attempt)"]
                 )
                 // Give up after a few tries: the leases run out and the jobs run again.
-                guard attempt < 5, !Task.isCancelled else { return }
+                guard attempt < 5, !Task.isCancelled else {
+                    release(batch)
+                    return
+                }
                 try? await Task.sleep(for: .milliseconds(100 * attempt))
             }
+        }
+    }
+
+    /// The jobs of `batch` are no longer this node's to renew or guard.
+    private func release(_ batch: [JobQueue.Finished]) {
+        held.withLock { held in
+            for item in batch { held.remove(item.job.id) }
         }
     }
 
@@ -318,7 +335,7 @@ public final class AsyncService: Service, Sendable {
         let every = configuration.leaseDuration / 3
         while !Task.isCancelled {
             try? await Task.sleep(for: every)
-            let ids = Array(running.withLock { $0 })
+            let ids = Array(held.withLock { $0 })
             do {
                 try await queue.renew(ids, now: clock())
             } catch {
