@@ -57,6 +57,8 @@ let package = Package(
             name: "ConduitBus",
             dependencies: [
                 "ConduitStore",
+                "ConduitAMQP",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -73,10 +75,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // AMQP 1.0: the type system, frames and (to come) the connection, session and link state machines.
+        // AMQP 1.0: the type system, frames, messages, the connection/session/link state machine and its NIO server.
         .target(
             name: "ConduitAMQP",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         // The Service Bus management API's ATOM entities (queues, topics, subscriptions, rules), as pure codecs.
@@ -99,6 +106,7 @@ let package = Package(
         .target(
             name: "ConduitServer",
             dependencies: [
+                "ConduitAMQP",
                 "ConduitAtom",
                 "ConduitBus",
                 "ConduitEndpoints",

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConduitAMQP
 import ConduitBus
 import ConduitContext
 import ConduitEndpoints
@@ -32,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     /// A PEM file of the certificate authorities that remote namespaces' certificates must chain to; `nil` for the
     /// system's trust store.
     public var remoteCAFile: String?
+    /// The AMQP 1.0 port of the embedded bus (0 picks a free one); `nil` serves no AMQP.
+    public var amqpPort: Int?
 
     public init(
         host: String = "127.0.0.1",
@@ -42,8 +45,10 @@ public struct ServerConfiguration: Sendable {
         namespaceName: String = "localhost",
         organizationURL: String? = nil,
         postTimeout: Duration = .seconds(60),
-        remoteCAFile: String? = nil
+        remoteCAFile: String? = nil,
+        amqpPort: Int? = nil
     ) {
+        self.amqpPort = amqpPort
         self.remoteCAFile = remoteCAFile
         self.namespaceName = namespaceName
         self.organizationURL = organizationURL
@@ -69,8 +74,12 @@ public struct ServerReady: Sendable {
     public var administratorKeyPath: String
     /// The platform, for in-process use (tests, tools).
     public var platform: Platform
-    /// The embedded bus's connection string (its REST data plane is on the HTTP port for now).
+    /// The embedded bus's connection string for its REST data plane (on the HTTP port).
     public var busConnectionString: String
+    /// The AMQP port, when AMQP is served.
+    public var amqpPort: Int?
+    /// The connection string for the Azure SDKs (AMQP, `UseDevelopmentEmulator=true`), when AMQP is served.
+    public var amqpConnectionString: String?
 }
 
 /// The platform, its Web API and its asynchronous service (system jobs) as one long-running service (run it in a
@@ -131,6 +140,9 @@ public final class ConduitHTTPServer: Service, Sendable {
         )
         let configuration = self.configuration
         let onReady = self.onReady
+        let amqp = configuration.amqpPort.map {
+            bus.amqpServer(host: configuration.host, port: $0, logger: logger)
+        }
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(
@@ -139,6 +151,7 @@ public final class ConduitHTTPServer: Service, Sendable {
             ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
+                let amqpPort = await amqp?.waitUntilListening()
                 notifications.listening(
                     port: port,
                     organizationURL: configuration.organizationURL == nil
@@ -154,7 +167,11 @@ public final class ConduitHTTPServer: Service, Sendable {
                             host: configuration.host,
                             port: port,
                             rule: root
-                        )
+                        ),
+                        amqpPort: amqpPort,
+                        amqpConnectionString: amqpPort.map {
+                            BusNamespace.connectionString(host: configuration.host, port: $0, rule: root)
+                        }
                     )
                 )
             },
@@ -163,7 +180,11 @@ public final class ConduitHTTPServer: Service, Sendable {
         do {
             try await serve(
                 app,
-                jobs: configuration.jobs.map { AsyncService(platform: platform, configuration: $0, logger: logger) }
+                services: [
+                    configuration.jobs.map { AsyncService(platform: platform, configuration: $0, logger: logger) }
+                        as (any Service)?,
+                    amqp as (any Service)?,
+                ].compactMap { $0 }
             )
         } catch {
             try? await httpClient.shutdown()
@@ -172,17 +193,15 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await httpClient.shutdown()
     }
 
-    /// Runs the Web API and, when given, the asynchronous service beside it.
-    private func serve(_ app: some ApplicationProtocol, jobs service: AsyncService?) async throws {
-        guard let service else {
-            try await app.run()
-            return
-        }
+    /// Runs the Web API and the services beside it (the asynchronous service, the AMQP server).
+    private func serve(_ app: some ApplicationProtocol, services: [any Service]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.run() }
-            group.addTask { try await service.run() }
-            // Graceful shutdown ends both: the Web API stops taking requests, the workers finish their running jobs.
-            // If either fails, the other is cancelled.
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            // Graceful shutdown ends them all: the Web API stops taking requests, the workers finish their running
+            // jobs, AMQP connections close. If one fails, the others are cancelled.
             do {
                 for try await _ in group {}
             } catch {

@@ -84,6 +84,16 @@ struct ServeCommand: AsyncParsableCommand {
     var remoteCA: String? = ProcessInfo.processInfo.environment["CONDUIT_REMOTE_CA"]
 
     @Option(
+        name: .customLong("amqp-port"),
+        help:
+            "The embedded bus's AMQP 1.0 port for the Azure SDKs (0 picks a free one); its connection string goes to <data-dir>/amqp.connection (CONDUIT_AMQP_PORT)."
+    )
+    var amqpPort: Int = ProcessInfo.processInfo.environment["CONDUIT_AMQP_PORT"].flatMap { Int($0) } ?? 5672
+
+    @Flag(name: .customLong("no-amqp"), help: "Serve no AMQP (the bus stays reachable over REST).")
+    var noAMQP = false
+
+    @Option(
         name: .customLong("log-level"),
         help: "trace, debug, info, notice, warning, error or critical (debug shows every SQL statement)."
     )
@@ -106,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--job-retention must be a number of days, 0 or more.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+        guard (0...65535).contains(amqpPort) else {
+            throw ValidationError("--amqp-port must be from 0 to 65535, not \(amqpPort).")
+        }
         if let remoteCA, !FileManager.default.isReadableFile(atPath: remoteCA) {
             throw ValidationError("--remote-ca: cannot read the file \(remoteCA).")
         }
@@ -156,7 +169,8 @@ struct ServeCommand: AsyncParsableCommand {
                 jobs: jobsConfiguration,
                 namespaceName: namespaceName,
                 organizationURL: organizationURL,
-                remoteCAFile: remoteCA
+                remoteCAFile: remoteCA,
+                amqpPort: noAMQP ? nil : amqpPort
             ),
             store: store,
             plugins: .withSamples(),
@@ -169,14 +183,28 @@ struct ServeCommand: AsyncParsableCommand {
                 contents: Data((ready.busConnectionString + "\n").utf8),
                 attributes: [.posixPermissions: 0o600]
             )
-            let lines = [
+            var lines = [
                 "Conduit is running.",
                 "  Web API:      \(ready.webAPIURL)",
                 "  Database:     \(databaseText)",
                 "  Bus (REST):   \(ready.busConnectionString)",
                 "                (also in \(connectionFile), for 'conduit listen --connection-string')",
-                "  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')",
             ]
+            if let amqp = ready.amqpConnectionString {
+                let amqpFile = (dataDirectory as NSString).appendingPathComponent("amqp.connection")
+                FileManager.default.createFile(
+                    atPath: amqpFile,
+                    contents: Data((amqp + "\n").utf8),
+                    attributes: [.posixPermissions: 0o600]
+                )
+                lines += [
+                    "  Bus (AMQP):   \(amqp)",
+                    "                (also in \(amqpFile), for the Azure Service Bus and Event Hubs SDKs)",
+                ]
+            } else {
+                lines.append("  Bus (AMQP):   off (--no-amqp)")
+            }
+            lines.append("  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         let group = ServiceGroup(

@@ -24,7 +24,8 @@ struct CrashSafetyTests {
             environment: [String: String] = [:]
         ) throws {
             process.executableURL = CLITests.binary
-            process.arguments = ["serve", "--port", String(port), "--data-dir", dataDirectory] + arguments
+            process.arguments =
+                ["serve", "--port", String(port), "--amqp-port", "0", "--data-dir", dataDirectory] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -44,7 +45,13 @@ struct CrashSafetyTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             busConnectionString = try String(contentsOfFile: dataDirectory + "/bus.connection", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
+            amqpConnectionString =
+                (try? String(contentsOfFile: dataDirectory + "/amqp.connection", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         }
+
+        /// The connection string for the Azure SDKs (from `<data-dir>/amqp.connection`).
+        var amqpConnectionString = ""
 
         /// The embedded bus's connection string (from `<data-dir>/bus.connection`).
         var busConnectionString = ""

@@ -80,6 +80,44 @@ struct AMQPFields {
         }
     }
 
+    func requiredULong(_ index: Int, _ field: String) throws(AMQPDecodingError) -> UInt64 {
+        guard let number = try ulong(index, field) else { throw missing(index, field) }
+        return number
+    }
+
+    func timestamp(_ index: Int, _ field: String) throws(AMQPDecodingError) -> Int64? {
+        switch self[index] {
+        case .null: return nil
+        case .timestamp(let milliseconds): return milliseconds
+        default: throw mismatch(index, field, "a timestamp")
+        }
+    }
+
+    func symbol(_ index: Int, _ field: String) throws(AMQPDecodingError) -> String? {
+        switch self[index] {
+        case .null: return nil
+        case .symbol(let text): return text
+        default: throw mismatch(index, field, "a symbol")
+        }
+    }
+
+    /// A string or a symbol, as a string: addresses, which some clients send as symbols.
+    func anyString(_ index: Int, _ field: String) throws(AMQPDecodingError) -> String? {
+        switch self[index] {
+        case .null: return nil
+        case .string(let text), .symbol(let text): return text
+        default: throw mismatch(index, field, "a string or a symbol")
+        }
+    }
+
+    /// A message id (`message-id`, `correlation-id`): null, or a ulong, uuid, binary or string, kept with its type.
+    func messageId(_ index: Int, _ field: String) throws(AMQPDecodingError) -> AMQPValue {
+        switch self[index] {
+        case .null, .ulong, .uuid, .binary, .string: return self[index]
+        default: throw mismatch(index, field, "a ulong, uuid, binary or string")
+        }
+    }
+
     func bool(_ index: Int, _ field: String) throws(AMQPDecodingError) -> Bool? {
         switch self[index] {
         case .null: return nil
@@ -149,6 +187,7 @@ extension AMQPValue {
     static func optional(_ number: UInt64?) -> AMQPValue { number.map { .ulong($0) } ?? .null }
     static func optional(_ flag: Bool?) -> AMQPValue { flag.map { .boolean($0) } ?? .null }
     static func optional(_ bytes: [UInt8]?) -> AMQPValue { bytes.map { .binary($0) } ?? .null }
+    static func optional(timestamp milliseconds: Int64?) -> AMQPValue { milliseconds.map { .timestamp($0) } ?? .null }
     static func optional(symbols: [String]?) -> AMQPValue { symbols.map { .array(.symbols($0)) } ?? .null }
     static func optional(map: [AMQPMapEntry]?) -> AMQPValue { map.map { .map($0) } ?? .null }
 }

@@ -434,22 +434,8 @@ public struct QueueStore: Sendable {
                     ).run()
                     continue
                 }
-                var message = try JSONDecoder().decode(
-                    BusMessage.self,
-                    from: Data(try row.decode(column: "properties", as: String.self).utf8)
-                )
-                message.body = try row.decode(column: "body", as: Data.self)
-                var received = ReceivedMessage(
-                    message: message,
-                    sequenceNumber: sequence,
-                    enqueuedTime: try row.decode(column: "enqueued", as: Int64.self),
-                    expiresAt: try row.decode(column: "expires", as: Int64?.self),
-                    deliveryCount: deliveries + 1,
-                    lockToken: nil,
-                    lockedUntil: nil,
-                    deadLetterReason: try row.decode(column: "deadletterreason", as: String?.self),
-                    deadLetterErrorDescription: try row.decode(column: "deadletterdescription", as: String?.self)
-                )
+                var received = try Self.received(row)
+                received.deliveryCount = deliveries + 1
                 if delete {
                     try await db.raw(
                         "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)"
@@ -471,9 +457,30 @@ public struct QueueStore: Sendable {
         }
     }
 
+    /// A message row (`sequence, body, properties, enqueued, expires, deliverycount, deadletterreason,
+    /// deadletterdescription`) as a received message, without a lock.
+    static func received(_ row: any SQLRow) throws -> ReceivedMessage {
+        var message = try JSONDecoder().decode(
+            BusMessage.self,
+            from: Data(try row.decode(column: "properties", as: String.self).utf8)
+        )
+        message.body = try row.decode(column: "body", as: Data.self)
+        return ReceivedMessage(
+            message: message,
+            sequenceNumber: try row.decode(column: "sequence", as: Int64.self),
+            enqueuedTime: try row.decode(column: "enqueued", as: Int64.self),
+            expiresAt: try row.decode(column: "expires", as: Int64?.self),
+            deliveryCount: try row.decode(column: "deliverycount", as: Int.self),
+            lockToken: nil,
+            lockedUntil: nil,
+            deadLetterReason: try row.decode(column: "deadletterreason", as: String?.self),
+            deadLetterErrorDescription: try row.decode(column: "deadletterdescription", as: String?.self)
+        )
+    }
+
     /// The delivery count of the message holding `token`, and whether it is dead-lettered; throws when no message
     /// holds it or its lock ran out.
-    private static func locked(
+    static func locked(
         _ queue: String,
         _ token: UUID,
         now: Int64,

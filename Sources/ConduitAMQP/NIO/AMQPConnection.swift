@@ -1,0 +1,243 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// What an application does with the events of one server-side connection. The connection calls it from one task,
+/// in the order the frames arrived, and waits for each call; long work (waiting for messages to deliver) belongs in
+/// tasks of the handler's own.
+public protocol AMQPConnectionHandler: Sendable {
+    /// Whether a SASL init authenticates.
+    func authenticate(mechanism: String, response: [UInt8]?, hostname: String?) async -> Bool
+    /// The peer asks for a link: answer with `connection.acceptAttach` or `connection.refuseAttach`.
+    func attachRequested(_ link: AMQPLinkID, role: AMQPRole, attach: AMQPPerformative.Attach) async
+    /// A message arrived: settle it with `connection.settleIncoming`.
+    func message(_ delivery: AMQPIncomingDelivery) async
+    /// The peer's credit changed on a link where this side sends.
+    func credit(_ link: AMQPLinkID, credit: UInt32, drain: Bool) async
+    /// The peer settled (or gave an outcome for) a message this side sent.
+    func settled(_ settlement: AMQPSettlement) async
+    /// A link is gone.
+    func linkDetached(_ link: AMQPLinkID, error: AMQPError?) async
+    /// The connection is over.
+    func connectionClosed() async
+}
+
+/// One server-side AMQP connection: the protocol state machine and the I/O around it. Frames are decoded here (so
+/// that TCP and WebSocket transports feed the same bytes), writes leave in the order the machine produced them.
+///
+/// The application's commands (`acceptAttach`, `send`, …) may come from any task.
+public final class AMQPConnection: Sendable {
+    private struct Locked: Sendable {
+        var machine: AMQPServerConnectionStateMachine
+        var writes: AsyncStream<ByteBuffer>.Continuation
+        var closed = false
+    }
+
+    private let locked: Mutex<Locked>
+    private let writes: AsyncStream<ByteBuffer>
+    public let logger: Logger
+
+    init(configuration: AMQPServerConnectionStateMachine.Configuration, logger: Logger) {
+        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+        self.writes = stream
+        self.logger = logger
+        self.locked = Mutex(
+            Locked(
+                machine: AMQPServerConnectionStateMachine(configuration: configuration),
+                writes: continuation
+            )
+        )
+    }
+
+    /// Monotonic nanoseconds, for the idle timeout.
+    static var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    /// Runs `body` on the machine, sends its writes in order, ends the writes when it closes, and returns the other
+    /// actions.
+    @discardableResult
+    func apply(
+        _ body: (inout AMQPServerConnectionStateMachine) -> [AMQPServerConnectionStateMachine.Action]
+    ) -> [AMQPServerConnectionStateMachine.Action] {
+        locked.withLock { state in
+            let actions = body(&state.machine)
+            var events: [AMQPServerConnectionStateMachine.Action] = []
+            for action in actions {
+                switch action {
+                case .write(let buffer):
+                    guard !state.closed else { continue }
+                    state.writes.yield(buffer)
+                    state.machine.didWrite(now: Self.now)
+                case .closeConnection(let error):
+                    if let error {
+                        logger.debug("closing the AMQP connection", metadata: ["error": "\(error)"])
+                    }
+                    state.closed = true
+                    state.writes.finish()
+                    events.append(action)
+                default:
+                    events.append(action)
+                }
+            }
+            return events
+        }
+    }
+
+    /// Whether the connection is closed or closing.
+    public var isClosed: Bool { locked.withLock { $0.closed } }
+
+    // MARK: - Commands
+
+    /// Accepts a link the peer asked for (`nil` termini echo the peer's).
+    public func acceptAttach(
+        _ link: AMQPLinkID,
+        source: AMQPValue? = nil,
+        target: AMQPValue? = nil,
+        properties: [AMQPMapEntry]? = nil
+    ) {
+        apply { $0.acceptAttach(link, source: source, target: target, properties: properties) }
+    }
+
+    /// Refuses a link with an error (`amqp:not-found`, `amqp:unauthorized-access`, …).
+    public func refuseAttach(_ link: AMQPLinkID, error: AMQPError) {
+        apply { $0.refuseAttach(link, error: error) }
+    }
+
+    /// Settles a message that arrived.
+    public func settleIncoming(_ link: AMQPLinkID, deliveryId: UInt32, state: AMQPDeliveryState) {
+        apply { $0.settleIncoming(link, deliveryId: deliveryId, state: state) }
+    }
+
+    /// Sends a message if the peer gave credit; returns its delivery id, `nil` when it was not sent.
+    public func send(
+        _ link: AMQPLinkID,
+        tag: [UInt8],
+        payload: ByteBuffer,
+        settled: Bool,
+        messageFormat: UInt32 = 0
+    ) -> UInt32? {
+        var id: UInt32?
+        apply { machine in
+            let (sent, actions) = machine.send(
+                link,
+                tag: tag,
+                payload: payload,
+                settled: settled,
+                messageFormat: messageFormat
+            )
+            id = sent
+            return actions
+        }
+        return id
+    }
+
+    /// The credit the peer gives on a link where this side sends.
+    public func credit(_ link: AMQPLinkID) -> UInt32 {
+        locked.withLock { $0.machine.credit(link) }
+    }
+
+    /// Settles a message this side sent, echoing the outcome applied.
+    public func settleOutgoing(_ link: AMQPLinkID, deliveryId: UInt32, state: AMQPDeliveryState?) {
+        apply { $0.settleOutgoing(link, deliveryId: deliveryId, state: state) }
+    }
+
+    /// Ends a drain: the rest of the credit is used up.
+    public func drain(_ link: AMQPLinkID) {
+        apply { $0.drain(link) }
+    }
+
+    /// Detaches a link, with an error or without.
+    public func detach(_ link: AMQPLinkID, error: AMQPError?) {
+        apply { $0.detach(link, error: error) }
+    }
+
+    /// Closes the connection.
+    public func close(error: AMQPError?) {
+        apply { $0.close(error: error) }
+    }
+
+    // MARK: - Running
+
+    /// Runs the connection over a byte transport until either side closes it: `inbound` yields the bytes that
+    /// arrive, `write` sends bytes, `closeTransport` closes it.
+    func run<Inbound: AsyncSequence<ByteBuffer, any Error>>(
+        inbound: Inbound,
+        handler: some AMQPConnectionHandler,
+        write: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        closeTransport: @escaping @Sendable () async -> Void
+    ) async {
+        let maximumFrameSize = Int(locked.withLock { $0.machine.configuration.maxFrameSize })
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await buffer in self.writes {
+                    do { try await write(buffer) } catch { break }
+                }
+                await closeTransport()
+            }
+            group.addTask {
+                // Heartbeats and the idle timeout.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    _ = self.apply { $0.tick(now: Self.now) }
+                }
+            }
+            let processor = NIOSingleStepByteToMessageProcessor(AMQPFrameDecoder(maximumFrameSize: maximumFrameSize))
+            do {
+                reading: for try await bytes in inbound {
+                    var inputs: [AMQPFrameInput] = []
+                    do {
+                        try processor.process(buffer: bytes) { inputs.append($0) }
+                    } catch {
+                        for input in inputs { await dispatch(input, handler: handler) }
+                        let message = (error as? AMQPFramingError)?.message ?? "\(error)"
+                        apply { $0.framingError(message) }
+                        break reading
+                    }
+                    for input in inputs {
+                        await dispatch(input, handler: handler)
+                        if isClosed { break reading }
+                    }
+                }
+            } catch {
+                logger.debug("AMQP transport failed", metadata: ["error": "\(error)"])
+            }
+            for event in apply({ $0.transportClosed() }) { await deliver(event, to: handler) }
+            locked.withLock { state in
+                state.closed = true
+                state.writes.finish()
+            }
+            await handler.connectionClosed()
+            group.cancelAll()
+        }
+    }
+
+    private func dispatch(_ input: AMQPFrameInput, handler: some AMQPConnectionHandler) async {
+        for event in apply({ $0.receive(input, now: Self.now) }) {
+            await deliver(event, to: handler)
+        }
+    }
+
+    private func deliver(
+        _ event: AMQPServerConnectionStateMachine.Action,
+        to handler: some AMQPConnectionHandler
+    )
+        async
+    {
+        switch event {
+        case .authenticate(let mechanism, let response, let hostname):
+            let ok = await handler.authenticate(mechanism: mechanism, response: response, hostname: hostname)
+            for next in apply({ $0.saslOutcome(authenticated: ok) }) { await deliver(next, to: handler) }
+        case .attachRequested(let link, let role, let attach):
+            await handler.attachRequested(link, role: role, attach: attach)
+        case .message(let delivery):
+            await handler.message(delivery)
+        case .credit(let link, let credit, let drain):
+            await handler.credit(link, credit: credit, drain: drain)
+        case .settled(let settlement):
+            await handler.settled(settlement)
+        case .linkDetached(let link, let error):
+            await handler.linkDetached(link, error: error)
+        case .opened, .write, .closeConnection:
+            break
+        }
+    }
+}

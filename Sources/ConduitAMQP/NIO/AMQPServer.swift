@@ -1,0 +1,118 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// An AMQP 1.0 server on a TCP port: each connection runs an ``AMQPConnection`` with a handler the application makes
+/// for it. A `Service`: graceful shutdown stops accepting and closes the connections.
+public final class AMQPServer: Service, Sendable {
+    public let host: String
+    public let port: Int
+    public let configuration: AMQPServerConnectionStateMachine.Configuration
+    let makeHandler: @Sendable (AMQPConnection) -> any AMQPConnectionHandler
+    let logger: Logger
+    let onListening: @Sendable (SocketAddress) async -> Void
+    private let bound = Mutex<SocketAddress?>(nil)
+    private let failed = Mutex(false)
+    private let connections = Mutex<[ObjectIdentifier: AMQPConnection]>([:])
+
+    /// - Parameters:
+    ///   - port: the TCP port (0 picks a free one; ``onListening`` tells which).
+    ///   - makeHandler: the application's handler for a new connection.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 5672,
+        configuration: AMQPServerConnectionStateMachine.Configuration = .init(),
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
+        makeHandler: @escaping @Sendable (AMQPConnection) -> any AMQPConnectionHandler
+    ) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.logger = logger
+        self.onListening = onListening
+        self.makeHandler = makeHandler
+    }
+
+    /// The address it listens on, once it does.
+    public var localAddress: SocketAddress? { bound.withLock { $0 } }
+
+    /// Waits (up to `timeout`) until ``run()`` listens, and returns the port; `nil` if it did not.
+    public func waitUntilListening(timeout: Duration = .seconds(10)) async -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !failed.withLock({ $0 }) {
+            if let port = localAddress?.port { return port }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return localAddress?.port
+    }
+
+    public func run() async throws {
+        do {
+            try await listen()
+        } catch {
+            failed.withLock { $0 = true }
+            throw error
+        }
+    }
+
+    private func listen() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress {
+            bound.withLock { $0 = address }
+            logger.info("AMQP listening", metadata: ["address": "\(address)"])
+            await onListening(address)
+        }
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await child in inbound {
+                        group.addTask { await self.serve(child) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+            let open = self.connections.withLock { Array($0.values) }
+            for connection in open {
+                connection.close(
+                    error: AMQPError(condition: "amqp:connection:forced", description: "The server is shutting down.")
+                )
+            }
+        }
+    }
+
+    /// Runs one connection over TCP.
+    func serve(_ child: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        var logger = self.logger
+        logger[metadataKey: "amqp.peer"] = "\(child.channel.remoteAddress?.description ?? "?")"
+        let connection = AMQPConnection(configuration: configuration, logger: logger)
+        let handler = makeHandler(connection)
+        let channel = child.channel
+        let key = ObjectIdentifier(connection)
+        connections.withLock { $0[key] = connection }
+        defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
+        do {
+            try await child.executeThenClose { inbound, outbound in
+                await connection.run(
+                    inbound: inbound,
+                    handler: handler,
+                    write: { try await outbound.write($0) },
+                    closeTransport: { try? await channel.close() }
+                )
+            }
+        } catch {
+            logger.debug("AMQP connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}

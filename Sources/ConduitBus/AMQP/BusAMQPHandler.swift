@@ -1,0 +1,343 @@
+import ConduitAMQP
+import ConduitStore
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// The embedded namespace behind one AMQP connection, as the Azure Service Bus and Event Hubs SDKs use it: SASL
+/// (ANONYMOUS or MSSBCBS then a `$cbs` put-token, or PLAIN with a rule's name and key), links to queues, topics,
+/// subscriptions, dead-letter sub-queues and event hubs, and the `$management` nodes.
+final class BusAMQPHandler: AMQPConnectionHandler {
+    let namespace: BusNamespace
+    let connection: AMQPConnection
+    let logger: Logger
+    let state = Mutex(State())
+
+    /// What one link is for.
+    enum Link: Sendable {
+        /// The client sends requests to `$cbs` or `<entity>/$management`.
+        case requests(BusAMQPNode)
+        /// The client receives replies from `$cbs` or `<entity>/$management` (its target is the reply address).
+        case replies(BusAMQPNode, address: String?)
+        /// The client sends messages to an entity or event hub partition.
+        case sender(BusAMQPSender)
+        /// The client receives messages from an entity or an event hub partition.
+        case receiver(BusAMQPReceiver)
+    }
+
+    struct State: Sendable {
+        /// SAS tokens put on `$cbs`, newest last.
+        var tokens: [String] = []
+        /// The rights of the rule a SASL PLAIN login named, for every entity.
+        var plainRights: Set<AccessRight> = []
+        var links: [AMQPLinkID: Link] = [:]
+        /// Replies waiting for credit on their link.
+        var pendingReplies: [AMQPLinkID: [ByteBuffer]] = [:]
+        var nextTag: UInt64 = 0
+    }
+
+    init(namespace: BusNamespace, connection: AMQPConnection, logger: Logger) {
+        self.namespace = namespace
+        self.connection = connection
+        self.logger = logger
+    }
+
+    static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    // MARK: - SASL and tokens
+
+    func authenticate(mechanism: String, response: [UInt8]?, hostname: String?) async -> Bool {
+        switch mechanism {
+        case "ANONYMOUS", "MSSBCBS":
+            // The client proves its rights with a token on `$cbs`.
+            return true
+        case "PLAIN":
+            // authzid NUL authcid NUL password: a rule's name and one of its keys.
+            let parts = (response ?? []).split(separator: 0, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            guard parts.count == 3 else { return false }
+            let (name, key) = (parts[1], parts[2])
+            guard let rules = try? await namespace.cachedRules(fresh: true),
+                let rule = rules.first(where: { $0.keyName == name && ($0.primaryKey == key || $0.secondaryKey == key) }
+                )
+            else {
+                logger.info("AMQP SASL PLAIN refused", metadata: ["amqp.user": "\(name)"])
+                return false
+            }
+            state.withLock { $0.plainRights = rule.rights }
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Checks that the connection may use `right` on `entity`: the rule of a PLAIN login, or a token put on `$cbs`.
+    func authorize(_ entity: String, _ right: AccessRight) async -> AMQPError? {
+        let (rights, tokens) = state.withLock { ($0.plainRights, $0.tokens) }
+        if rights.contains(right) || rights.contains(.manage) { return nil }
+        guard !tokens.isEmpty else {
+            return AMQPError(
+                condition: AMQPError.unauthorizedAccess,
+                description: "Put a SAS token for '\(entity)' on $cbs first (or log in with SASL PLAIN)."
+            )
+        }
+        var last: AMQPError?
+        for token in tokens.reversed() {
+            do {
+                try await namespace.authorize(
+                    token,
+                    resource: "sb://localhost/\(entity)",
+                    right: right,
+                    now: Self.nowMilliseconds() / 1000
+                )
+                return nil
+            } catch let error as AuthorizationError {
+                last = AMQPError(condition: AMQPError.unauthorizedAccess, description: error.message)
+            } catch {
+                last = AMQPError(condition: AMQPError.internalError, description: "\(error)")
+            }
+        }
+        return last
+    }
+
+    // MARK: - Links
+
+    func attachRequested(_ link: AMQPLinkID, role: AMQPRole, attach: AMQPPerformative.Attach) async {
+        // The node is the client's target when it sends, its source when it receives.
+        let terminus = role == .receiver ? attach.target : attach.source
+        guard let address = terminus.terminusAddress, let node = BusAMQPNode(address: address) else {
+            connection.refuseAttach(
+                link,
+                error: AMQPError(condition: "amqp:invalid-field", description: "The link has no node address.")
+            )
+            return
+        }
+        do {
+            switch (node, role) {
+            case (.cbs, .receiver), (.management, .receiver):
+                record(link, .requests(node))
+                connection.acceptAttach(link)
+            case (.cbs, .sender), (.management, .sender):
+                record(link, .replies(node, address: attach.target.terminusAddress))
+                connection.acceptAttach(link)
+            case (.entity, .receiver), (.eventHubPartition, .receiver):
+                if let error = await authorize(node.entityPath, .send) { throw error }
+                try await checkExists(node)
+                let sender = BusAMQPSender(node: node, link: link, handler: self)
+                record(link, .sender(sender))
+                connection.acceptAttach(link)
+            case (.entity, .sender), (.eventHubConsumer, .sender):
+                if let error = await authorize(node.entityPath, .listen) { throw error }
+                try await checkExists(node)
+                let receiver = try BusAMQPReceiver(node: node, link: link, attach: attach, handler: self)
+                record(link, .receiver(receiver))
+                connection.acceptAttach(link)
+                receiver.start()
+            case (.eventHubPartition, .sender):
+                throw AMQPError(
+                    condition: AMQPError.notAllowed,
+                    description: "Read an event hub partition through a consumer group: \(address) is for sending."
+                )
+            case (.eventHubConsumer, .receiver):
+                throw AMQPError(
+                    condition: AMQPError.notAllowed,
+                    description: "\(address) is a consumer group's partition: it cannot be sent to."
+                )
+            }
+        } catch let error as AMQPError {
+            forget(link)
+            connection.refuseAttach(link, error: error)
+        } catch let error as BusAMQPError {
+            forget(link)
+            connection.refuseAttach(link, error: error.amqpError)
+        } catch let error as BusError {
+            forget(link)
+            connection.refuseAttach(link, error: Self.amqpError(error))
+        } catch {
+            forget(link)
+            connection.refuseAttach(link, error: AMQPError(condition: AMQPError.internalError, description: "\(error)"))
+        }
+    }
+
+    private func record(_ link: AMQPLinkID, _ kind: Link) {
+        state.withLock { $0.links[link] = kind }
+    }
+
+    private func forget(_ link: AMQPLinkID) {
+        let removed = state.withLock { state in
+            state.pendingReplies[link] = nil
+            return state.links.removeValue(forKey: link)
+        }
+        if case .receiver(let receiver)? = removed { receiver.stop() }
+    }
+
+    private func checkExists(_ node: BusAMQPNode) async throws {
+        let exists: Bool
+        switch node {
+        case .entity(let path):
+            let (queue, _) = QueueStore.split(path)
+            let parts = queue.split(separator: "/").map(String.init)
+            if parts.count == 3, parts[1] == "subscriptions" {
+                exists = try await namespace.topics.subscription(topic: parts[0], name: parts[2]) != nil
+            } else if parts.count == 1 {
+                if try await namespace.queues.queue(parts[0]) != nil {
+                    exists = true
+                } else if queue == path, try await namespace.topics.topic(parts[0]) != nil {
+                    exists = true
+                } else {
+                    exists = try await namespace.eventHubs.hub(parts[0]) != nil && queue == path
+                }
+            } else {
+                exists = false
+            }
+        case .eventHubPartition(let hub, let partition), .eventHubConsumer(let hub, _, let partition):
+            guard let description = try await namespace.eventHubs.hub(hub) else {
+                exists = false
+                break
+            }
+            guard (0..<description.partitionCount).contains(partition) else {
+                throw AMQPError(
+                    condition: AMQPError.notFound,
+                    description:
+                        "The event hub '\(hub)' has partitions 0 to \(description.partitionCount - 1), not \(partition)."
+                )
+            }
+            if case .eventHubConsumer(_, let group, _) = node,
+                !(try await namespace.eventHubs.consumerGroups(of: hub)).contains(where: {
+                    $0.lowercased() == group.lowercased()
+                })
+            {
+                throw AMQPError(
+                    condition: AMQPError.notFound,
+                    description: "The event hub '\(hub)' has no consumer group '\(group)'."
+                )
+            }
+            exists = true
+        case .cbs, .management:
+            exists = true
+        }
+        guard exists else {
+            throw AMQPError(
+                condition: AMQPError.notFound,
+                description: "The messaging entity '\(node.entityPath)' could not be found."
+            )
+        }
+    }
+
+    func message(_ delivery: AMQPIncomingDelivery) async {
+        switch state.withLock({ $0.links[delivery.link] }) {
+        case .requests(let node)?:
+            await BusAMQPRequests(handler: self).handle(delivery, node: node)
+        case .sender(let sender)?:
+            sender.enqueue(delivery)
+        default:
+            connection.settleIncoming(
+                delivery.link,
+                deliveryId: delivery.deliveryId,
+                state: .rejected(
+                    AMQPError(condition: AMQPError.notAllowed, description: "This link takes no messages.")
+                )
+            )
+        }
+    }
+
+    func credit(_ link: AMQPLinkID, credit: UInt32, drain: Bool) async {
+        switch state.withLock({ $0.links[link] }) {
+        case .receiver(let receiver)?:
+            receiver.creditChanged(drain: drain)
+        case .replies?:
+            flushReplies(link)
+        default:
+            break
+        }
+    }
+
+    func settled(_ settlement: AMQPSettlement) async {
+        guard case .receiver(let receiver)? = state.withLock({ $0.links[settlement.link] }) else { return }
+        await receiver.settled(settlement)
+    }
+
+    func linkDetached(_ link: AMQPLinkID, error: AMQPError?) async {
+        forget(link)
+    }
+
+    func connectionClosed() async {
+        let links = state.withLock { state in
+            defer { state.links = [:] }
+            return Array(state.links.values)
+        }
+        for case .receiver(let receiver) in links { receiver.stop() }
+    }
+
+    // MARK: - Replies
+
+    /// A new delivery tag for a settled delivery (a reply, an event).
+    func nextTag() -> [UInt8] {
+        let tag = state.withLock { state -> UInt64 in
+            state.nextTag &+= 1
+            return state.nextTag
+        }
+        return withUnsafeBytes(of: tag.bigEndian) { Array($0) }
+    }
+
+    /// Sends a reply on the client's reply link for `node` (the one whose address is `replyTo`, if it names one),
+    /// now or once the client gives credit.
+    func reply(_ message: AMQPMessage, node: BusAMQPNode, replyTo: String?) {
+        let link = state.withLock { state -> AMQPLinkID? in
+            let candidates = state.links.filter {
+                if case .replies(let target, _) = $0.value { return target == node }
+                return false
+            }
+            if let replyTo,
+                let exact = candidates.first(where: {
+                    if case .replies(_, let address) = $0.value { return address == replyTo }
+                    return false
+                })
+            {
+                return exact.key
+            }
+            return candidates.keys.sorted { ($0.channel, $0.handle) < ($1.channel, $1.handle) }.first
+        }
+        guard let link else {
+            logger.debug("an AMQP reply has no link to go on", metadata: ["amqp.node": "\(node)"])
+            return
+        }
+        guard let payload = try? message.encoded() else {
+            logger.warning("an AMQP reply could not be encoded", metadata: ["amqp.node": "\(node)"])
+            return
+        }
+        state.withLock { $0.pendingReplies[link, default: []].append(payload) }
+        flushReplies(link)
+    }
+
+    private func flushReplies(_ link: AMQPLinkID) {
+        while true {
+            let next = state.withLock { $0.pendingReplies[link]?.first }
+            guard let next else { return }
+            guard connection.send(link, tag: nextTag(), payload: next, settled: true) != nil else { return }
+            state.withLock { _ = $0.pendingReplies[link]?.removeFirst() }
+        }
+    }
+
+    func rememberToken(_ token: String) {
+        state.withLock { state in
+            state.tokens.removeAll { $0 == token }
+            state.tokens.append(token)
+            if state.tokens.count > 64 { state.tokens.removeFirst() }
+        }
+    }
+
+    /// A bus error as the AMQP error the SDKs map (service-bus-protocols.md §3.11).
+    static func amqpError(_ error: BusError) -> AMQPError {
+        let condition: String
+        switch error.kind {
+        case .entityNotFound: condition = AMQPError.notFound
+        case .lockLost: condition = "com.microsoft:message-lock-lost"
+        case .conflict: condition = "com.microsoft:entity-already-exists"
+        case .badRequest: condition = "com.microsoft:argument-error"
+        }
+        return AMQPError(condition: condition, description: error.message)
+    }
+}

@@ -1,0 +1,224 @@
+import ConduitAMQP
+import ConduitStore
+import Foundation
+import Logging
+import Synchronization
+
+/// A link on which a client receives: from a queue, a subscription or a dead-letter sub-queue (peek-lock, with the
+/// lock token as the delivery tag, or receive-and-delete), or from an event hub partition (pre-settled events from a
+/// start position). A task delivers while the client gives credit.
+final class BusAMQPReceiver: Sendable {
+    let node: BusAMQPNode
+    let link: AMQPLinkID
+    let handler: BusAMQPHandler
+    /// Peek-lock (the client settles each message) or receive-and-delete (sent settled).
+    let peekLock: Bool
+    private let wake = Wake()
+    private struct State: Sendable {
+        var drain = false
+        var task: Task<Void, Never>?
+        var stopped = false
+        /// Lock tokens of the messages sent and not settled yet, by delivery id.
+        var locks: [UInt32: UUID] = [:]
+        /// The next event hub sequence number to send.
+        var nextSequence: Int64?
+    }
+    private let state = Mutex(State())
+    /// Where an event hub reader starts.
+    let startPosition: EventPosition?
+
+    init(node: BusAMQPNode, link: AMQPLinkID, attach: AMQPPerformative.Attach, handler: BusAMQPHandler) throws {
+        self.node = node
+        self.link = link
+        self.handler = handler
+        // snd-settle-mode 1 (settled): receive-and-delete; otherwise peek-lock.
+        self.peekLock = attach.senderSettleMode != 1
+        if case .eventHubConsumer = node {
+            startPosition = try EventPosition(source: attach.source)
+        } else {
+            startPosition = nil
+            if let filter = Self.sessionFilter(attach.source) {
+                throw AMQPError(
+                    condition: "amqp:not-implemented",
+                    description:
+                        "Session receivers (session filter \(filter)) are not built yet in Conduit's AMQP server."
+                )
+            }
+        }
+    }
+
+    private static func sessionFilter(_ source: AMQPValue) -> String? {
+        guard case .described(_, .list(let fields)) = source, fields.count > 7, case .map(let filters) = fields[7]
+        else { return nil }
+        for entry in filters where entry.key == .symbol("com.microsoft:session-filter") {
+            return "\(entry.value)"
+        }
+        return nil
+    }
+
+    func start() {
+        let task = Task { await self.run() }
+        state.withLock { $0.task = task }
+    }
+
+    func stop() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.stopped = true
+            return state.task
+        }
+        task?.cancel()
+        wake.signal()
+    }
+
+    func creditChanged(drain: Bool) {
+        if drain { state.withLock { $0.drain = true } }
+        wake.signal()
+    }
+
+    private var connection: AMQPConnection { handler.connection }
+    private var namespace: BusNamespace { handler.namespace }
+
+    private func run() async {
+        while !Task.isCancelled, !connection.isClosed {
+            let seenCredit = wake.generation
+            let seenArrivals = namespace.queues.arrivals.generation
+            guard connection.credit(link) > 0 else {
+                if state.withLock({ $0.drain }) {
+                    state.withLock { $0.drain = false }
+                    connection.drain(link)
+                }
+                await wake.wait(after: seenCredit, timeout: .seconds(5))
+                continue
+            }
+            do {
+                if try await deliverOne() { continue }
+            } catch let error as BusError {
+                connection.detach(link, error: BusAMQPHandler.amqpError(error))
+                return
+            } catch {
+                if Task.isCancelled { return }
+                handler.logger.warning("AMQP receiver failed to read", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            // Nothing to send now: end a drain, or wait for a message or for credit.
+            if state.withLock({ state -> Bool in
+                defer { state.drain = false }
+                return state.drain
+            }) {
+                connection.drain(link)
+                continue
+            }
+            await namespace.queues.arrivals.wait(after: seenArrivals, timeout: .milliseconds(200))
+        }
+    }
+
+    /// Sends one message if there is one; whether it did.
+    private func deliverOne() async throws -> Bool {
+        let now = BusAMQPHandler.nowMilliseconds()
+        switch node {
+        case .eventHubConsumer(let hub, let group, let partition):
+            return try await deliverEvent(hub: hub, group: group, partition: partition)
+        default:
+            let entity = node.entityPath
+            let queues = namespace.queues
+            guard
+                let received = peekLock
+                    ? try await queues.peekLock(entity, now: now) : try await queues.receiveAndDelete(entity, now: now)
+            else { return false }
+            let payload = try BusAMQPMessages.amqpMessage(received, now: now).encoded()
+            let tag = received.lockToken?.dotNetBytes ?? handler.nextTag()
+            let locked = state.withLock { state -> UInt32? in
+                // Sent under the lock, so that a settlement cannot arrive before the lock token is known.
+                guard let id = connection.send(link, tag: tag, payload: payload, settled: !peekLock) else { return nil }
+                if let token = received.lockToken { state.locks[id] = token }
+                return id
+            }
+            if locked == nil, let token = received.lockToken {
+                // The credit went away meanwhile: give the message back uncounted.
+                try? await queues.release(entity, lockToken: token, now: now)
+            }
+            return locked != nil
+        }
+    }
+
+    private func deliverEvent(hub: String, group: String, partition: Int) async throws -> Bool {
+        let store = namespace.eventHubs
+        var next = state.withLock { $0.nextSequence }
+        if next == nil {
+            next = try await store.startSequence(hub: hub, partition: partition, position: startPosition ?? .beginning)
+            state.withLock { $0.nextSequence = next }
+        }
+        let credit = Int(connection.credit(link))
+        let events = try await store.read(
+            hub: hub,
+            consumerGroup: group,
+            partition: partition,
+            from: next ?? 0,
+            limit: max(1, min(credit, 100))
+        )
+        guard !events.isEmpty else { return false }
+        for event in events {
+            let payload = try BusAMQPEvents.amqpMessage(event).encoded()
+            guard connection.send(link, tag: handler.nextTag(), payload: payload, settled: true) != nil else { break }
+            state.withLock { $0.nextSequence = event.sequenceNumber + 1 }
+        }
+        return true
+    }
+
+    /// The client's outcome for a peek-locked message: applied, then echoed (the SDKs wait for the same outcome).
+    func settled(_ settlement: AMQPSettlement) async {
+        guard let token = state.withLock({ $0.locks.removeValue(forKey: settlement.deliveryId) }) else {
+            if !settlement.settled {
+                connection.settleOutgoing(link, deliveryId: settlement.deliveryId, state: settlement.state)
+            }
+            return
+        }
+        let entity = node.entityPath
+        let queues = namespace.queues
+        let now = BusAMQPHandler.nowMilliseconds()
+        var echo = settlement.state
+        do {
+            switch settlement.state {
+            case .accepted?:
+                try await queues.complete(entity, lockToken: token, now: now)
+            case .rejected(let error)?:
+                let reason = error?.info?.first { $0.key == .symbol("DeadLetterReason") }.flatMap {
+                    BusAMQPMessages.text($0.value)
+                }
+                let description = error?.info?.first { $0.key == .symbol("DeadLetterErrorDescription") }.flatMap {
+                    BusAMQPMessages.text($0.value)
+                }
+                try await queues.deadLetter(
+                    entity,
+                    lockToken: token,
+                    reason: reason,
+                    description: description,
+                    now: now
+                )
+                echo = .rejected(nil)
+            case .modified(_, let undeliverableHere, _)? where undeliverableHere == true:
+                throw AMQPError(
+                    condition: "amqp:not-implemented",
+                    description: "Deferring messages is not built yet in Conduit's AMQP server."
+                )
+            case .modified?:
+                try await queues.abandon(entity, lockToken: token, now: now)
+            case .released?, nil:
+                try await queues.release(entity, lockToken: token, now: now)
+            case .received?:
+                state.withLock { $0.locks[settlement.deliveryId] = token }
+                return
+            }
+        } catch let error as BusError {
+            echo = .rejected(BusAMQPHandler.amqpError(error))
+        } catch let error as AMQPError {
+            echo = .rejected(error)
+        } catch {
+            echo = .rejected(AMQPError(condition: AMQPError.internalError, description: "\(error)"))
+        }
+        if !settlement.settled {
+            connection.settleOutgoing(link, deliveryId: settlement.deliveryId, state: echo)
+        }
+    }
+}

@@ -1,0 +1,324 @@
+import ConduitAMQP
+import Foundation
+import Logging
+import NIOCore
+
+/// Requests on `$cbs` (put-token) and on `<entity>/$management` (service-bus-protocols.md §3.2, §3.9, §4.4). The
+/// reply goes on the client's reply link, with the request's message-id as its correlation-id (same AMQP type).
+struct BusAMQPRequests {
+    let handler: BusAMQPHandler
+
+    /// A request's outcome: its status, description and body.
+    struct Reply {
+        var status: Int32
+        var description: String?
+        var body: [AMQPMapEntry]?
+        var condition: String?
+
+        static func error(_ status: Int32, _ condition: String, _ description: String) -> Reply {
+            Reply(status: status, description: description, body: nil, condition: condition)
+        }
+    }
+
+    func handle(_ delivery: AMQPIncomingDelivery, node: BusAMQPNode) async {
+        handler.connection.settleIncoming(delivery.link, deliveryId: delivery.deliveryId, state: .accepted)
+        var payload = delivery.payload
+        guard let request = try? AMQPMessage.decode(&payload) else {
+            handler.logger.debug("an unreadable AMQP request", metadata: ["amqp.node": "\(node)"])
+            return
+        }
+        let operation = request.applicationProperty("operation").flatMap(BusAMQPMessages.text) ?? ""
+        let reply: Reply
+        // CBS and Event Hubs management answer with `status-code`; Service Bus entity management with `statusCode`.
+        var hyphenated = true
+        switch node {
+        case .cbs:
+            reply = await putToken(request, operation: operation)
+        case .management(let entity):
+            if operation == "READ" {
+                reply = await eventHubRead(request)
+            } else {
+                hyphenated = false
+                reply = await management(request, operation: operation, entity: entity)
+            }
+        default:
+            return
+        }
+        var response = AMQPMessage(body: .value(reply.body.map { .map($0) } ?? .null))
+        var properties = AMQPMessage.Properties()
+        properties.correlationId = request.properties?.messageId ?? .null
+        response.properties = properties
+        var application: [AMQPMapEntry] = [
+            AMQPMapEntry(.string(hyphenated ? "status-code" : "statusCode"), .int(reply.status))
+        ]
+        if let description = reply.description {
+            application.append(
+                AMQPMapEntry(.string(hyphenated ? "status-description" : "statusDescription"), .string(description))
+            )
+        }
+        if let condition = reply.condition, !hyphenated {
+            application.append(AMQPMapEntry(.string("errorCondition"), .symbol(condition)))
+        }
+        response.applicationProperties = application
+        handler.reply(response, node: node, replyTo: request.properties?.replyTo)
+    }
+
+    // MARK: - $cbs
+
+    /// `put-token`: a SAS token (whatever its `type` says) for an audience; valid if it is signed by a rule of the
+    /// namespace or of the entity and has not expired.
+    private func putToken(_ request: AMQPMessage, operation: String) async -> Reply {
+        guard operation == "put-token" else {
+            return .error(400, "amqp:not-implemented", "$cbs knows the operation put-token, not '\(operation)'.")
+        }
+        let audience = request.applicationProperty("name").flatMap(BusAMQPMessages.text) ?? ""
+        let token: String
+        switch request.body {
+        case .value(.string(let text)): token = text
+        case .value(.binary(let bytes)): token = String(decoding: bytes, as: UTF8.self)
+        default: return .error(400, "com.microsoft:argument-error", "The put-token body must be the token string.")
+        }
+        var refusal = "The token is not valid for '\(audience)'."
+        var status: Int32 = 401
+        let path = SASAuthorizer.normalize(audience, ignoringHost: true)
+        for right in [AccessRight.listen, .send, .manage] {
+            do {
+                try await handler.namespace.authorize(
+                    token,
+                    resource: "sb://localhost/\(path)",
+                    right: right,
+                    now: BusAMQPHandler.nowMilliseconds() / 1000
+                )
+                handler.rememberToken(token)
+                return Reply(status: 202, description: "Accepted", body: nil, condition: nil)
+            } catch let error as AuthorizationError {
+                if error.kind == .unauthorized {
+                    refusal = error.message
+                    break
+                }
+                status = 403
+                refusal = error.message
+            } catch {
+                return .error(500, AMQPError.internalError, "\(error)")
+            }
+        }
+        return .error(status, AMQPError.unauthorizedAccess, refusal)
+    }
+
+    // MARK: - Event Hubs $management
+
+    private func eventHubRead(_ request: AMQPMessage) async -> Reply {
+        let type = request.applicationProperty("type").flatMap(BusAMQPMessages.text) ?? ""
+        let hub = (request.applicationProperty("name").flatMap(BusAMQPMessages.text) ?? "").lowercased()
+        if let token = request.applicationProperty("security_token").flatMap(BusAMQPMessages.text) {
+            handler.rememberToken(token)
+        }
+        if let error = await handler.authorize(hub, .listen) {
+            return .error(401, error.condition, error.errorDescription ?? "Unauthorized.")
+        }
+        do {
+            guard let (description, createdOn) = try await handler.namespace.eventHubs.hubs(named: hub).first else {
+                return .error(404, AMQPError.notFound, "The event hub '\(hub)' could not be found.")
+            }
+            switch type {
+            case "com.microsoft:eventhub":
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [
+                        AMQPMapEntry(.string("name"), .string(description.name)),
+                        AMQPMapEntry(.string("created_at"), .timestamp(createdOn)),
+                        AMQPMapEntry(
+                            .string("partition_ids"),
+                            .array(
+                                AMQPArray(
+                                    elementCode: AMQPFormatCode.str8,
+                                    elements: (0..<description.partitionCount).map { .string(String($0)) }
+                                )
+                            )
+                        ),
+                    ],
+                    condition: nil
+                )
+            case "com.microsoft:partition":
+                let text = request.applicationProperty("partition").flatMap(BusAMQPMessages.text) ?? ""
+                guard let partition = Int(text), (0..<description.partitionCount).contains(partition) else {
+                    return .error(404, AMQPError.notFound, "The event hub '\(hub)' has no partition '\(text)'.")
+                }
+                let info = try await handler.namespace.eventHubs.partitionInfo(hub: hub, partition: partition)
+                let lastOffset = try await handler.namespace.eventHubs.lastOffset(hub: hub, partition: partition)
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [
+                        AMQPMapEntry(.string("name"), .string(description.name)),
+                        AMQPMapEntry(.string("partition"), .string(text)),
+                        AMQPMapEntry(.string("begin_sequence_number"), .long(max(info.beginningSequenceNumber, 0))),
+                        AMQPMapEntry(.string("last_enqueued_sequence_number"), .long(info.lastSequenceNumber)),
+                        AMQPMapEntry(.string("last_enqueued_offset"), .string(String(lastOffset ?? -1))),
+                        AMQPMapEntry(.string("last_enqueued_time_utc"), .timestamp(info.lastEnqueuedTime)),
+                        AMQPMapEntry(.string("is_partition_empty"), .boolean(info.isEmpty)),
+                    ],
+                    condition: nil
+                )
+            default:
+                return .error(400, "com.microsoft:argument-error", "READ of type '\(type)' is not known.")
+            }
+        } catch {
+            return .error(500, AMQPError.internalError, "\(error)")
+        }
+    }
+
+    // MARK: - Service Bus $management
+
+    private func management(_ request: AMQPMessage, operation: String, entity: String) async -> Reply {
+        if let error = await handler.authorize(QueueStore.split(entity).queue, .listen) {
+            return .error(401, error.condition, error.errorDescription ?? "Unauthorized.")
+        }
+        let body: [AMQPMapEntry]
+        if case .value(.map(let entries)) = request.body { body = entries } else { body = [] }
+        func field(_ name: String) -> AMQPValue? {
+            body.first { BusAMQPMessages.text($0.key) == name }?.value
+        }
+        let queues = handler.namespace.queues
+        let now = BusAMQPHandler.nowMilliseconds()
+        do {
+            switch operation {
+            case "com.microsoft:renew-lock":
+                var expirations: [AMQPValue] = []
+                for token in Self.uuids(field("lock-tokens")) {
+                    expirations.append(.timestamp(try await queues.renewLock(entity, lockToken: token, now: now)))
+                }
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [
+                        AMQPMapEntry(
+                            .string("expirations"),
+                            .array(AMQPArray(elementCode: AMQPFormatCode.timestamp, elements: expirations))
+                        )
+                    ],
+                    condition: nil
+                )
+            case "com.microsoft:peek-message":
+                let from = Self.integer(field("from-sequence-number")) ?? 0
+                let count = Int(Self.integer(field("message-count")) ?? 1)
+                let messages = try await queues.peek(entity, from: from, count: count)
+                guard !messages.isEmpty else {
+                    return .error(204, "com.microsoft:message-not-found", "No messages to peek.")
+                }
+                let list = try messages.map { message -> AMQPValue in
+                    let bytes = try BusAMQPMessages.amqpMessage(message, now: now).encoded()
+                    return .map([AMQPMapEntry(.string("message"), .binary(Array(bytes.readableBytesView)))])
+                }
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [AMQPMapEntry(.string("messages"), .list(list))],
+                    condition: nil
+                )
+            case "com.microsoft:update-disposition":
+                let status = field("disposition-status").flatMap(BusAMQPMessages.text) ?? ""
+                for token in Self.uuids(field("lock-tokens")) {
+                    switch status {
+                    case "completed": try await queues.complete(entity, lockToken: token, now: now)
+                    case "abandoned": try await queues.abandon(entity, lockToken: token, now: now)
+                    case "suspended":
+                        try await queues.deadLetter(
+                            entity,
+                            lockToken: token,
+                            reason: field("deadletter-reason").flatMap(BusAMQPMessages.text),
+                            description: field("deadletter-description").flatMap(BusAMQPMessages.text),
+                            now: now
+                        )
+                    default:
+                        return .error(
+                            501,
+                            "amqp:not-implemented",
+                            "The disposition '\(status)' is not built yet in Conduit's AMQP server."
+                        )
+                    }
+                }
+                return Reply(status: 200, description: "OK", body: [], condition: nil)
+            case "com.microsoft:schedule-message":
+                guard case .list(let items)? = field("messages") ?? .list([]) else {
+                    return .error(400, "com.microsoft:argument-error", "schedule-message needs a list of messages.")
+                }
+                var sequences: [AMQPValue] = []
+                for item in items {
+                    guard case .map(let entries) = item,
+                        case .binary(let bytes)? = entries.first(where: { BusAMQPMessages.text($0.key) == "message" })?
+                            .value
+                    else {
+                        return .error(400, "com.microsoft:argument-error", "Each scheduled message needs its bytes.")
+                    }
+                    var buffer = ByteBuffer(bytes: bytes)
+                    let message = try BusAMQPMessages.busMessage(try AMQPMessage.decode(&buffer))
+                    let numbers = try await queues.send([message], to: entity, now: now)
+                    sequences.append(.long(numbers.first.flatMap { $0 } ?? -1))
+                }
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [
+                        AMQPMapEntry(
+                            .string("sequence-numbers"),
+                            .array(AMQPArray(elementCode: AMQPFormatCode.long, elements: sequences))
+                        )
+                    ],
+                    condition: nil
+                )
+            case "com.microsoft:cancel-scheduled-message":
+                let numbers = Self.longs(field("sequence-numbers"))
+                try await queues.cancelScheduled(entity, sequences: numbers, now: now)
+                return Reply(status: 200, description: "OK", body: [], condition: nil)
+            default:
+                return .error(
+                    501,
+                    "amqp:not-implemented",
+                    "The operation '\(operation)' is not built yet in Conduit's AMQP server."
+                )
+            }
+        } catch let error as BusError {
+            let amqp = BusAMQPHandler.amqpError(error)
+            let status: Int32 = error.kind == .lockLost ? 410 : Int32(error.httpStatus == 410 ? 404 : error.httpStatus)
+            return .error(status, amqp.condition, error.message)
+        } catch let error as BusAMQPError {
+            return .error(400, error.condition, error.message)
+        } catch {
+            return .error(500, AMQPError.internalError, "\(error)")
+        }
+    }
+
+    static func uuids(_ value: AMQPValue?) -> [UUID] {
+        elements(value).compactMap {
+            if case .uuid(let uuid) = $0 { return uuid }
+            return nil
+        }
+    }
+
+    static func longs(_ value: AMQPValue?) -> [Int64] { elements(value).compactMap(integer) }
+
+    static func elements(_ value: AMQPValue?) -> [AMQPValue] {
+        switch value {
+        case .array(let array)?: array.elements
+        case .list(let items)?: items
+        case let single?: [single]
+        case nil: []
+        }
+    }
+
+    static func integer(_ value: AMQPValue?) -> Int64? {
+        switch value {
+        case .long(let n)?: n
+        case .int(let n)?: Int64(n)
+        case .uint(let n)?: Int64(n)
+        case .ulong(let n)?: Int64(clamping: n)
+        case .short(let n)?: Int64(n)
+        case .ushort(let n)?: Int64(n)
+        case .byte(let n)?: Int64(n)
+        case .ubyte(let n)?: Int64(n)
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ConduitAMQP
+import Logging
+import NIOCore
+
+extension BusNamespace {
+    /// The namespace's AMQP 1.0 front door, as the Azure Service Bus and Event Hubs SDKs use it (plain TCP, as with
+    /// `UseDevelopmentEmulator=true`).
+    /// - Parameters:
+    ///   - port: 5672 by default; 0 picks a free port (`onListening` tells which).
+    public func amqpServer(
+        host: String = "127.0.0.1",
+        port: Int = 5672,
+        configuration: AMQPServerConnectionStateMachine.Configuration = .init(containerId: "conduit"),
+        logger: Logger,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) -> AMQPServer {
+        AMQPServer(
+            host: host,
+            port: port,
+            configuration: configuration,
+            logger: logger,
+            onListening: onListening
+        ) { connection in
+            BusAMQPHandler(namespace: self, connection: connection, logger: connection.logger)
+        }
+    }
+}

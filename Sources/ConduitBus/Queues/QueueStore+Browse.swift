@@ -1,0 +1,60 @@
+import ConduitStore
+import Foundation
+import SQLKit
+
+extension QueueStore {
+    /// Up to `count` messages of `entity` (a queue, a subscription or a dead-letter sub-queue) from sequence number
+    /// `from` on, without locking them: active, locked and scheduled ones alike, in sequence order.
+    public func peek(_ entity: String, from sequence: Int64, count: Int) async throws -> [ReceivedMessage] {
+        let (queue, deadLetters) = Self.split(entity)
+        return try await store.withDatabase { db in
+            guard try await Self.description(queue, db: db) != nil else { throw Self.missing(queue) }
+            let rows = try await db.raw(
+                """
+                SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
+                deadletterdescription FROM conduit_bus_message WHERE queue = \(bind: queue) \
+                AND deadletter = \(bind: deadLetters ? 1 : 0) AND sequence >= \(bind: sequence) \
+                ORDER BY sequence LIMIT \(bind: max(0, min(count, 10_000)))
+                """
+            ).all()
+            return try rows.map(Self.received)
+        }
+    }
+
+    /// Gives a locked message back without counting the delivery (a receiver released it unread).
+    public func release(_ entity: String, lockToken: UUID, now: Int64) async throws {
+        let (queue, _) = Self.split(entity)
+        try await store.transaction { db in
+            _ = try await Self.locked(queue, lockToken, now: now, db: db)
+            try await db.raw(
+                """
+                UPDATE conduit_bus_message SET locktoken = NULL, lockeduntil = NULL, \
+                deliverycount = CASE WHEN deliverycount > 0 THEN deliverycount - 1 ELSE 0 END \
+                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                """
+            ).run()
+        }
+        arrivals.signal()
+    }
+
+    /// Cancels scheduled messages of a queue by sequence number; those already enqueued (or unknown) stay as they
+    /// are. Returns how many were cancelled.
+    @discardableResult
+    public func cancelScheduled(_ queue: String, sequences: [Int64], now: Int64) async throws -> Int {
+        let name = queue.lowercased()
+        return try await store.transaction { db in
+            guard try await Self.description(name, db: db) != nil else { throw Self.missing(name) }
+            var cancelled = 0
+            for sequence in sequences {
+                let rows = try await db.raw(
+                    """
+                    DELETE FROM conduit_bus_message WHERE queue = \(bind: name) AND sequence = \(bind: sequence) \
+                    AND available > \(bind: now) AND deadletter = 0 RETURNING sequence
+                    """
+                ).all()
+                cancelled += rows.count
+            }
+            return cancelled
+        }
+    }
+}
