@@ -187,6 +187,7 @@ public struct AMQPServerConnectionStateMachine: Sendable {
 
     private mutating func receiveHeader(_ header: AMQPProtocolHeader) -> [Action] {
         let supported = header.major == 1 && header.minor == 0 && header.revision == 0
+        let plainAllowed = configuration.allowsPlainAMQP || configuration.saslMechanisms.isEmpty
         switch (state, header.id) {
         case (.awaitingHeader, 3) where supported && !configuration.saslMechanisms.isEmpty:
             state = .awaitingSASLInit
@@ -199,13 +200,7 @@ public struct AMQPServerConnectionStateMachine: Sendable {
                 into: &buffer
             )
             return [.write(buffer)]
-        case (.awaitingHeader, 0)
-        where supported
-            && (configuration.allowsPlainAMQP
-                || configuration.saslMechanisms
-                    .isEmpty)
-            ,
-            (.awaitingAMQPHeader, 0) where supported:
+        case (.awaitingHeader, 0) where supported && plainAllowed, (.awaitingAMQPHeader, 0) where supported:
             state = .awaitingOpen
             var buffer = ByteBuffer()
             AMQPProtocolHeader.amqp.write(to: &buffer)
