@@ -25,16 +25,23 @@
 #   target (sender link) address               source (receiver link) address
 #   /queue/Q   default exchange, key Q         /queue/Q      consume from Q
 #   Q          (no leading slash) same         Q             same
-#   /amq/queue/Q  same, but Q must exist       /amq/queue/Q  consume from Q, which must exist
+#   /amq/queue/Q  same, no declare (*)         /amq/queue/Q  consume from Q (attach fails if Q is missing)
 #   /exchange/X/RK, /exchange/X (subject=key), /topic/RK (amq.topic), /queue (subject=key)
 #                                              /exchange/X/RK, /topic/RK: a temporary queue bound to X
 # /queue/Q and Q DECLARE the queue on attach (rabbit_routing_util:ensure_endpoint): it is durable exactly when the
 # attach's terminus `durable` field (target for a sender, source for a receiver) is configuration (1) or
 # unsettled-state (2); with none (0, the default) it is a non-durable, non-exclusive, non-auto-delete queue. If Q
 # already exists with the other durability the declare fails (PRECONDITION_FAILED, inequivalent arg 'durable')
-# and the attach is refused. /amq/queue/Q declares nothing (the queue must exist: create it with
-# `declare-queue`), so it works whatever the terminus says. Dynamic terminuses are not supported. The OPEN
+# and the attach is refused. (*) /amq/queue/Q declares nothing, so it works whatever the terminus says, but the
+# queue must exist (create it with `declare-queue`): to a missing queue, messages are dropped as unroutable. Dynamic terminuses are not supported. The OPEN
 # `hostname` field selects the vhost only as "vhost:NAME"; anything else (or none) means the default vhost "/".
+# SASL: ANONYMOUS (as guest), PLAIN, AMQPLAIN offered; a bare AMQP header (no SASL) is accepted as guest too.
+# What 3.10's plugin does that a client must cope with (seen with a Python client against this broker):
+#  - booleans must be encoded 0x41/0x42: 0x56 0x00 in ATTACH.role is not matched ("Unexpected frame", session ended);
+#  - rcv-settle-mode second on a link that is not pre-settled: amqp:not-implemented (session ended);
+#  - its first FLOW for a client's sending link has delivery-count null (take it as the sender's own count);
+#  - its ATTACH reply for a client's receiving link has a null target (not a refusal: the source is set);
+#  - OPEN answer: idle-time-out 60000 ms; max-frame-size and channel-max echo the client's values.
 set -euo pipefail
 
 conduit_rmq_log() {
@@ -89,8 +96,8 @@ conduit_rmq_find_bin() {
     echo "$bin"
 }
 
-# Prints N distinct TCP ports on 127.0.0.1 that nothing listens on right now (all bound at once, so distinct).
-# Kept below 55000: the CLI tools derive nothing from them, but it leaves the ephemeral range's top alone.
+# Prints N distinct TCP ports on 127.0.0.1 that nothing listens on right now (all bound at once, so distinct),
+# below 55000.
 conduit_rmq_free_ports() {
     local n=$1
     if command -v python3 >/dev/null 2>&1; then
@@ -132,8 +139,8 @@ conduit_rmq_port_open() {
 # True when process $1 is alive and its command line, or an entry of its initial environment, contains $2.
 conduit_rmq_pid_is() {
     [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2" && return 0
-    tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qF -- "$2"
+    { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qF -- "$2" && return 0
+    { tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qF -- "$2"
 }
 
 # Runs a RabbitMQ CLI script ($1 = rabbitmqctl, rabbitmq-plugins, rabbitmq-diagnostics) against the broker
@@ -196,7 +203,7 @@ conduit_rmq_end() {
     for ((i = 0; i < secs * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || return 0
         # A zombie child of ours counts as gone.
-        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && return 0
+        [ "$({ awk '{print $3}' "/proc/$pid/stat"; } 2>/dev/null)" = Z ] && return 0
         sleep 0.1
     done
     conduit_rmq_log "process $pid did not exit after SIGTERM within ${secs}s; sending SIGKILL"
@@ -230,8 +237,24 @@ conduit_rmq_stop() {
     conduit_rmq_log "stopped RabbitMQ $RMQ_NODE on 127.0.0.1:$RMQ_AMQP_PORT"
 }
 
+# Records the broker in its directory and in the checkout's state file $1 (rewritten as each pid becomes known).
+conduit_rmq_record() {
+    {
+        printf 'RMQ_BIN=%q\n' "$RMQ_BIN"
+        printf 'RMQ_DIR=%q\n' "$RMQ_DIR"
+        printf 'RMQ_NODE=%q\n' "$RMQ_NODE"
+        printf 'RMQ_AMQP_PORT=%q\n' "$RMQ_AMQP_PORT"
+        printf 'RMQ_DIST_PORT=%q\n' "$RMQ_DIST_PORT"
+        printf 'RMQ_EPMD_PORT=%q\n' "$RMQ_EPMD_PORT"
+        printf 'RMQ_EPMD_PID=%q\n' "${RMQ_EPMD_PID:-}"
+        printf 'RMQ_WRAPPER_PID=%q\n' "${RMQ_WRAPPER_PID:-}"
+        printf 'RMQ_PID=%q\n' "${RMQ_PID:-}"
+    } >"$RMQ_DIR/state"
+    cp "$RMQ_DIR/state" "$1"
+}
+
 conduit_rmq_start() {
-    local state base deadline timeout started=0 t0 attempt
+    local state base deadline timeout started=0 t0
     t0=$(date +%s)
     state=$(conduit_rmq_state_file)
     if [ -f "$state" ]; then
@@ -243,7 +266,7 @@ conduit_rmq_start() {
     timeout="${CONDUIT_RABBITMQ_START_TIMEOUT:-60}"
 
     # The ports are free when we look; another process may take one before the broker binds, so try a few.
-    for attempt in 1 2 3; do
+    for _ in 1 2 3; do
         read -r RMQ_AMQP_PORT RMQ_DIST_PORT RMQ_EPMD_PORT <<<"$(conduit_rmq_free_ports 3)"
         RMQ_DIR="$base/conduit-rabbitmq.$RMQ_AMQP_PORT"
         RMQ_NODE="conduit-$RMQ_AMQP_PORT@localhost"
@@ -264,22 +287,8 @@ log.console = false
 log.file.level = info
 disk_free_limit.absolute = 10MB
 EOF
-        conduit_rmq_state() {
-            {
-                printf 'RMQ_BIN=%q\n' "$RMQ_BIN"
-                printf 'RMQ_DIR=%q\n' "$RMQ_DIR"
-                printf 'RMQ_NODE=%q\n' "$RMQ_NODE"
-                printf 'RMQ_AMQP_PORT=%q\n' "$RMQ_AMQP_PORT"
-                printf 'RMQ_DIST_PORT=%q\n' "$RMQ_DIST_PORT"
-                printf 'RMQ_EPMD_PORT=%q\n' "$RMQ_EPMD_PORT"
-                printf 'RMQ_EPMD_PID=%q\n' "${RMQ_EPMD_PID:-}"
-                printf 'RMQ_WRAPPER_PID=%q\n' "${RMQ_WRAPPER_PID:-}"
-                printf 'RMQ_PID=%q\n' "${RMQ_PID:-}"
-            } >"$RMQ_DIR/state"
-            cp "$RMQ_DIR/state" "$state"
-        }
         RMQ_EPMD_PID="" RMQ_WRAPPER_PID="" RMQ_PID=""
-        conduit_rmq_state
+        conduit_rmq_record "$state"
 
         if ! conduit_rmq_cli rabbitmq-plugins --offline enable rabbitmq_amqp1_0 >"$RMQ_DIR/plugins.log" 2>&1; then
             cat "$RMQ_DIR/plugins.log" >&2
@@ -294,7 +303,7 @@ EOF
             exec epmd -port "$RMQ_EPMD_PORT" -address 127.0.0.1
         ) </dev/null >"$RMQ_DIR/log/epmd.log" 2>&1 &
         RMQ_EPMD_PID=$!
-        conduit_rmq_state
+        conduit_rmq_record "$state"
         for _ in $(seq 1 50); do
             conduit_rmq_port_open "$RMQ_EPMD_PORT" && break
             kill -0 "$RMQ_EPMD_PID" 2>/dev/null || break
@@ -314,7 +323,7 @@ EOF
             exec "$RMQ_BIN/rabbitmq-server"
         ) </dev/null >"$RMQ_DIR/log/stdout.log" 2>&1 &
         RMQ_WRAPPER_PID=$!
-        conduit_rmq_state
+        conduit_rmq_record "$state"
 
         deadline=$(($(date +%s) + timeout))
         # rabbit writes its pid file early in boot; the broker's own pid is the one to stop it by.
@@ -325,7 +334,7 @@ EOF
             fi
             sleep 0.1
         done
-        conduit_rmq_state
+        conduit_rmq_record "$state"
         # Then the AMQP listener, which opens at the end of boot, after the plugins.
         while [ "$(date +%s)" -lt "$deadline" ] && kill -0 "$RMQ_WRAPPER_PID" 2>/dev/null; do
             conduit_rmq_port_open "$RMQ_AMQP_PORT" && break
@@ -343,10 +352,17 @@ EOF
         else
             conduit_rmq_log "node $RMQ_NODE exited during startup"
         fi
-        conduit_rmq_log "tail of $RMQ_DIR/log/rabbit.log (and stdout, CLI output):"
-        tail -n 30 "$RMQ_DIR/log/rabbit.log" >&2 2>/dev/null || true
-        tail -n 15 "$RMQ_DIR/log/stdout.log" >&2 2>/dev/null || true
-        tail -n 10 "$RMQ_DIR/log/cli.log" >&2 2>/dev/null || true
+        local f n
+        for f in rabbit.log:40 stdout.log:15 cli.log:10; do
+            n=${f#*:}
+            f="$RMQ_DIR/log/${f%:*}"
+            if [ -s "$f" ]; then
+                conduit_rmq_log "last $n lines of $f:"
+                tail -n "$n" "$f" >&2
+            else
+                conduit_rmq_log "$f: empty or not written yet"
+            fi
+        done
         # A port taken under us is worth another try; a broker that timed out or cannot boot otherwise is not.
         local retry=0
         if grep -qiE 'eaddrinuse|address already in use' "$RMQ_DIR"/log/*.log 2>/dev/null; then
@@ -396,7 +412,12 @@ conduit_rmq_declare_queue() {
         return 1
     }
     case "$out" in
-    "{new,true}" | "{existing,true}") conduit_rmq_log "durable queue '$name' ${out:1:3} on $RMQ_NODE" ;;
+    "{new,true}") conduit_rmq_log "declared durable queue '$name' on $RMQ_NODE" ;;
+    "{existing,true}") conduit_rmq_log "durable queue '$name' already exists on $RMQ_NODE" ;;
+    "{existing,false}")
+        conduit_rmq_log "queue '$name' already exists on $RMQ_NODE and is not durable"
+        return 1
+        ;;
     *)
         conduit_rmq_log "declare-queue $name: unexpected answer $out"
         return 1

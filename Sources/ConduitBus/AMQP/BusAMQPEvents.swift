@@ -140,3 +140,15 @@ extension EventHubStore {
         }
     }
 }
+
+extension EventHubStore {
+    /// Appends a batch to one partition, as Event Hubs keeps a batch together: the partition of the first event's
+    /// partition key, or the next in turn.
+    public func sendBatch(_ messages: [BusMessage], to hub: String, now: Int64) async throws {
+        guard let description = try await self.hub(hub) else { throw Self.missing(hub.lowercased()) }
+        let partition =
+            messages.first?.partitionKey.map { Self.partition(forKey: $0, count: description.partitionCount) }
+            ?? roundRobin.next(description.partitionCount)
+        _ = try await send(messages, to: hub, partition: partition, now: now)
+    }
+}

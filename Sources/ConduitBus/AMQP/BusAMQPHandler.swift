@@ -114,6 +114,11 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             )
             return
         }
+        // Tokens are checked against the whole address (an event hub reader's token names its consumer group).
+        let resource =
+            address.contains("://")
+            ? SASAuthorizer.normalize(address, ignoringHost: true)
+            : SASAuthorizer.normalize("sb://host/" + address, ignoringHost: true)
         do {
             switch (node, role) {
             case (.cbs, .receiver), (.management, .receiver):
@@ -123,15 +128,16 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                 record(link, .replies(node, address: attach.target.terminusAddress))
                 connection.acceptAttach(link)
             case (.entity, .receiver), (.eventHubPartition, .receiver):
-                if let error = await authorize(node.entityPath, .send) { throw error }
+                if let error = await authorize(resource, .send) { throw error }
                 try await checkExists(node)
-                let sender = BusAMQPSender(node: node, link: link, handler: self)
+                let sender = BusAMQPSender(node: node, link: link, handler: self, eventHub: try await isEventHub(node))
                 record(link, .sender(sender))
                 connection.acceptAttach(link)
             case (.entity, .sender), (.eventHubConsumer, .sender):
-                if let error = await authorize(node.entityPath, .listen) { throw error }
+                if let error = await authorize(resource, .listen) { throw error }
                 try await checkExists(node)
                 let receiver = try BusAMQPReceiver(node: node, link: link, attach: attach, handler: self)
+                if let refusal = receiver.claim() { throw refusal }
                 record(link, .receiver(receiver))
                 connection.acceptAttach(link)
                 receiver.start()
@@ -146,18 +152,20 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                     description: "\(address) is a consumer group's partition: it cannot be sent to."
                 )
             }
-        } catch let error as AMQPError {
-            forget(link)
-            connection.refuseAttach(link, error: error)
-        } catch let error as BusAMQPError {
-            forget(link)
-            connection.refuseAttach(link, error: error.amqpError)
-        } catch let error as BusError {
-            forget(link)
-            connection.refuseAttach(link, error: Self.amqpError(error))
         } catch {
+            let refusal: AMQPError
+            switch error {
+            case let error as AMQPError: refusal = error
+            case let error as BusAMQPError: refusal = error.amqpError
+            case let error as BusError: refusal = Self.amqpError(error)
+            default: refusal = AMQPError(condition: AMQPError.internalError, description: "\(error)")
+            }
+            logger.info(
+                "AMQP link refused",
+                metadata: ["amqp.link": "\(attach.name)", "amqp.address": "\(address)", "error": "\(refusal)"]
+            )
             forget(link)
-            connection.refuseAttach(link, error: AMQPError(condition: AMQPError.internalError, description: "\(error)"))
+            connection.refuseAttach(link, error: refusal)
         }
     }
 
@@ -171,6 +179,14 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             return state.links.removeValue(forKey: link)
         }
         if case .receiver(let receiver)? = removed { receiver.stop() }
+    }
+
+    /// Whether a plain entity name is an event hub (not a queue or topic of that name).
+    private func isEventHub(_ node: BusAMQPNode) async throws -> Bool {
+        guard case .entity(let name) = node, !name.contains("/") else { return false }
+        if try await namespace.queues.queue(name) != nil { return false }
+        if try await namespace.topics.topic(name) != nil { return false }
+        return try await namespace.eventHubs.hub(name) != nil
     }
 
     private func checkExists(_ node: BusAMQPNode) async throws {

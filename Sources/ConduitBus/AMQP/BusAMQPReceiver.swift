@@ -26,11 +26,13 @@ final class BusAMQPReceiver: Sendable {
     private let state = Mutex(State())
     /// Where an event hub reader starts.
     let startPosition: EventPosition?
+    let attachProperties: [AMQPMapEntry]
 
     init(node: BusAMQPNode, link: AMQPLinkID, attach: AMQPPerformative.Attach, handler: BusAMQPHandler) throws {
         self.node = node
         self.link = link
         self.handler = handler
+        self.attachProperties = attach.properties ?? []
         // snd-settle-mode 1 (settled): receive-and-delete; otherwise peek-lock.
         self.peekLock = attach.senderSettleMode != 1
         if case .eventHubConsumer = node {
@@ -56,6 +58,36 @@ final class BusAMQPReceiver: Sendable {
         return nil
     }
 
+    /// The owner level (`com.microsoft:epoch`) of an event hub reader.
+    var epoch: Int64? {
+        for entry in attachProperties where entry.key == .symbol("com.microsoft:epoch") {
+            switch entry.value {
+            case .long(let n): return n
+            case .int(let n): return Int64(n)
+            case .ulong(let n): return Int64(clamping: n)
+            case .uint(let n): return Int64(n)
+            default: return nil
+            }
+        }
+        return nil
+    }
+
+    /// Takes its place among the partition's readers (event hubs); the error refuses it.
+    func claim() -> AMQPError? {
+        guard case .eventHubConsumer(let hub, let group, let partition) = node else { return nil }
+        return namespace.eventHubOwners.register(
+            hub: hub,
+            group: group,
+            partition: partition,
+            epoch: epoch,
+            id: ObjectIdentifier(self)
+        ) { [weak self] error in
+            guard let self else { return }
+            self.stop()
+            self.connection.detach(self.link, error: error)
+        }
+    }
+
     func start() {
         let task = Task { await self.run() }
         state.withLock { $0.task = task }
@@ -65,6 +97,14 @@ final class BusAMQPReceiver: Sendable {
         let task = state.withLock { state -> Task<Void, Never>? in
             state.stopped = true
             return state.task
+        }
+        if case .eventHubConsumer(let hub, let group, let partition) = node {
+            namespace.eventHubOwners.unregister(
+                hub: hub,
+                group: group,
+                partition: partition,
+                id: ObjectIdentifier(self)
+            )
         }
         task?.cancel()
         wake.signal()

@@ -9,9 +9,12 @@ final class BusAMQPSender: Sendable {
     let node: BusAMQPNode
     let link: AMQPLinkID
     let handler: BusAMQPHandler
+    /// Whether the node is an event hub, whose batches stay together on one partition.
+    let eventHub: Bool
     private let pending = Mutex<(items: [AMQPIncomingDelivery], writing: Bool)>(([], false))
 
-    init(node: BusAMQPNode, link: AMQPLinkID, handler: BusAMQPHandler) {
+    init(node: BusAMQPNode, link: AMQPLinkID, handler: BusAMQPHandler, eventHub: Bool) {
+        self.eventHub = eventHub
         self.node = node
         self.link = link
         self.handler = handler
@@ -59,6 +62,22 @@ final class BusAMQPSender: Sendable {
             }
         }
         guard !decoded.isEmpty else { return }
+        if eventHub {
+            // Each transfer (a batch) lands on one partition.
+            for (delivery, messages) in decoded {
+                do {
+                    try await handler.namespace.eventHubs.sendBatch(
+                        messages,
+                        to: node.entityPath,
+                        now: BusAMQPHandler.nowMilliseconds()
+                    )
+                    settle(delivery, .accepted)
+                } catch {
+                    settle(delivery, .rejected(Self.error(error)))
+                }
+            }
+            return
+        }
         do {
             try await send(decoded.flatMap { $0.1 })
             for (delivery, _) in decoded { settle(delivery, .accepted) }

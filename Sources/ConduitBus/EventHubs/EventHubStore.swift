@@ -61,7 +61,7 @@ public struct PartitionInfo: Sendable, Hashable {
 /// retention. Events are never removed by reading: readers keep their own positions.
 public struct EventHubStore: Sendable {
     public let store: Store
-    private var roundRobin: RoundRobin { BusRouting.sharedRoundRobin }
+    var roundRobin: RoundRobin { BusRouting.sharedRoundRobin }
 
     public init(store: Store) {
         self.store = store

@@ -9,6 +9,8 @@ public struct BusNamespace: Sendable {
     public let queues: QueueStore
     public let topics: TopicStore
     public let eventHubs: EventHubStore
+    /// Who reads which event hub partition, with which owner level (AMQP readers of this server).
+    public let eventHubOwners = EventHubOwnership()
     private let ruleCache = RuleCache()
     /// The rule made on first start, with every right.
     public static let rootRuleName = "RootManageSharedAccessKey"
