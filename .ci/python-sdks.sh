@@ -8,7 +8,7 @@
 # when it is missing or lacks the packages (azure-servicebus >= 7.15.0, azure-eventhub >= 5.15.1, websocket-client);
 # when it is already complete the script only checks it and returns at once. If `python3 -m venv` does not work
 # (Debian ships venv/ensurepip separately) and we are root, Debian's python3-venv is installed with apt-get.
-# Settings: CONDUIT_VENV (where), CONDUIT_PYTHON (the interpreter to build it from, default python3).
+# Settings: CONDUIT_VENV (where), CONDUIT_BASE_PYTHON (the interpreter to build it from, default python3).
 # Progress goes to stderr; the last line of stdout is the environment's python.
 set -euo pipefail
 
@@ -18,7 +18,7 @@ sdk_log() {
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv="${CONDUIT_VENV:-$repo/.build/conformance-venv}"
-base_python="${CONDUIT_PYTHON:-python3}"
+base_python="${CONDUIT_BASE_PYTHON:-python3}"
 requirements=("azure-servicebus>=7.15.0" "azure-eventhub>=5.15.1" "websocket-client")
 
 # Exit 0 when the interpreter has all packages at the minimum versions.

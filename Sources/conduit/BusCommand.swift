@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import ConduitAtom
+import ConduitBus
 import Foundation
 import NIOHTTP1
 
@@ -167,10 +168,47 @@ struct BusCommand: AsyncParsableCommand {
             @Option(help: "Seconds a message lives unless it says otherwise (default: for ever).") var ttl: Double?
             @Option(help: "Seconds of MessageId duplicate detection (default: off).") var duplicateDetection: Double?
             @Flag(help: "Dead-letter expired messages instead of dropping them.") var deadLetterOnExpiry = false
+            @Option(
+                name: .customLong("rule"),
+                help: ArgumentHelp(
+                    "A shared access rule of the queue's own, NAME=RIGHTS with rights Listen, Send and Manage joined by '+' (e.g. reader=Listen); repeatable. Its key is made here and its connection string printed.",
+                    valueName: "name=rights"
+                )
+            )
+            var rules: [String] = []
 
             func validate() throws {
                 guard maxDeliveryCount >= 1 else { throw ValidationError("--max-delivery-count must be at least 1.") }
                 guard lockDuration > 0 else { throw ValidationError("--lock-duration must be positive.") }
+                _ = try parsedRules()
+            }
+
+            /// The `--rule` options, each with a new key.
+            func parsedRules() throws -> [ConduitAtom.AuthorizationRule] {
+                try rules.map { text in
+                    let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, !parts[0].isEmpty else {
+                        throw ValidationError("--rule takes NAME=RIGHTS (e.g. reader=Listen), not '\(text)'.")
+                    }
+                    let rights = try parts[1].split(separator: "+").map { word in
+                        guard let right = ConduitAtom.AccessRight(rawValue: word.prefix(1).uppercased() + word.dropFirst().lowercased())
+                        else {
+                            throw ValidationError("--rule \(parts[0]): '\(word)' is not Listen, Send or Manage.")
+                        }
+                        return right
+                    }
+                    guard !rights.isEmpty else { throw ValidationError("--rule \(parts[0]) grants no right.") }
+                    return ConduitAtom.AuthorizationRule(
+                        keyName: parts[0],
+                        rights: rights,
+                        primaryKey: Self.randomKey(),
+                        secondaryKey: Self.randomKey()
+                    )
+                }
+            }
+
+            static func randomKey() -> String {
+                Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
             }
 
             func run() async throws {
@@ -183,7 +221,15 @@ struct BusCommand: AsyncParsableCommand {
                     queue.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: duplicateDetection)
                 }
                 queue.deadLetteringOnMessageExpiration = deadLetterOnExpiry
+                queue.authorizationRules = try parsedRules()
                 try await connection.create(.queue(queue), at: name, entity: name, saying: "Created queue \(name).")
+                let endpoint = try ConnectionString(parsing: try connection.resolved())
+                for rule in queue.authorizationRules {
+                    var text = "Endpoint=\(endpoint.endpoint);SharedAccessKeyName=\(rule.keyName)"
+                    text += ";SharedAccessKey=\(rule.primaryKey ?? "");EntityPath=\(name)"
+                    if endpoint.useDevelopmentEmulator { text += ";UseDevelopmentEmulator=true" }
+                    print("Rule \(rule.keyName) (\(rule.rights.map(\.rawValue).joined(separator: ", "))): \(text)")
+                }
             }
         }
 

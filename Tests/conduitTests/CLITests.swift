@@ -25,9 +25,9 @@ struct CLITests {
         return URL(fileURLWithPath: ".build/debug/conduit")
     }
 
-    static func run(_ arguments: [String], stdin: [UInt8] = []) throws -> Run {
+    static func run(_ arguments: [String], stdin: [UInt8] = [], executable: URL? = nil) throws -> Run {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         let input = Pipe()
         let output = Pipe()
