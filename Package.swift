@@ -170,7 +170,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ConduitBusTests",
-            dependencies: ["ConduitBus", "ConduitStore", "ConduitTestSupport"],
+            dependencies: [
+                "ConduitBus",
+                "ConduitStore",
+                "ConduitTestSupport",
+                "ConduitAMQP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -182,6 +191,7 @@ let package = Package(
             name: "ConduitAMQPTests",
             dependencies: [
                 "ConduitAMQP",
+                "ConduitTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],

@@ -191,7 +191,10 @@ struct BusCommand: AsyncParsableCommand {
                         throw ValidationError("--rule takes NAME=RIGHTS (e.g. reader=Listen), not '\(text)'.")
                     }
                     let rights = try parts[1].split(separator: "+").map { word in
-                        guard let right = ConduitAtom.AccessRight(rawValue: word.prefix(1).uppercased() + word.dropFirst().lowercased())
+                        guard
+                            let right = ConduitAtom.AccessRight(
+                                rawValue: word.prefix(1).uppercased() + word.dropFirst().lowercased()
+                            )
                         else {
                             throw ValidationError("--rule \(parts[0]): '\(word)' is not Listen, Send or Manage.")
                         }

@@ -29,24 +29,37 @@ public protocol AMQPConnectionHandler: Sendable {
 public final class AMQPConnection: Sendable {
     private struct Locked: Sendable {
         var machine: AMQPServerConnectionStateMachine
-        var writes: AsyncStream<ByteBuffer>.Continuation
+        /// Bytes waiting for the writer, in the order the machine produced them: the writer takes all of them at
+        /// once, so frames produced together leave in one write.
+        var pending = ByteBuffer()
+        /// Wakes the writer; finished when the connection closes (after the last bytes).
+        var wake: AsyncStream<Void>.Continuation
         var closed = false
     }
 
     private let locked: Mutex<Locked>
-    private let writes: AsyncStream<ByteBuffer>
+    private let wakes: AsyncStream<Void>
     public let logger: Logger
 
     init(configuration: AMQPServerConnectionStateMachine.Configuration, logger: Logger) {
-        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-        self.writes = stream
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.wakes = stream
         self.logger = logger
         self.locked = Mutex(
             Locked(
                 machine: AMQPServerConnectionStateMachine(configuration: configuration),
-                writes: continuation
+                wake: continuation
             )
         )
+    }
+
+    /// The bytes waiting to be written (all of them), or `nil` when there are none.
+    private func takePending() -> ByteBuffer? {
+        locked.withLock { state in
+            guard state.pending.readableBytes > 0 else { return nil }
+            defer { state.pending = ByteBuffer() }
+            return state.pending
+        }
     }
 
     /// Monotonic nanoseconds, for the idle timeout.
@@ -63,16 +76,17 @@ public final class AMQPConnection: Sendable {
             var events: [AMQPServerConnectionStateMachine.Action] = []
             for action in actions {
                 switch action {
-                case .write(let buffer):
+                case .write(var buffer):
                     guard !state.closed else { continue }
-                    state.writes.yield(buffer)
+                    state.pending.writeBuffer(&buffer)
+                    state.wake.yield()
                     state.machine.didWrite(now: Self.now)
                 case .closeConnection(let error):
                     if let error {
                         logger.debug("closing the AMQP connection", metadata: ["error": "\(error)"])
                     }
                     state.closed = true
-                    state.writes.finish()
+                    state.wake.finish()
                     events.append(action)
                 default:
                     events.append(action)
@@ -168,8 +182,14 @@ public final class AMQPConnection: Sendable {
         let maximumFrameSize = Int(locked.withLock { $0.machine.configuration.maxFrameSize })
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await buffer in self.writes {
-                    do { try await write(buffer) } catch { break }
+                writing: for await _ in self.wakes {
+                    while let bytes = self.takePending() {
+                        do { try await write(bytes) } catch { break writing }
+                    }
+                }
+                // The stream ends after the connection closed: what was produced before is out.
+                while let bytes = self.takePending() {
+                    do { try await write(bytes) } catch { break }
                 }
                 await closeTransport()
             }
@@ -203,7 +223,7 @@ public final class AMQPConnection: Sendable {
             for event in apply({ $0.transportClosed() }) { await deliver(event, to: handler) }
             locked.withLock { state in
                 state.closed = true
-                state.writes.finish()
+                state.wake.finish()
             }
             await handler.connectionClosed()
             group.cancelAll()

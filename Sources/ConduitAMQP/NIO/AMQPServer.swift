@@ -103,11 +103,12 @@ public final class AMQPServer: Service, Sendable {
         connections.withLock { $0[key] = connection }
         defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         do {
-            try await child.executeThenClose { inbound, outbound in
+            try await child.executeThenClose { inbound, _ in
                 await connection.run(
                     inbound: inbound,
                     handler: handler,
-                    write: { try await outbound.write($0) },
+                    // Awaited until written, so that closing after the last write loses nothing.
+                    write: { try await channel.writeAndFlush($0) },
                     closeTransport: { try? await channel.close() }
                 )
             }

@@ -117,6 +117,8 @@ public struct AMQPServerConnectionStateMachine: Sendable {
 
     /// Handles one decoded input (a protocol header or a frame) that arrived at `now` (nanoseconds).
     public mutating func receive(_ input: AMQPFrameInput, now: UInt64) -> [Action] {
+        // A closed connection reads nothing more.
+        if case .closed = state { return [] }
         lastReceived = now
         switch input {
         case .header(let header): return receiveHeader(header)
@@ -141,7 +143,23 @@ public struct AMQPServerConnectionStateMachine: Sendable {
 
     /// A framing error from the decoder: closes the connection with `amqp:connection:framing-error`.
     public mutating func framingError(_ message: String) -> [Action] {
-        fail(AMQPError(condition: AMQPError.framingError, description: message))
+        let error = AMQPError(condition: AMQPError.framingError, description: message)
+        switch state {
+        case .awaitingHeader, .awaitingAMQPHeader:
+            // Not even a protocol header: answer with the one this side speaks, and close (part 2.2).
+            let wanted: AMQPProtocolHeader =
+                if case .awaitingHeader = state, !configuration.saslMechanisms.isEmpty, !configuration.allowsPlainAMQP {
+                    .sasl
+                } else {
+                    .amqp
+                }
+            state = .closed
+            var buffer = ByteBuffer()
+            wanted.write(to: &buffer)
+            return [.write(buffer), .closeConnection(error: error)]
+        default:
+            return fail(error)
+        }
     }
 
     /// The transport ended (the peer went away): every link is gone.

@@ -88,8 +88,9 @@ enum BusAMQPMessages {
         if let scheduled = message.scheduledEnqueueTime {
             annotations.append(AMQPMapEntry(.symbol("x-opt-scheduled-enqueue-time"), .timestamp(scheduled)))
         }
-        let scheduled = (message.scheduledEnqueueTime ?? 0) > now
-        annotations.append(AMQPMapEntry(.symbol("x-opt-message-state"), .int(scheduled ? 2 : 0)))
+        // 0 active, 1 deferred, 2 scheduled.
+        let state: Int32 = received.isDeferred ? 1 : (message.scheduledEnqueueTime ?? 0) > now ? 2 : 0
+        annotations.append(AMQPMapEntry(.symbol("x-opt-message-state"), .int(state)))
         result.messageAnnotations = annotations
         if let token = received.lockToken {
             result.deliveryAnnotations = [AMQPMapEntry(.symbol("x-opt-lock-token"), .uuid(token))]

@@ -238,10 +238,7 @@ final class BusAMQPReceiver: Sendable {
                 )
                 echo = .rejected(nil)
             case .modified(_, let undeliverableHere, _)? where undeliverableHere == true:
-                throw AMQPError(
-                    condition: "amqp:not-implemented",
-                    description: "Deferring messages is not built yet in Conduit's AMQP server."
-                )
+                try await queues.deferMessage(entity, lockToken: token, now: now)
             case .modified?:
                 try await queues.abandon(entity, lockToken: token, now: now)
             case .released?, nil:

@@ -222,6 +222,7 @@ struct BusAMQPRequests {
                 for token in Self.uuids(field("lock-tokens")) {
                     switch status {
                     case "completed": try await queues.complete(entity, lockToken: token, now: now)
+                    case "defered", "deferred": try await queues.deferMessage(entity, lockToken: token, now: now)
                     case "abandoned": try await queues.abandon(entity, lockToken: token, now: now)
                     case "suspended":
                         try await queues.deadLetter(
@@ -266,6 +267,32 @@ struct BusAMQPRequests {
                             .array(AMQPArray(elementCode: AMQPFormatCode.long, elements: sequences))
                         )
                     ],
+                    condition: nil
+                )
+            case "com.microsoft:receive-by-sequence-number":
+                // 1 peek-lock (the default), 0 receive-and-delete.
+                let peekLock = Self.integer(field("receiver-settle-mode")) != 0
+                let messages = try await queues.receiveDeferred(
+                    entity,
+                    sequences: Self.longs(field("sequence-numbers")),
+                    peekLock: peekLock,
+                    now: now
+                )
+                guard !messages.isEmpty else {
+                    return .error(404, "com.microsoft:message-not-found", "No deferred message has those numbers.")
+                }
+                let list = try messages.map { message -> AMQPValue in
+                    let bytes = try BusAMQPMessages.amqpMessage(message, now: now).encoded()
+                    var entries = [AMQPMapEntry(.string("message"), .binary(Array(bytes.readableBytesView)))]
+                    if let token = message.lockToken {
+                        entries.append(AMQPMapEntry(.string("lock-token"), .uuid(token)))
+                    }
+                    return .map(entries)
+                }
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [AMQPMapEntry(.string("messages"), .list(list))],
                     condition: nil
                 )
             case "com.microsoft:cancel-scheduled-message":

@@ -24,7 +24,9 @@ public struct BusNamespace: Sendable {
 
     /// The bus schema: queues (200) and namespace rules (201).
     public static let migrations: [Migration] =
-        QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [QueueStore.expiryMigration] + [
+        QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
+            QueueStore.expiryMigration, QueueStore.deferralMigration,
+        ] + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(
                     """

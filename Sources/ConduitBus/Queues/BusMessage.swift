@@ -63,6 +63,8 @@ public struct ReceivedMessage: Sendable, Hashable {
     /// Set on dead-lettered messages.
     public var deadLetterReason: String?
     public var deadLetterErrorDescription: String?
+    /// Whether its receiver deferred it (it is received only by its sequence number).
+    public var isDeferred = false
 }
 
 /// How many messages an entity holds.

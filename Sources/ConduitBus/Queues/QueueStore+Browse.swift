@@ -12,7 +12,7 @@ extension QueueStore {
             let rows = try await db.raw(
                 """
                 SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
-                deadletterdescription FROM conduit_bus_message WHERE queue = \(bind: queue) \
+                deadletterdescription, deferred FROM conduit_bus_message WHERE queue = \(bind: queue) \
                 AND deadletter = \(bind: deadLetters ? 1 : 0) AND sequence >= \(bind: sequence) \
                 ORDER BY sequence LIMIT \(bind: max(0, min(count, 10_000)))
                 """
@@ -55,6 +55,70 @@ extension QueueStore {
                 cancelled += rows.count
             }
             return cancelled
+        }
+    }
+}
+
+extension QueueStore {
+    /// Defers a locked message: it leaves the line and is received only by its sequence number
+    /// (``receiveDeferred(_:sequences:peekLock:now:)``).
+    public func deferMessage(_ entity: String, lockToken: UUID, now: Int64) async throws {
+        let (queue, _) = Self.split(entity)
+        try await store.transaction { db in
+            _ = try await Self.locked(queue, lockToken, now: now, db: db)
+            try await db.raw(
+                """
+                UPDATE conduit_bus_message SET deferred = 1, locktoken = NULL, lockeduntil = NULL \
+                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                """
+            ).run()
+        }
+    }
+
+    /// Receives deferred messages by sequence number: locked (peek-lock) or taken off the queue; those not found
+    /// (not deferred, settled, or locked by another receiver) are left out.
+    public func receiveDeferred(
+        _ entity: String,
+        sequences: [Int64],
+        peekLock: Bool,
+        now: Int64
+    ) async throws -> [ReceivedMessage] {
+        let (queue, deadLetters) = Self.split(entity)
+        return try await store.transaction { db in
+            guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
+            var found: [ReceivedMessage] = []
+            for sequence in sequences {
+                let row = try await db.raw(
+                    """
+                    SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
+                    deadletterdescription, deferred FROM conduit_bus_message WHERE queue = \(bind: queue) \
+                    AND deadletter = \(bind: deadLetters ? 1 : 0) AND sequence = \(bind: sequence) AND deferred = 1 \
+                    AND (lockeduntil IS NULL OR lockeduntil < \(bind: now))
+                    """
+                ).first()
+                guard let row else { continue }
+                var received = try Self.received(row)
+                received.deliveryCount += 1
+                if peekLock {
+                    let token = UUID()
+                    let until = now + Int64(description.lockDurationSeconds * 1000)
+                    try await db.raw(
+                        """
+                        UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), \
+                        lockeduntil = \(bind: until), deliverycount = deliverycount + 1 \
+                        WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)
+                        """
+                    ).run()
+                    received.lockToken = token
+                    received.lockedUntil = until
+                } else {
+                    try await db.raw(
+                        "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)"
+                    ).run()
+                }
+                found.append(received)
+            }
+            return found
         }
     }
 }

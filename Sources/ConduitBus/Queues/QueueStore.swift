@@ -51,6 +51,11 @@ public struct QueueStore: Sendable {
         }
     ]
 
+    /// Deferred messages: set aside by their receiver, reachable only by sequence number (migration 205).
+    public static let deferralMigration = Migration(version: 205, name: "bus deferred messages") { db, _ in
+        try await db.raw("ALTER TABLE conduit_bus_message ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0").run()
+    }
+
     /// Expired messages are found through an index, not a scan of the queue (migration 204).
     public static let expiryMigration = Migration(version: 204, name: "bus message expiry index") { db, _ in
         try await db.raw(
@@ -414,8 +419,8 @@ public struct QueueStore: Sendable {
                     SQLQueryString(
                         """
                         SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
-                        deadletterdescription FROM conduit_bus_message WHERE queue = \(bind: queue) \
-                        AND deadletter = \(bind: flag) AND available <= \(bind: now) \
+                        deadletterdescription, deferred FROM conduit_bus_message WHERE queue = \(bind: queue) \
+                        AND deadletter = \(bind: flag) AND deferred = 0 AND available <= \(bind: now) \
                         AND (lockeduntil IS NULL OR lockeduntil < \(bind: now)) ORDER BY sequence LIMIT 1
                         """
                     ) + SQLQueryString(lock)
@@ -474,7 +479,8 @@ public struct QueueStore: Sendable {
             lockToken: nil,
             lockedUntil: nil,
             deadLetterReason: try row.decode(column: "deadletterreason", as: String?.self),
-            deadLetterErrorDescription: try row.decode(column: "deadletterdescription", as: String?.self)
+            deadLetterErrorDescription: try row.decode(column: "deadletterdescription", as: String?.self),
+            isDeferred: (try row.decode(column: "deferred", as: Int?.self) ?? 0) == 1
         )
     }
 
