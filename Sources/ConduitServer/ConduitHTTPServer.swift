@@ -7,8 +7,10 @@ import ConduitPlatform
 import ConduitStore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 import ServiceLifecycle
 
 /// What `conduit serve` listens on and where it keeps its data.
@@ -145,6 +147,25 @@ public final class ConduitHTTPServer: Service, Sendable {
         }
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade { request, channel, _ in
+                // AMQP over WebSockets, as the Azure SDKs open it (`TransportType.AmqpOverWebsocket`).
+                guard let amqp, request.path?.split(separator: "?").first == "/$servicebus/websocket" else {
+                    return .dontUpgrade
+                }
+                let offered = request.headerFields[values: .secWebSocketProtocol].flatMap {
+                    $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+                guard offered.contains(AMQPServer.webSocketProtocol) else { return .dontUpgrade }
+                let peer = channel.remoteAddress?.description ?? "?"
+                return .upgrade([.secWebSocketProtocol: AMQPServer.webSocketProtocol]) { inbound, outbound, _ in
+                    await amqp.serveConnection(
+                        inbound: inbound.map(\.data),
+                        peer: "websocket " + peer,
+                        write: { try await outbound.write(.binary($0)) },
+                        closeTransport: { try? await outbound.close(.normalClosure, reason: nil) }
+                    )
+                }
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "Conduit"

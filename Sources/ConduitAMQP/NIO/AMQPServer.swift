@@ -36,6 +36,9 @@ public final class AMQPServer: Service, Sendable {
         self.makeHandler = makeHandler
     }
 
+    /// The WebSocket subprotocol of AMQP over WebSockets (`/$servicebus/websocket`).
+    public static let webSocketProtocol = "AMQPWSB10"
+
     /// The address it listens on, once it does.
     public var localAddress: SocketAddress? { bound.withLock { $0 } }
 
@@ -94,19 +97,12 @@ public final class AMQPServer: Service, Sendable {
 
     /// Runs one connection over TCP.
     func serve(_ child: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        var logger = self.logger
-        logger[metadataKey: "amqp.peer"] = "\(child.channel.remoteAddress?.description ?? "?")"
-        let connection = AMQPConnection(configuration: configuration, logger: logger)
-        let handler = makeHandler(connection)
         let channel = child.channel
-        let key = ObjectIdentifier(connection)
-        connections.withLock { $0[key] = connection }
-        defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         do {
             try await child.executeThenClose { inbound, _ in
-                await connection.run(
+                await serveConnection(
                     inbound: inbound,
-                    handler: handler,
+                    peer: channel.remoteAddress?.description ?? "?",
                     // Awaited until written, so that closing after the last write loses nothing.
                     write: { try await channel.writeAndFlush($0) },
                     closeTransport: { try? await channel.close() }
@@ -115,5 +111,24 @@ public final class AMQPServer: Service, Sendable {
         } catch {
             logger.debug("AMQP connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Runs one connection over another byte transport (AMQP over WebSockets): `inbound` yields the bytes that
+    /// arrive, `write` sends bytes (returning once they are written), `closeTransport` ends it. Returns when the
+    /// connection is over.
+    public func serveConnection<Inbound: AsyncSequence<ByteBuffer, any Error>>(
+        inbound: Inbound,
+        peer: String,
+        write: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        closeTransport: @escaping @Sendable () async -> Void
+    ) async {
+        var logger = self.logger
+        logger[metadataKey: "amqp.peer"] = "\(peer)"
+        let connection = AMQPConnection(configuration: configuration, logger: logger)
+        let handler = makeHandler(connection)
+        let key = ObjectIdentifier(connection)
+        connections.withLock { $0[key] = connection }
+        defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
+        await connection.run(inbound: inbound, handler: handler, write: write, closeTransport: closeTransport)
     }
 }
