@@ -168,6 +168,11 @@ struct BusCommand: AsyncParsableCommand {
             @Option(help: "Seconds a message lives unless it says otherwise (default: for ever).") var ttl: Double?
             @Option(help: "Seconds of MessageId duplicate detection (default: off).") var duplicateDetection: Double?
             @Flag(help: "Dead-letter expired messages instead of dropping them.") var deadLetterOnExpiry = false
+            @Flag(
+                help:
+                    "Require sessions: every message carries a SessionId, and each receiver takes one session at a time (AMQP)."
+            )
+            var sessions = false
             @Option(
                 name: .customLong("rule"),
                 help: ArgumentHelp(
@@ -225,6 +230,7 @@ struct BusCommand: AsyncParsableCommand {
                 }
                 queue.deadLetteringOnMessageExpiration = deadLetterOnExpiry
                 queue.authorizationRules = try parsedRules()
+                queue.requiresSession = sessions
                 try await connection.create(.queue(queue), at: name, entity: name, saying: "Created queue \(name).")
                 let endpoint = try ConnectionString(parsing: try connection.resolved())
                 for rule in queue.authorizationRules {

@@ -144,6 +144,11 @@ public final class AMQPConnection: Sendable {
         return id
     }
 
+    /// Whether the peer's attach of `link` still waits for an answer.
+    public func isAttaching(_ link: AMQPLinkID) -> Bool {
+        locked.withLock { $0.machine.isAttaching(link) }
+    }
+
     /// The credit the peer gives on a link where this side sends.
     public func credit(_ link: AMQPLinkID) -> UInt32 {
         locked.withLock { $0.machine.credit(link) }

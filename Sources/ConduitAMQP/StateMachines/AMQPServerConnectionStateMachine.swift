@@ -485,6 +485,12 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         return (id, actions)
     }
 
+    /// Whether the peer's attach of `link` waits for this side's answer (it was not answered or detached yet).
+    public func isAttaching(_ link: AMQPLinkID) -> Bool {
+        guard case .open = state, let state = sessions[link.channel]?.links[link.handle] else { return false }
+        return !state.attached && !state.detachSent
+    }
+
     /// The credit the peer gives on a link where this side sends.
     public func credit(_ link: AMQPLinkID) -> UInt32 {
         sessions[link.channel]?.links[link.handle]?.credit ?? 0

@@ -137,6 +137,12 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                 if let error = await authorize(resource, .listen) { throw error }
                 try await checkExists(node)
                 let receiver = try BusAMQPReceiver(node: node, link: link, attach: attach, handler: self)
+                try await checkSessions(receiver)
+                if receiver.sessionRequest != nil {
+                    // Taking a session may wait for one: the connection goes on meanwhile.
+                    Task { await self.attachSessionReceiver(receiver, attach: attach) }
+                    return
+                }
                 if let refusal = receiver.claim() { throw refusal }
                 record(link, .receiver(receiver))
                 connection.acceptAttach(link)
@@ -166,6 +172,84 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             )
             forget(link)
             connection.refuseAttach(link, error: refusal)
+        }
+    }
+
+    /// A session receiver on a queue that requires sessions, and only there.
+    private func checkSessions(_ receiver: BusAMQPReceiver) async throws {
+        guard case .entity(let path) = receiver.node else { return }
+        let (queue, deadLetters) = QueueStore.split(path)
+        let sessionful = try await namespace.queues.queue(queue)?.isSessionful ?? false
+        if receiver.sessionRequest != nil, !sessionful || deadLetters {
+            throw AMQPError(
+                condition: AMQPError.notAllowed,
+                description: "'\(path)' does not require sessions: receive from it without a session."
+            )
+        }
+        if receiver.sessionRequest == nil, sessionful, !deadLetters {
+            throw AMQPError(
+                condition: AMQPError.notAllowed,
+                description: "'\(path)' requires sessions: receive from it with a session receiver."
+            )
+        }
+    }
+
+    /// Takes the session a receiver asked for (or the next available, waiting up to its `com.microsoft:timeout`),
+    /// then answers the attach with the session's id in the source filter and its lock's end in the properties.
+    private func attachSessionReceiver(_ receiver: BusAMQPReceiver, attach: AMQPPerformative.Attach) async {
+        let link = receiver.link
+        var timeout = Duration.seconds(60)
+        for entry in attach.properties ?? [] where entry.key == .symbol("com.microsoft:timeout") {
+            if let ms = BusAMQPRequests.integer(entry.value), ms > 0 { timeout = .milliseconds(ms) }
+        }
+        do {
+            let lock = try await receiver.acquireSession(timeout: timeout)
+            guard connection.isAttaching(link) else {
+                // The client gave up waiting.
+                receiver.stop()
+                return
+            }
+            var source = try AMQPSource(attach.source)
+            var filter = (source.filter ?? []).filter { $0.key != BusAMQPReceiver.sessionFilterKey }
+            filter.append(AMQPMapEntry(BusAMQPReceiver.sessionFilterKey, .string(lock.sessionId)))
+            source.filter = filter
+            record(link, .receiver(receiver))
+            connection.acceptAttach(
+                link,
+                source: source.value,
+                properties: [
+                    AMQPMapEntry(
+                        .symbol("com.microsoft:locked-until-utc"),
+                        .long(DotNetTicks.fromUnixMilliseconds(lock.lockedUntil))
+                    )
+                ]
+            )
+            receiver.start()
+        } catch {
+            receiver.stop()
+            let refusal: AMQPError
+            switch error {
+            case let error as AMQPError: refusal = error
+            case let error as BusError: refusal = Self.amqpError(error)
+            default: refusal = AMQPError(condition: AMQPError.internalError, description: "\(error)")
+            }
+            logger.info(
+                "AMQP session receiver refused",
+                metadata: ["amqp.link": "\(attach.name)", "error": "\(refusal)"]
+            )
+            connection.refuseAttach(link, error: refusal)
+        }
+    }
+
+    /// The receivers of this connection that hold a session of `queue`.
+    func sessionReceivers(_ queue: String, sessionId: String) -> [BusAMQPReceiver] {
+        state.withLock { state in
+            state.links.values.compactMap {
+                guard case .receiver(let receiver) = $0, receiver.session?.sessionId == sessionId,
+                    QueueStore.split(receiver.node.entityPath).queue == queue
+                else { return nil }
+                return receiver
+            }
         }
     }
 
@@ -351,6 +435,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
         switch error.kind {
         case .entityNotFound: condition = AMQPError.notFound
         case .lockLost: condition = "com.microsoft:message-lock-lost"
+        case .sessionLocked: condition = "com.microsoft:session-cannot-be-locked"
         case .conflict: condition = "com.microsoft:entity-already-exists"
         case .badRequest: condition = "com.microsoft:argument-error"
         }

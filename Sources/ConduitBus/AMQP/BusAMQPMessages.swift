@@ -187,3 +187,10 @@ struct BusAMQPError: Error, Sendable {
 
     var amqpError: AMQPError { AMQPError(condition: condition, description: message) }
 }
+
+/// .NET `DateTime` ticks (100 ns since 0001-01-01 UTC), as Service Bus writes some times.
+enum DotNetTicks {
+    static let unixEpoch: Int64 = 621_355_968_000_000_000
+
+    static func fromUnixMilliseconds(_ ms: Int64) -> Int64 { unixEpoch + ms * 10_000 }
+}

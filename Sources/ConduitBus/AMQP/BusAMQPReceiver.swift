@@ -22,11 +22,16 @@ final class BusAMQPReceiver: Sendable {
         var locks: [UInt32: UUID] = [:]
         /// The next event hub sequence number to send.
         var nextSequence: Int64?
+        /// The session this receiver holds (session receivers).
+        var session: SessionLock?
     }
     private let state = Mutex(State())
     /// Where an event hub reader starts.
     let startPosition: EventPosition?
     let attachProperties: [AMQPMapEntry]
+    /// What a session receiver asked for: a session by id, or (`nil` inside) the next one available; `nil` for a
+    /// receiver without sessions.
+    let sessionRequest: String??
 
     init(node: BusAMQPNode, link: AMQPLinkID, attach: AMQPPerformative.Attach, handler: BusAMQPHandler) throws {
         self.node = node
@@ -37,25 +42,59 @@ final class BusAMQPReceiver: Sendable {
         self.peekLock = attach.senderSettleMode != 1
         if case .eventHubConsumer = node {
             startPosition = try EventPosition(source: attach.source)
+            sessionRequest = nil
         } else {
             startPosition = nil
-            if let filter = Self.sessionFilter(attach.source) {
-                throw AMQPError(
-                    condition: "amqp:not-implemented",
-                    description:
-                        "Session receivers (session filter \(filter)) are not built yet in Conduit's AMQP server."
-                )
-            }
+            sessionRequest = Self.sessionFilter(attach.source).map { BusAMQPMessages.text($0) }
         }
     }
 
-    private static func sessionFilter(_ source: AMQPValue) -> String? {
+    static let sessionFilterKey = AMQPValue.symbol("com.microsoft:session-filter")
+
+    /// The session filter of a source: absent (`nil`), or its value (null for the next session available).
+    private static func sessionFilter(_ source: AMQPValue) -> AMQPValue? {
         guard case .described(_, .list(let fields)) = source, fields.count > 7, case .map(let filters) = fields[7]
         else { return nil }
-        for entry in filters where entry.key == .symbol("com.microsoft:session-filter") {
-            return "\(entry.value)"
+        return filters.first { $0.key == sessionFilterKey }?.value
+    }
+
+    /// The session this receiver holds.
+    var session: SessionLock? { state.withLock { $0.session } }
+
+    /// Takes a session's lock: the one asked for, or the next with a message, waiting up to `timeout` for one.
+    /// Returns the lock, or throws the error that refuses the link.
+    func acquireSession(timeout: Duration) async throws -> SessionLock {
+        guard case .some(let wanted) = sessionRequest else {
+            throw AMQPError(condition: AMQPError.internalError, description: "Not a session receiver.")
         }
-        return nil
+        let queues = namespace.queues
+        let (queue, _) = QueueStore.split(node.entityPath)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen = queues.arrivals.generation
+            if let lock = try await queues.acceptSession(
+                queue,
+                sessionId: wanted,
+                now: BusAMQPHandler.nowMilliseconds()
+            ) {
+                state.withLock { $0.session = lock }
+                return lock
+            }
+            let now = ContinuousClock.now
+            guard now < deadline else {
+                throw AMQPError(
+                    condition: "com.microsoft:timeout",
+                    description: "No session of '\(queue)' became available within \(timeout)."
+                )
+            }
+            await queues.arrivals.wait(after: seen, timeout: min(deadline - now, .milliseconds(250)))
+            try Task.checkCancellation()
+        }
+    }
+
+    /// The session's lock was renewed.
+    func sessionRenewed(until: Int64) {
+        state.withLock { $0.session?.lockedUntil = until }
     }
 
     /// The owner level (`com.microsoft:epoch`) of an event hub reader.
@@ -108,6 +147,11 @@ final class BusAMQPReceiver: Sendable {
         }
         task?.cancel()
         wake.signal()
+        if let lock = state.withLock({ $0.session }) {
+            let queues = namespace.queues
+            let (queue, _) = QueueStore.split(node.entityPath)
+            Task { try? await queues.releaseSession(queue, lock: lock) }
+        }
     }
 
     func creditChanged(drain: Bool) {
@@ -134,6 +178,9 @@ final class BusAMQPReceiver: Sendable {
                 if try await deliverOne() { continue }
             } catch let error as BusError {
                 connection.detach(link, error: BusAMQPHandler.amqpError(error))
+                return
+            } catch let error as AMQPError {
+                connection.detach(link, error: error)
                 return
             } catch {
                 if Task.isCancelled { return }
@@ -162,9 +209,18 @@ final class BusAMQPReceiver: Sendable {
         default:
             let entity = node.entityPath
             let queues = namespace.queues
+            let session = state.withLock { $0.session }
+            if let session, session.lockedUntil < now {
+                throw AMQPError(
+                    condition: "com.microsoft:session-lock-lost",
+                    description: "The lock of session '\(session.sessionId)' ran out."
+                )
+            }
+            let id = session?.sessionId
             guard
                 let received = peekLock
-                    ? try await queues.peekLock(entity, now: now) : try await queues.receiveAndDelete(entity, now: now)
+                    ? try await queues.peekLock(entity, now: now, session: id)
+                    : try await queues.receiveAndDelete(entity, now: now, session: id)
             else { return false }
             let payload = try BusAMQPMessages.amqpMessage(received, now: now).encoded()
             let tag = received.lockToken?.dotNetBytes ?? handler.nextTag()

@@ -295,6 +295,49 @@ struct BusAMQPRequests {
                     body: [AMQPMapEntry(.string("messages"), .list(list))],
                     condition: nil
                 )
+            case "com.microsoft:renew-session-lock":
+                let (queue, _) = QueueStore.split(entity)
+                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                    return .error(400, "com.microsoft:argument-error", "renew-session-lock needs a session-id.")
+                }
+                let until = try await queues.renewSessionLock(queue, sessionId: session, now: now)
+                for receiver in handler.sessionReceivers(queue, sessionId: session) {
+                    receiver.sessionRenewed(until: until)
+                }
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [AMQPMapEntry(.string("expiration"), .timestamp(until))],
+                    condition: nil
+                )
+            case "com.microsoft:get-session-state":
+                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                    return .error(400, "com.microsoft:argument-error", "get-session-state needs a session-id.")
+                }
+                let state = try await queues.sessionState(QueueStore.split(entity).queue, sessionId: session)
+                return Reply(
+                    status: 200,
+                    description: "OK",
+                    body: [AMQPMapEntry(.string("session-state"), state.map { .binary(Array($0)) } ?? .null)],
+                    condition: nil
+                )
+            case "com.microsoft:set-session-state":
+                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                    return .error(400, "com.microsoft:argument-error", "set-session-state needs a session-id.")
+                }
+                var state: Data?
+                switch field("session-state") {
+                case .binary(let bytes)?: state = Data(bytes)
+                case .string(let text)?: state = Data(text.utf8)
+                default: state = nil
+                }
+                try await queues.setSessionState(
+                    QueueStore.split(entity).queue,
+                    sessionId: session,
+                    state: state,
+                    now: now
+                )
+                return Reply(status: 200, description: "OK", body: [], condition: nil)
             case "com.microsoft:cancel-scheduled-message":
                 let numbers = Self.longs(field("sequence-numbers"))
                 try await queues.cancelScheduled(entity, sequences: numbers, now: now)

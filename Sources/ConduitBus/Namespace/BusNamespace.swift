@@ -25,7 +25,7 @@ public struct BusNamespace: Sendable {
     /// The bus schema: queues (200) and namespace rules (201).
     public static let migrations: [Migration] =
         QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
-            QueueStore.expiryMigration, QueueStore.deferralMigration,
+            QueueStore.expiryMigration, QueueStore.deferralMigration, QueueStore.sessionMigration,
         ] + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(

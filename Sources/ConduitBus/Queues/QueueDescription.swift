@@ -16,6 +16,12 @@ public struct QueueDescription: Sendable, Hashable, Codable {
     public var forwardTo: String?
     /// The queue's own SAS rules, valid for it beside the namespace's.
     public var authorizationRules: [AuthorizationRule]?
+    /// Whether the queue holds sessions: every message carries a `SessionId`, and receivers take one session at a
+    /// time (`nil` or false: no sessions).
+    public var requiresSession: Bool?
+
+    /// Whether the queue holds sessions.
+    public var isSessionful: Bool { requiresSession == true }
 
     public init(
         name: String,
@@ -77,6 +83,8 @@ public struct BusError: Error, Hashable, Sendable, CustomStringConvertible {
         case entityNotFound
         /// No message holds that lock token, or its lock expired (404).
         case lockLost
+        /// Another receiver holds the session's lock (or it is not held any more).
+        case sessionLocked
         /// The entity exists already (409).
         case conflict
     }
@@ -94,6 +102,7 @@ public struct BusError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badRequest: 400
         case .entityNotFound: 410
         case .lockLost: 404
+        case .sessionLocked: 409
         case .conflict: 409
         }
     }

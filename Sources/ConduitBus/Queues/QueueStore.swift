@@ -56,6 +56,24 @@ public struct QueueStore: Sendable {
         try await db.raw("ALTER TABLE conduit_bus_message ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0").run()
     }
 
+    /// Sessions: each message's session id, and each session's lock and state (migration 206).
+    public static let sessionMigration = Migration(version: 206, name: "bus sessions") { db, flavor in
+        let blob = flavor == .postgres ? "BYTEA" : "BLOB"
+        try await db.raw("ALTER TABLE conduit_bus_message ADD COLUMN sessionid TEXT").run()
+        try await db.raw(
+            "CREATE INDEX IF NOT EXISTS conduit_bus_message_session ON conduit_bus_message (queue, sessionid, sequence)"
+        ).run()
+        try await db.raw(
+            SQLQueryString(
+                """
+                CREATE TABLE IF NOT EXISTS conduit_bus_session (queue TEXT NOT NULL, sessionid TEXT NOT NULL, \
+                locktoken TEXT, lockeduntil BIGINT, state \(unsafeRaw: blob), updatedon BIGINT NOT NULL, \
+                PRIMARY KEY (queue, sessionid))
+                """
+            )
+        ).run()
+    }
+
     /// Expired messages are found through an index, not a scan of the queue (migration 204).
     public static let expiryMigration = Migration(version: 204, name: "bus message expiry index") { db, _ in
         try await db.raw(
@@ -233,6 +251,12 @@ public struct QueueStore: Sendable {
         }
         let encoder = JSONEncoder()
         var sequences: [Int64?] = []
+        if description.isSessionful, messages.contains(where: { $0.sessionId == nil }) {
+            throw BusError(
+                .badRequest,
+                "The SessionId was not set on a message, and it cannot be sent to '\(name)': it requires sessions."
+            )
+        }
         for message in messages {
             if try await isDuplicate(
                 message,
@@ -263,9 +287,9 @@ public struct QueueStore: Sendable {
             try await db.raw(
                 """
                 INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
-                expires, deliverycount, deadletter) VALUES (\(bind: name), \(bind: sequence), \
+                expires, deliverycount, deadletter, sessionid) VALUES (\(bind: name), \(bind: sequence), \
                 \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
-                \(bind: available), \(bind: expires), 0, 0)
+                \(bind: available), \(bind: expires), 0, 0, \(bind: message.sessionId))
                 """
             ).run()
             sequences.append(sequence)
@@ -277,13 +301,20 @@ public struct QueueStore: Sendable {
 
     /// Locks the next available message of `entity` (a queue, or `<queue>/$DeadLetterQueue`) for the queue's lock
     /// duration and returns it with its lock token; `nil` when there is none.
-    public func peekLock(_ entity: String, now: Int64) async throws -> ReceivedMessage? {
-        try await receive(entity, now: now, delete: false)
+    public func peekLock(_ entity: String, now: Int64, session: String? = nil) async throws -> ReceivedMessage? {
+        try await receive(entity, now: now, delete: false, session: session)
     }
 
-    /// Takes the next available message off `entity` and returns it; `nil` when there is none.
-    public func receiveAndDelete(_ entity: String, now: Int64) async throws -> ReceivedMessage? {
-        try await receive(entity, now: now, delete: true)
+    /// Takes the next available message off `entity` and returns it; `nil` when there is none. With `session`, only
+    /// that session's messages (its receiver holds the session's lock).
+    public func receiveAndDelete(
+        _ entity: String,
+        now: Int64,
+        session: String? = nil
+    ) async throws
+        -> ReceivedMessage?
+    {
+        try await receive(entity, now: now, delete: true, session: session)
     }
 
     /// Completes (deletes) a locked message.
@@ -388,7 +419,16 @@ public struct QueueStore: Sendable {
 
     // MARK: - Internals
 
-    private func receive(_ entity: String, now: Int64, delete: Bool) async throws -> ReceivedMessage? {
+    private func receive(
+        _ entity: String,
+        now: Int64,
+        delete: Bool,
+        session: String?
+    ) async throws
+        -> ReceivedMessage?
+    {
+        let sessionCondition: SQLQueryString = session.map { " AND sessionid = \(bind: $0)" } ?? ""
+
         let (queue, deadLetters) = Self.split(entity)
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
         return try await store.transaction { db -> ReceivedMessage? in
@@ -421,9 +461,9 @@ public struct QueueStore: Sendable {
                         SELECT sequence, body, properties, enqueued, expires, deliverycount, deadletterreason, \
                         deadletterdescription, deferred FROM conduit_bus_message WHERE queue = \(bind: queue) \
                         AND deadletter = \(bind: flag) AND deferred = 0 AND available <= \(bind: now) \
-                        AND (lockeduntil IS NULL OR lockeduntil < \(bind: now)) ORDER BY sequence LIMIT 1
+                        AND (lockeduntil IS NULL OR lockeduntil < \(bind: now))
                         """
-                    ) + SQLQueryString(lock)
+                    ) + sessionCondition + SQLQueryString(" ORDER BY sequence LIMIT 1") + SQLQueryString(lock)
                 ).first()
                 guard let row else { return nil }
                 let sequence = try row.decode(column: "sequence", as: Int64.self)

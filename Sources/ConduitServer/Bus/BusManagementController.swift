@@ -455,7 +455,7 @@ struct BusManagementController: Sendable {
         switch error {
         case let error as BusError:
             switch error.kind {
-            case .conflict: return Self.error(409, "SubCode=40900. Conflict. \(error.message)")
+            case .conflict, .sessionLocked: return Self.error(409, "SubCode=40900. Conflict. \(error.message)")
             case .entityNotFound, .lockLost: return Self.error(404, "SubCode=40400. Not Found. \(error.message)")
             case .badRequest: return Self.error(400, "SubCode=40000. Bad Request. \(error.message)")
             }

@@ -21,7 +21,7 @@ enum ManagementMapping {
 
     static func unsupported(requiresSession: Bool, forwardDeadLetters: String?) throws(Refusal) {
         if requiresSession {
-            throw Refusal(message: "RequiresSession: sessions are not built yet in Conduit's bus.")
+            throw Refusal(message: "RequiresSession: sessions on subscriptions are not built yet in Conduit's bus.")
         }
         if forwardDeadLetters?.isEmpty == false {
             throw Refusal(message: "ForwardDeadLetteredMessagesTo: forwarding dead letters is not built yet.")
@@ -74,7 +74,7 @@ enum ManagementMapping {
 
     static func queue(_ atom: ConduitAtom.QueueDescription, name: String) throws(Refusal) -> ConduitBus.QueueDescription
     {
-        try unsupported(requiresSession: atom.requiresSession, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
+        try unsupported(requiresSession: false, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
         var queue = ConduitBus.QueueDescription(
             name: name,
             lockDurationSeconds: atom.lockDuration.timeInterval,
@@ -86,6 +86,7 @@ enum ManagementMapping {
             forwardTo: forwardTarget(atom.forwardTo)
         )
         queue.authorizationRules = try rules(atom.authorizationRules)
+        queue.requiresSession = atom.requiresSession ? true : nil
         return queue
     }
 
@@ -101,6 +102,7 @@ enum ManagementMapping {
         atom.deadLetteringOnMessageExpiration = queue.deadLetteringOnMessageExpiration
         atom.forwardTo = queue.forwardTo
         atom.authorizationRules = Self.atom(queue.authorizationRules)
+        atom.requiresSession = queue.isSessionful
         atom.requiresDuplicateDetection = queue.duplicateDetectionWindowSeconds != nil
         if let window = queue.duplicateDetectionWindowSeconds {
             atom.duplicateDetectionHistoryTimeWindow = ISO8601Duration(timeInterval: window)
