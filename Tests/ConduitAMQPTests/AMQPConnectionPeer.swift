@@ -1,20 +1,20 @@
 import ConduitAMQP
 import NIOCore
 
-/// A client side for driving ``AMQPServerConnectionStateMachine`` in tests: it writes frames as bytes, feeds them
+/// A client side for driving ``AMQPConnectionStateMachine`` in tests: it writes frames as bytes, feeds them
 /// through the frame decoder into the machine, and reads the machine's writes back as performatives.
 struct AMQPConnectionPeer {
-    var machine: AMQPServerConnectionStateMachine
+    var machine: AMQPConnectionStateMachine
     var now: UInt64 = 1_000_000_000
     /// What the machine did besides writing, in order.
-    var events: [AMQPServerConnectionStateMachine.Action] = []
+    var events: [AMQPConnectionStateMachine.Action] = []
     /// Everything the machine wrote, decoded.
     var received: [AMQPFrameInput] = []
     private var decoder = NIOSingleStepByteToMessageProcessor(AMQPFrameDecoder(maximumFrameSize: 1 << 24))
     private var inbound: NIOSingleStepByteToMessageProcessor<AMQPFrameDecoder>
 
-    init(configuration: AMQPServerConnectionStateMachine.Configuration = .init()) {
-        machine = AMQPServerConnectionStateMachine(configuration: configuration)
+    init(configuration: AMQPConnectionStateMachine.Configuration = .init()) {
+        machine = AMQPConnectionStateMachine(configuration: configuration)
         inbound = NIOSingleStepByteToMessageProcessor(
             AMQPFrameDecoder(maximumFrameSize: Int(configuration.maxFrameSize))
         )
@@ -58,7 +58,7 @@ struct AMQPConnectionPeer {
 
     /// Applies a command's or an input's actions: writes are decoded into ``received``, the rest kept in
     /// ``events``.
-    mutating func apply(_ actions: [AMQPServerConnectionStateMachine.Action]) {
+    mutating func apply(_ actions: [AMQPConnectionStateMachine.Action]) {
         for action in actions {
             if case .write(let bytes) = action {
                 try? decoder.process(buffer: bytes) { received.append($0) }
@@ -81,7 +81,7 @@ struct AMQPConnectionPeer {
         }
     }
 
-    mutating func takeEvents() -> [AMQPServerConnectionStateMachine.Action] {
+    mutating func takeEvents() -> [AMQPConnectionStateMachine.Action] {
         defer { events = [] }
         return events
     }

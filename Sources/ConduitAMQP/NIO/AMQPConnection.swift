@@ -20,6 +20,23 @@ public protocol AMQPConnectionHandler: Sendable {
     func linkDetached(_ link: AMQPLinkID, error: AMQPError?) async
     /// The connection is over.
     func connectionClosed() async
+    /// The connection is closing, with the error that closes it (the peer's, or this side's).
+    func connectionClosing(error: AMQPError?) async
+    /// Client: the server's open arrived.
+    func opened(_ open: AMQPPerformative.Open) async
+    /// Client: the server answered a begin.
+    func sessionBegun(channel: UInt16) async
+    /// Client: the server answered an attach (a null terminus means a refusal; its detach follows).
+    func attached(_ link: AMQPLinkID, attach: AMQPPerformative.Attach) async
+}
+
+extension AMQPConnectionHandler {
+    public func connectionClosing(error: AMQPError?) async {}
+    public func opened(_ open: AMQPPerformative.Open) async {}
+    public func sessionBegun(channel: UInt16) async {}
+    public func attached(_ link: AMQPLinkID, attach: AMQPPerformative.Attach) async {}
+    public func authenticate(mechanism: String, response: [UInt8]?, hostname: String?) async -> Bool { false }
+    public func attachRequested(_ link: AMQPLinkID, role: AMQPRole, attach: AMQPPerformative.Attach) async {}
 }
 
 /// One server-side AMQP connection: the protocol state machine and the I/O around it. Frames are decoded here (so
@@ -28,7 +45,7 @@ public protocol AMQPConnectionHandler: Sendable {
 /// The application's commands (`acceptAttach`, `send`, …) may come from any task.
 public final class AMQPConnection: Sendable {
     private struct Locked: Sendable {
-        var machine: AMQPServerConnectionStateMachine
+        var machine: AMQPConnectionStateMachine
         /// Bytes waiting for the writer, in the order the machine produced them: the writer takes all of them at
         /// once, so frames produced together leave in one write.
         var pending = ByteBuffer()
@@ -41,13 +58,13 @@ public final class AMQPConnection: Sendable {
     private let wakes: AsyncStream<Void>
     public let logger: Logger
 
-    init(configuration: AMQPServerConnectionStateMachine.Configuration, logger: Logger) {
+    init(configuration: AMQPConnectionStateMachine.Configuration, logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wakes = stream
         self.logger = logger
         self.locked = Mutex(
             Locked(
-                machine: AMQPServerConnectionStateMachine(configuration: configuration),
+                machine: AMQPConnectionStateMachine(configuration: configuration),
                 wake: continuation
             )
         )
@@ -69,11 +86,11 @@ public final class AMQPConnection: Sendable {
     /// actions.
     @discardableResult
     func apply(
-        _ body: (inout AMQPServerConnectionStateMachine) -> [AMQPServerConnectionStateMachine.Action]
-    ) -> [AMQPServerConnectionStateMachine.Action] {
+        _ body: (inout AMQPConnectionStateMachine) -> [AMQPConnectionStateMachine.Action]
+    ) -> [AMQPConnectionStateMachine.Action] {
         locked.withLock { state in
             let actions = body(&state.machine)
-            var events: [AMQPServerConnectionStateMachine.Action] = []
+            var events: [AMQPConnectionStateMachine.Action] = []
             for action in actions {
                 switch action {
                 case .write(var buffer):
@@ -242,7 +259,7 @@ public final class AMQPConnection: Sendable {
     }
 
     private func deliver(
-        _ event: AMQPServerConnectionStateMachine.Action,
+        _ event: AMQPConnectionStateMachine.Action,
         to handler: some AMQPConnectionHandler
     )
         async
@@ -261,7 +278,15 @@ public final class AMQPConnection: Sendable {
             await handler.settled(settlement)
         case .linkDetached(let link, let error):
             await handler.linkDetached(link, error: error)
-        case .opened, .write, .closeConnection:
+        case .opened(let open):
+            await handler.opened(open)
+        case .sessionBegun(let channel):
+            await handler.sessionBegun(channel: channel)
+        case .attached(let link, let attach):
+            await handler.attached(link, attach: attach)
+        case .closeConnection(let error):
+            await handler.connectionClosing(error: error)
+        case .write:
             break
         }
     }

@@ -9,7 +9,7 @@ import Synchronization
 public final class AMQPServer: Service, Sendable {
     public let host: String
     public let port: Int
-    public let configuration: AMQPServerConnectionStateMachine.Configuration
+    public let configuration: AMQPConnectionStateMachine.Configuration
     let makeHandler: @Sendable (AMQPConnection) -> any AMQPConnectionHandler
     let logger: Logger
     let onListening: @Sendable (SocketAddress) async -> Void
@@ -23,7 +23,7 @@ public final class AMQPServer: Service, Sendable {
     public init(
         host: String = "127.0.0.1",
         port: Int = 5672,
-        configuration: AMQPServerConnectionStateMachine.Configuration = .init(),
+        configuration: AMQPConnectionStateMachine.Configuration = .init(),
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
         makeHandler: @escaping @Sendable (AMQPConnection) -> any AMQPConnectionHandler

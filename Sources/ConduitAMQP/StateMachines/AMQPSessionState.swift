@@ -4,7 +4,7 @@ import NIOCore
 /// incoming ones being reassembled or waiting for the application to settle them, and the outgoing ones the peer has
 /// not settled yet.
 struct AMQPSessionState: Sendable {
-    typealias Action = AMQPServerConnectionStateMachine.Action
+    typealias Action = AMQPConnectionStateMachine.Action
 
     let localChannel: UInt16
     let remoteChannel: UInt16
@@ -44,7 +44,7 @@ struct AMQPSessionState: Sendable {
 
     private func write(_ performative: AMQPPerformative, payload: ByteBuffer? = nil, into actions: inout [Action]) {
         var buffer = ByteBuffer()
-        AMQPServerConnectionStateMachine.writeFrame(
+        AMQPConnectionStateMachine.writeFrame(
             .amqp,
             channel: localChannel,
             value: performative.value,
@@ -89,12 +89,18 @@ struct AMQPSessionState: Sendable {
         _ performative: AMQPPerformative,
         payload: ByteBuffer,
         peerMaxFrameSize: UInt32,
-        configuration: AMQPServerConnectionStateMachine.Configuration,
+        configuration: AMQPConnectionStateMachine.Configuration,
         into actions: inout [Action]
     ) throws(AMQPError) -> Bool {
         switch performative {
         case .attach(let attach):
-            try receiveAttach(attach, into: &actions)
+            if let local = links.first(where: {
+                $0.value.locallyInitiated && !$0.value.answered && $0.value.attach.name == attach.name
+            })?.key {
+                receiveAttachReply(attach, local: local, configuration: configuration, into: &actions)
+            } else {
+                try receiveAttach(attach, into: &actions)
+            }
         case .flow(let flow):
             try receiveFlow(flow, into: &actions)
         case .transfer(let transfer):
@@ -120,7 +126,7 @@ struct AMQPSessionState: Sendable {
         case .begin, .open, .close:
             throw AMQPError(
                 condition: AMQPError.notAllowed,
-                description: "\(AMQPServerConnectionStateMachine.name(of: performative)) is not allowed on a session."
+                description: "\(AMQPConnectionStateMachine.name(of: performative)) is not allowed on a session."
             )
         }
         return false
@@ -153,6 +159,58 @@ struct AMQPSessionState: Sendable {
         actions.append(.attachRequested(linkID(local), role: role, attach))
     }
 
+    /// The peer's answer to an attach this side sent: the link is attached unless the peer left out the terminus
+    /// that names its node (a refusal; its detach follows).
+    private mutating func receiveAttachReply(
+        _ attach: AMQPPerformative.Attach,
+        local: UInt32,
+        configuration: AMQPConnectionStateMachine.Configuration,
+        into actions: inout [Action]
+    ) {
+        guard var link = links[local] else { return }
+        link.remoteHandle = attach.handle
+        link.answered = true
+        remoteHandles[attach.handle] = local
+        let node = link.role == .sender ? attach.target : attach.source
+        if node != .null, !link.detachSent {
+            link.attached = true
+            if link.role == .receiver {
+                link.deliveryCount = attach.initialDeliveryCount ?? 0
+                link.credit = configuration.linkCredit
+                links[local] = link
+                write(flow(for: link), into: &actions)
+            }
+        }
+        links[local] = link
+        actions.append(.attached(linkID(local), attach))
+    }
+
+    /// Attaches a link from this side; returns its handle.
+    mutating func attachLocally(
+        name: String,
+        role: AMQPRole,
+        source: AMQPValue,
+        target: AMQPValue,
+        senderSettleMode: UInt8?,
+        receiverSettleMode: UInt8?,
+        properties: [AMQPMapEntry]?,
+        configuration: AMQPConnectionStateMachine.Configuration,
+        into actions: inout [Action]
+    ) -> UInt32? {
+        guard let local = (0...handleMax).first(where: { links[$0] == nil }) else { return nil }
+        var attach = AMQPPerformative.Attach(name: name, handle: local, role: role.flag, source: source, target: target)
+        attach.senderSettleMode = senderSettleMode
+        attach.receiverSettleMode = receiverSettleMode
+        attach.maxMessageSize = configuration.maxMessageSize
+        attach.properties = properties
+        if role == .sender { attach.initialDeliveryCount = 0 }
+        var link = AMQPLinkState(localHandle: local, remoteHandle: UInt32.max, role: role, attach: attach)
+        link.locallyInitiated = true
+        links[local] = link
+        write(.attach(attach), into: &actions)
+        return local
+    }
+
     private mutating func receiveFlow(_ flow: AMQPPerformative.Flow, into actions: inout [Action]) throws(AMQPError) {
         // The peer's window, as of what it has seen of this side's transfers (part 2.5.6).
         let seen = flow.nextIncomingId ?? 0
@@ -179,7 +237,7 @@ struct AMQPSessionState: Sendable {
     private mutating func receiveTransfer(
         _ transfer: AMQPPerformative.Transfer,
         payload: ByteBuffer,
-        configuration: AMQPServerConnectionStateMachine.Configuration,
+        configuration: AMQPConnectionStateMachine.Configuration,
         into actions: inout [Action]
     ) throws(AMQPError) {
         let local = try link(remote: transfer.handle, "transfer")
@@ -311,7 +369,7 @@ struct AMQPSessionState: Sendable {
         source: AMQPValue?,
         target: AMQPValue?,
         properties: [AMQPMapEntry]?,
-        configuration: AMQPServerConnectionStateMachine.Configuration,
+        configuration: AMQPConnectionStateMachine.Configuration,
         into actions: inout [Action]
     ) {
         guard var link = links[handle], !link.attached, !link.detachSent else { return }
@@ -356,7 +414,7 @@ struct AMQPSessionState: Sendable {
         _ handle: UInt32,
         deliveryId: UInt32,
         state: AMQPDeliveryState,
-        configuration: AMQPServerConnectionStateMachine.Configuration,
+        configuration: AMQPConnectionStateMachine.Configuration,
         into actions: inout [Action]
     ) {
         guard let waiting = awaitingSettlement.removeValue(forKey: deliveryId), waiting.handle == handle else { return }
@@ -411,7 +469,7 @@ struct AMQPSessionState: Sendable {
             let chunk = rest.readSlice(length: size)!
             transfer.more = rest.readableBytes > 0
             var buffer = ByteBuffer()
-            AMQPServerConnectionStateMachine.writeFrame(
+            AMQPConnectionStateMachine.writeFrame(
                 .amqp,
                 channel: localChannel,
                 value: AMQPPerformative.transfer(transfer).value,
@@ -474,7 +532,7 @@ struct AMQPSessionState: Sendable {
 
     private mutating func remove(_ handle: UInt32) {
         guard let link = links.removeValue(forKey: handle) else { return }
-        remoteHandles[link.remoteHandle] = nil
+        if remoteHandles[link.remoteHandle] == handle { remoteHandles[link.remoteHandle] = nil }
         unsettledOutgoing = unsettledOutgoing.filter { $0.value.handle != handle }
         awaitingSettlement = awaitingSettlement.filter { $0.value.handle != handle }
     }
@@ -483,11 +541,16 @@ struct AMQPSessionState: Sendable {
 /// One link of a session.
 struct AMQPLinkState: Sendable {
     let localHandle: UInt32
-    let remoteHandle: UInt32
+    /// The peer's handle (for a link this side attached: once the peer answered).
+    var remoteHandle: UInt32
     /// This side's role.
     let role: AMQPRole
-    /// The peer's attach.
+    /// The peer's attach; for a link this side attached, this side's own.
     let attach: AMQPPerformative.Attach
+    /// Whether this side attached the link (a client), rather than the peer.
+    var locallyInitiated = false
+    /// Whether the peer answered this side's attach.
+    var answered = false
     var attached = false
     var detachSent = false
     /// Deliveries sent (this side sends) or received (this side receives), counted from the initial count.

@@ -10,7 +10,7 @@ extension BusNamespace {
     public func amqpServer(
         host: String = "127.0.0.1",
         port: Int = 5672,
-        configuration: AMQPServerConnectionStateMachine.Configuration = .init(containerId: "conduit"),
+        configuration: AMQPConnectionStateMachine.Configuration = .init(containerId: "conduit"),
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) -> AMQPServer {

@@ -138,4 +138,72 @@ struct BusAMQPServerTests {
             #expect(message.map { String(decoding: $0.message.body, as: UTF8.self) } == ["precious"])
         }
     }
+
+    @Test(
+        "the Swift client: PLAIN login, send, peek-lock and complete, receive-and-delete, refusals",
+        arguments: [TestBackend.sqliteFile]
+    )
+    func swiftClient(backend: TestBackend) async throws {
+        try await Self.withServer(backend) { bus, port in
+            let root = try await bus.ensureRootRule()
+            try await bus.queues.createQueue(QueueDescription(name: "orders"), now: 0)
+            let refused = await #expect(throws: AMQPError.self) {
+                _ = try await AMQPClient.connect(
+                    host: "127.0.0.1",
+                    port: port,
+                    credentials: .plain(user: root.keyName, password: "not the key"),
+                    logger: testLogger
+                )
+            }
+            #expect(refused?.condition == AMQPError.unauthorizedAccess)
+            let client = try await AMQPClient.connect(
+                host: "127.0.0.1",
+                port: port,
+                credentials: .plain(user: root.keyName, password: root.primaryKey),
+                logger: testLogger
+            )
+            let missing = await #expect(throws: AMQPError.self) { _ = try await client.openSender(address: "nowhere") }
+            #expect(missing?.condition == AMQPError.notFound)
+            let sender = try await client.openSender(address: "orders")
+            for n in 1...3 {
+                var message = AMQPMessage(body: .data([Array("m\(n)".utf8)]))
+                message.properties = .init(messageId: .string("id-\(n)"))
+                #expect(try await sender.send(message) == .accepted)
+            }
+            #expect(try await bus.queues.counts("orders").active == 3)
+            let receiver = try await client.openReceiver(address: "orders")
+            let first = try #require(try await receiver.receive(timeout: .seconds(5)))
+            guard case .data(let sections) = first.message.body else {
+                Issue.record("no data body")
+                return
+            }
+            #expect(sections == [Array("m1".utf8)] && first.deliveryTag.count == 16 && !first.settled)
+            #expect(first.message.header?.deliveryCount == 0)
+            receiver.settle(first, .accepted)
+            let deleting = try await client.openReceiver(address: "orders", settled: true)
+            var bodies: [String] = []
+            while let delivery = try await deleting.receive(timeout: .seconds(2)) {
+                if case .data(let parts) = delivery.message.body {
+                    bodies.append(String(decoding: parts.joined(), as: UTF8.self))
+                }
+            }
+            // The first receiver's credit (prefetch) took and locked all three: nothing is left for another.
+            #expect(bodies.isEmpty)
+            for expected in ["m2", "m3"] {
+                let next = try #require(try await receiver.receive(timeout: .seconds(5)))
+                if case .data(let parts) = next.message.body {
+                    #expect(String(decoding: parts.joined(), as: UTF8.self) == expected)
+                }
+                receiver.settle(next, .accepted)
+            }
+            // Settlements are applied before their echo; give the last one a moment.
+            var active = try await bus.queues.counts("orders").active
+            for _ in 0..<50 where active > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                active = try await bus.queues.counts("orders").active
+            }
+            #expect(active == 0)
+            await client.close()
+        }
+    }
 }

@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 @Suite("AMQP server connection state machine")
-struct AMQPServerConnectionStateMachineTests {
+struct AMQPConnectionStateMachineTests {
     @Test("SASL, open and begin as the Azure SDKs do them; replies carry every field")
     func handshake() throws {
         var peer = AMQPConnectionPeer()

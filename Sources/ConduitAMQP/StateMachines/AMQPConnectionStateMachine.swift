@@ -10,7 +10,7 @@ import NIOCore
 ///
 /// A protocol violation by the peer closes the connection with the proper error (`amqp:decode-error`,
 /// `amqp:connection:framing-error`, `amqp:not-allowed`, …); nothing else happens.
-public struct AMQPServerConnectionStateMachine: Sendable {
+public struct AMQPConnectionStateMachine: Sendable {
     /// What the server offers and announces.
     public struct Configuration: Sendable, Hashable {
         /// The SASL mechanisms offered; empty accepts a plain AMQP header without SASL.
@@ -62,6 +62,10 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         case authenticate(mechanism: String, response: [UInt8]?, hostname: String?)
         /// The peer opened the connection (this side has answered).
         case opened(AMQPPerformative.Open)
+        /// Client: the server answered a `begin` this side sent; the session on `channel` is ready.
+        case sessionBegun(channel: UInt16)
+        /// Client: the server answered an `attach` this side sent (a refusal has a null terminus and a detach follows).
+        case attached(AMQPLinkID, AMQPPerformative.Attach)
         /// The peer asks for a link; answer with `acceptAttach` or `refuseAttach`. `role` is this side's.
         case attachRequested(AMQPLinkID, role: AMQPRole, AMQPPerformative.Attach)
         /// A message arrived; settle it with `settleIncoming` (also when the sender settled it: that restores
@@ -84,6 +88,13 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         case authenticating
         case awaitingAMQPHeader
         case awaitingOpen
+        /// Client: the SASL header went out; the server's header and mechanisms are awaited.
+        case clientAwaitingSASLHeader(AMQPSASLCredentials, hostname: String?)
+        case clientAwaitingMechanisms(AMQPSASLCredentials, hostname: String?)
+        case clientAwaitingOutcome(hostname: String?)
+        /// Client: the AMQP header and open went out; the server's header, then its open, are awaited.
+        case clientAwaitingAMQPHeader
+        case clientAwaitingOpen
         case open
         /// This side sent close and waits for the peer's.
         case closeSent
@@ -98,6 +109,8 @@ public struct AMQPServerConnectionStateMachine: Sendable {
     var peerChannelMax: UInt16 = 0
     /// Sessions by this side's channel, and the map from the peer's channel numbers.
     var sessions: [UInt16: AMQPSessionState] = [:]
+    /// Client: channels whose `begin` waits for the server's answer.
+    var pendingBegins: Set<UInt16> = []
     var localChannels: [UInt16: UInt16] = [:]
     /// When the last bytes arrived and left (nanoseconds of any monotonic clock).
     var lastReceived: UInt64 = 0
@@ -207,6 +220,12 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         let supported = header.major == 1 && header.minor == 0 && header.revision == 0
         let plainAllowed = configuration.allowsPlainAMQP || configuration.saslMechanisms.isEmpty
         switch (state, header.id) {
+        case (.clientAwaitingSASLHeader(let credentials, let hostname), 3) where supported:
+            state = .clientAwaitingMechanisms(credentials, hostname: hostname)
+            return []
+        case (.clientAwaitingAMQPHeader, 0) where supported:
+            state = .clientAwaitingOpen
+            return []
         case (.awaitingHeader, 3) where supported && !configuration.saslMechanisms.isEmpty:
             state = .awaitingSASLInit
             var buffer = ByteBuffer()
@@ -247,6 +266,12 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         let value = try body.readAMQPValue()
         switch frame.type {
         case .sasl:
+            switch state {
+            case .clientAwaitingMechanisms, .clientAwaitingOutcome:
+                return try receiveClientSASL(try AMQPSASLFrame(value))
+            default:
+                break
+            }
             guard case .awaitingSASLInit = state else {
                 throw AMQPError(condition: AMQPError.notAllowed, description: "A SASL frame arrived outside SASL.")
             }
@@ -272,6 +297,14 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         switch (state, performative) {
         case (.awaitingOpen, .open(let open)):
             return receiveOpen(open)
+        case (.clientAwaitingOpen, .open(let open)):
+            peerMaxFrameSize = open.maxFrameSize ?? UInt32.max
+            peerIdleTimeout = open.idleTimeOut
+            peerChannelMax = open.channelMax ?? UInt16.max
+            state = .open
+            return [.opened(open)]
+        case (.open, .begin(let begin)) where begin.remoteChannel != nil:
+            return try receiveBeginReply(begin, channel: channel)
         case (.open, .close(let error)), (.closeSent, .close(let error)):
             return receiveClose(error)
         case (.closeSent, _):
@@ -387,6 +420,141 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         var buffer = ByteBuffer()
         Self.writeFrame(.amqp, channel: local, value: AMQPPerformative.begin(reply).value, into: &buffer)
         return [.write(buffer)]
+    }
+
+    // MARK: - Client
+
+    /// Client: opens the connection — the SASL header (or, without credentials, the AMQP header) and, once SASL
+    /// succeeds, the AMQP header with `open`. `.opened` follows when the server's open arrives.
+    public mutating func startClient(credentials: AMQPSASLCredentials?, hostname: String?) -> [Action] {
+        guard case .awaitingHeader = state else { return [] }
+        var buffer = ByteBuffer()
+        if let credentials {
+            AMQPProtocolHeader.sasl.write(to: &buffer)
+            state = .clientAwaitingSASLHeader(credentials, hostname: hostname)
+            return [.write(buffer)]
+        }
+        return [.write(clientOpen(hostname: hostname))]
+    }
+
+    private mutating func clientOpen(hostname: String?) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        AMQPProtocolHeader.amqp.write(to: &buffer)
+        var open = AMQPPerformative.Open(
+            containerId: configuration.containerId,
+            hostname: hostname,
+            maxFrameSize: configuration.maxFrameSize
+        )
+        open.channelMax = configuration.channelMax
+        open.idleTimeOut = configuration.idleTimeout > 0 ? configuration.idleTimeout : nil
+        Self.writeFrame(.amqp, channel: 0, value: AMQPPerformative.open(open).value, into: &buffer)
+        state = .clientAwaitingAMQPHeader
+        return buffer
+    }
+
+    private mutating func receiveClientSASL(_ frame: AMQPSASLFrame) throws -> [Action] {
+        switch (state, frame) {
+        case (.clientAwaitingMechanisms(let credentials, let hostname), .mechanisms(let offered)):
+            guard offered.contains(credentials.mechanism) else {
+                throw AMQPError(
+                    condition: AMQPError.notAllowed,
+                    description:
+                        "The server offers SASL \(offered.joined(separator: ", ")), not \(credentials.mechanism)."
+                )
+            }
+            state = .clientAwaitingOutcome(hostname: hostname)
+            var buffer = ByteBuffer()
+            Self.writeFrame(
+                .sasl,
+                channel: 0,
+                value: AMQPSASLFrame.initial(
+                    mechanism: credentials.mechanism,
+                    response: credentials.initialResponse,
+                    hostname: hostname
+                ).value,
+                into: &buffer
+            )
+            return [.write(buffer)]
+        case (.clientAwaitingOutcome(let hostname), .outcome(let code, _)):
+            guard code == AMQPSASLFrame.Code.ok else {
+                state = .closed
+                return [
+                    .closeConnection(
+                        error: AMQPError(
+                            condition: AMQPError.unauthorizedAccess,
+                            description: "SASL authentication failed (outcome code \(code))."
+                        )
+                    )
+                ]
+            }
+            return [.write(clientOpen(hostname: hostname))]
+        default:
+            throw AMQPError(condition: AMQPError.notAllowed, description: "Unexpected SASL frame \(frame).")
+        }
+    }
+
+    /// Client: begins a session; `.sessionBegun` follows with the channel returned here.
+    public mutating func beginSession() -> (channel: UInt16?, actions: [Action]) {
+        guard case .open = state,
+            let local = (0...configuration.channelMax).first(where: {
+                sessions[$0] == nil && !pendingBegins.contains($0)
+            })
+        else { return (nil, []) }
+        pendingBegins.insert(local)
+        var buffer = ByteBuffer()
+        let begin = AMQPPerformative.Begin(
+            remoteChannel: nil,
+            nextOutgoingId: 0,
+            incomingWindow: configuration.incomingWindow,
+            outgoingWindow: 5000
+        )
+        Self.writeFrame(.amqp, channel: local, value: AMQPPerformative.begin(begin).value, into: &buffer)
+        return (local, [.write(buffer)])
+    }
+
+    private mutating func receiveBeginReply(_ begin: AMQPPerformative.Begin, channel: UInt16) throws -> [Action] {
+        guard let local = begin.remoteChannel, pendingBegins.remove(local) != nil else {
+            throw AMQPError(
+                condition: AMQPError.notAllowed,
+                description: "A begin answers channel \(begin.remoteChannel ?? 0), which began no session."
+            )
+        }
+        sessions[local] = AMQPSessionState(
+            localChannel: local,
+            remoteChannel: channel,
+            begin: begin,
+            incomingWindow: configuration.incomingWindow
+        )
+        localChannels[channel] = local
+        return [.sessionBegun(channel: local)]
+    }
+
+    /// Client: attaches a link on a session; `.attached` follows when the server answers.
+    public mutating func attach(
+        channel: UInt16,
+        name: String,
+        role: AMQPRole,
+        source: AMQPValue,
+        target: AMQPValue,
+        senderSettleMode: UInt8? = nil,
+        receiverSettleMode: UInt8? = nil,
+        properties: [AMQPMapEntry]? = nil
+    ) -> (link: AMQPLinkID?, actions: [Action]) {
+        guard case .open = state, var session = sessions[channel] else { return (nil, []) }
+        var actions: [Action] = []
+        let handle = session.attachLocally(
+            name: name,
+            role: role,
+            source: source,
+            target: target,
+            senderSettleMode: senderSettleMode,
+            receiverSettleMode: receiverSettleMode,
+            properties: properties,
+            configuration: configuration,
+            into: &actions
+        )
+        sessions[channel] = session
+        return (handle.map { AMQPLinkID(channel: channel, handle: $0) }, actions)
     }
 
     // MARK: - Commands
@@ -547,12 +715,9 @@ public struct AMQPServerConnectionStateMachine: Sendable {
         }
         var actions: [Action] = []
         let wasOpen: Bool
-        if case .open = state {
-            wasOpen = true
-        } else if case .awaitingOpen = state {
-            wasOpen = true
-        } else {
-            wasOpen = false
+        switch state {
+        case .open, .awaitingOpen, .clientAwaitingOpen: wasOpen = true
+        default: wasOpen = false
         }
         actions += transportClosed()
         if wasOpen {
