@@ -195,6 +195,7 @@ let package = Package(
             dependencies: [
                 "ConduitAMQP",
                 "ConduitTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],

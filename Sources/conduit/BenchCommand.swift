@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Whole-system benchmarks (results as a table, and as JSON with --json).",
-        subcommands: [Creates.self, Jobs.self, Post.self, Bus.self]
+        subcommands: [Creates.self, Jobs.self, Post.self, Bus.self, AMQP.self]
     )
 
     struct Creates: AsyncParsableCommand {
@@ -200,13 +200,19 @@ extension BenchCommand {
     static func withServer<T: Sendable>(
         _ setup: Setup,
         jobs: AsyncServiceConfiguration?,
+        amqp: Bool = false,
         _ body: (ServerReady, Store) async throws -> T
     ) async throws -> T {
         let logger = setup.logger
         let store = Store(configuration: StoreConfiguration(backend: setup.backend), logger: logger)
         let ready = AsyncStream<ServerReady>.makeStream()
         let server = ConduitHTTPServer(
-            configuration: ServerConfiguration(port: 0, dataDirectory: setup.directory, jobs: jobs),
+            configuration: ServerConfiguration(
+                port: 0,
+                dataDirectory: setup.directory,
+                jobs: jobs,
+                amqpPort: amqp ? 0 : nil
+            ),
             store: store,
             logger: logger
         ) { info in ready.continuation.yield(info) }

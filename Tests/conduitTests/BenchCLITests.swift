@@ -55,11 +55,26 @@ struct BenchCLITests {
         }
     }
 
+    @Test("bench amqp: the AMQP client through Conduit's durable queue, every accepted message once")
+    func amqp() throws {
+        let json = try Self.results(["bench", "amqp", "--seconds", "1", "--pairs", "1:1,2:2", "--size", "512"])
+        let runs = try #require(json["amqp"] as? [[String: Any]])
+        #expect(runs.count == 2)
+        for run in runs {
+            #expect((run["accepted"] as? Int ?? 0) > 0)
+            #expect(run["received"] as? Int == run["accepted"] as? Int)
+            #expect(run["lost"] as? Int == 0 && run["duplicates"] as? Int == 0)
+            #expect((run["receivedPerSecond"] as? Double ?? 0) > 0)
+        }
+    }
+
     @Test("bad options say what is wrong")
     func badOptions() throws {
         let format = try CLITests.run(["bench", "post", "--format", "yaml"])
         #expect(format.status != 0 && format.stderr.contains("--format"))
         let size = try CLITests.run(["bench", "bus", "--size", "8"])
         #expect(size.status != 0 && size.stderr.contains("--size must be 16 bytes or more"))
+        let pairs = try CLITests.run(["bench", "amqp", "--pairs", "8"])
+        #expect(pairs.status != 0 && pairs.stderr.contains("--pairs takes SENDERS:RECEIVERS"))
     }
 }

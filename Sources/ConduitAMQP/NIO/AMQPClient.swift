@@ -161,6 +161,12 @@ public final class AMQPClient: Sendable {
         return AMQPClientReceiver(client: self, link: link)
     }
 
+    /// Detaches a link (closing it) and waits for the broker's detach.
+    func detach(_ link: AMQPLinkID) async throws {
+        connection.detach(link, error: nil)
+        _ = try await events.next(.detached(link))
+    }
+
     /// Closes the connection and waits until it is over.
     public func close() async {
         connection.close(error: nil)
@@ -173,6 +179,11 @@ public final class AMQPClient: Sendable {
 public struct AMQPClientSender: Sendable {
     let client: AMQPClient
     public let link: AMQPLinkID
+
+    /// Detaches the link and waits for the broker's answer.
+    public func close() async throws {
+        try await client.detach(link)
+    }
 
     /// Sends a message and waits for the broker's outcome (`accepted` once it is stored).
     public func send(_ message: AMQPMessage, messageFormat: UInt32 = 0) async throws -> AMQPDeliveryState? {
@@ -231,6 +242,11 @@ public struct AMQPClientReceiver: Sendable {
             settled: delivery.settled,
             message: message
         )
+    }
+
+    /// Detaches the link (messages it holds unsettled go back to the broker) and waits for the broker's answer.
+    public func close() async throws {
+        try await client.detach(link)
     }
 
     /// Settles a peek-locked message: `accepted` completes it, `released` gives it back, `rejected` dead-letters it

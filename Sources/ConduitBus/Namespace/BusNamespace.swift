@@ -53,7 +53,8 @@ public struct BusNamespace: Sendable {
         if let transaction {
             try await work(transaction)
         } else {
-            try await store.transaction { db in try await work(db) }
+            // Shared with the sends, receives and settlements that arrive at the same time (group commit).
+            try await queues.commits.run { db in try await work(db) }
             queues.arrivals.signal()
         }
     }

@@ -10,9 +10,12 @@ public struct QueueStore: Sendable {
     public let store: Store
     /// Signalled after messages are committed by this process (receivers waiting for a message look again).
     public let arrivals = Wake()
+    /// Concurrent sends, receives and settlements share transactions.
+    let commits: GroupCommit
 
     public init(store: Store) {
         self.store = store
+        self.commits = GroupCommit(store: store)
     }
 
     /// The schema (versions 200 and up, beside the platform's).
@@ -167,7 +170,7 @@ public struct QueueStore: Sendable {
     @discardableResult
     public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
         let flavor = store.flavor
-        let sequences = try await store.transaction { db in
+        let sequences = try await commits.run { db in
             try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor)
         }
         arrivals.signal()
@@ -320,7 +323,7 @@ public struct QueueStore: Sendable {
     /// Completes (deletes) a locked message.
     public func complete(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
-        try await store.transaction { db in
+        try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             try await db.raw(
                 "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)"
@@ -331,7 +334,7 @@ public struct QueueStore: Sendable {
     /// Releases a lock: the message is available again, or dead-lettered when it reached the maximum delivery count.
     public func abandon(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
-        try await store.transaction { db in
+        try await commits.run { db in
             let (count, deadLettered) = try await Self.locked(queue, lockToken, now: now, db: db)
             let description = try await Self.description(queue, db: db)
             if !deadLettered, let description, count >= description.maxDeliveryCount {
@@ -363,7 +366,7 @@ public struct QueueStore: Sendable {
         now: Int64
     ) async throws {
         let (queue, _) = Self.split(entity)
-        try await store.transaction { db in
+        try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             try await Self.deadLetter(queue, token: lockToken, reason: reason, description: description, db: db)
         }
@@ -372,7 +375,7 @@ public struct QueueStore: Sendable {
     /// Extends a lock by the queue's lock duration; returns the new `lockedUntil`.
     public func renewLock(_ entity: String, lockToken: UUID, now: Int64) async throws -> Int64 {
         let (queue, _) = Self.split(entity)
-        return try await store.transaction { db in
+        return try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
             let until = now + Int64(description.lockDurationSeconds * 1000)
@@ -431,7 +434,7 @@ public struct QueueStore: Sendable {
 
         let (queue, deadLetters) = Self.split(entity)
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        return try await store.transaction { db -> ReceivedMessage? in
+        return try await commits.run { db -> ReceivedMessage? in
             guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
             // Expired messages leave first: to the dead-letter sub-queue, or away.
             if !deadLetters {
