@@ -172,7 +172,8 @@ conduit_rmq_env() {
     export RABBITMQ_FEATURE_FLAGS_FILE="$RMQ_DIR/feature_flags"
     export RABBITMQ_MOTD_FILE="$RMQ_DIR/motd"
     # Distribution on loopback only, and never an epmd of its own (ours runs on ERL_EPMD_PORT, killed by pid).
-    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
+    # No scheduler busy-waiting: the broker shares two cores with the test suite.
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-start_epmd false -kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
     export RABBITMQ_CTL_ERL_ARGS="-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
     unset RABBITMQ_ALLOW_INPUT NOTIFY_SOCKET RABBITMQ_ERLANG_COOKIE
 }

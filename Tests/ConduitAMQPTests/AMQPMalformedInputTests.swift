@@ -103,8 +103,8 @@ struct AMQPMalformedInputTests {
         "amqp:resource-limit-exceeded", AMQPError.unauthorizedAccess,
     ]
 
-    @Test("20,000 random and mutated byte streams: the machine never traps, and closes only with a protocol error")
-    func randomized() throws {
+    @Test("5,000 random and mutated byte streams: the machine never traps, and closes only with a protocol error")
+    func randomized() async throws {
         var random = SeededRandom(seed: 0xC0_0D_17)
         // A valid opening to mutate: SASL, header, open, begin, attach, a transfer.
         var valid = ByteBuffer()
@@ -123,7 +123,9 @@ struct AMQPMalformedInputTests {
             AMQPFrame(type: .amqp, channel: 0, body: body).write(to: &valid)
         }
         var closes = 0
-        for round in 0..<20_000 {
+        for round in 0..<5_000 {
+            // Share the test pool's threads with the suites running beside this one.
+            if round % 50 == 0 { await Task.yield() }
             var peer = AMQPConnectionPeer(configuration: .init(saslMechanisms: [], maxFrameSize: 65_536))
             var bytes = ByteBuffer()
             AMQPProtocolHeader.amqp.write(to: &bytes)
@@ -158,6 +160,6 @@ struct AMQPMalformedInputTests {
                 #expect(peer.received.isEmpty)
             }
         }
-        #expect(closes > 1000)
+        #expect(closes > 250)
     }
 }
