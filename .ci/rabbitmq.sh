@@ -287,6 +287,8 @@ loopback_users.guest = true
 log.console = false
 log.file.level = info
 disk_free_limit.absolute = 10MB
+# A loaded CI machine may take more than the default 10 s to finish a client's handshake.
+handshake_timeout = 60000
 EOF
         RMQ_EPMD_PID="" RMQ_WRAPPER_PID="" RMQ_PID=""
         conduit_rmq_record "$state"

@@ -925,6 +925,69 @@ def websocket_send_receive(ctx: Ctx) -> None:
 # --------------------------------------------------------------------------------------------------------------------
 
 
+@case("many-queues")
+def many_entities(ctx: Ctx) -> None:
+    """More entities than the official emulator's 50: one message through each of --many-queues PREFIX:COUNT."""
+    prefix, _, count_text = ctx.args.many_queues.rpartition(":")
+    count = int(count_text)
+    check(count > 50, f"--many-queues should name more than 50 queues, not {count}")
+    client = ctx.sb()
+    mids = {}
+    for n in range(count):
+        name = f"{prefix}{n}"
+        mid = ctx.new_id(f"q{n}")
+        mids[name] = mid
+        ctx.send(ctx.sender(client, name), ServiceBusMessage(f"{mid} body", message_id=mid))
+    for name, mid in mids.items():
+        receiver = ctx.receiver(client, queue=name)
+        got = ctx.receive(receiver, [mid], 1)
+        check(got, f"queue {name}: message not received")
+        check_eq(body_bytes(got[0]), f"{mid} body".encode(), f"queue {name}: body")
+        receiver.complete_message(got[0])
+    ctx.note(f"{count} queues, one message each")
+
+
+@case("queue")
+def long_ttl(ctx: Ctx) -> None:
+    """A time to live over the official emulator's 1 hour: kept as given, with the expiry two hours on."""
+    client = ctx.sb()
+    ctx.drain(client)
+    mid = ctx.new_id()
+    ttl = datetime.timedelta(hours=2)
+    ctx.send(ctx.sender(client), ServiceBusMessage(f"{mid} body", message_id=mid, time_to_live=ttl))
+    receiver = ctx.receiver(client)
+    got = ctx.receive(receiver, [mid], 1)
+    check(got, "message not received")
+    message = got[0]
+    check_eq(message.time_to_live, ttl, "time_to_live")
+    check(message.expires_at_utc is not None, "expires_at_utc is missing")
+    lived = message.expires_at_utc - message.enqueued_time_utc
+    check(abs(lived - ttl) < datetime.timedelta(seconds=2), f"expires_at_utc - enqueued_time_utc is {lived}, not 2 h")
+    receiver.complete_message(message)
+
+
+@case("high-delivery-queue")
+def high_max_delivery_count(ctx: Ctx) -> None:
+    """A maximum delivery count over the official emulator's 10: 15 abandons and the message is still there."""
+    client = ctx.sb()
+    queue = ctx.args.high_delivery_queue
+    ctx.drain(client, queue=queue)
+    mid = ctx.new_id()
+    ctx.send(ctx.sender(client, queue), ServiceBusMessage(f"{mid} body", message_id=mid))
+    receiver = ctx.receiver(client, queue=queue)
+    counts = []
+    for _ in range(15):
+        got = ctx.receive(receiver, [mid], 1, budget=5.0)
+        check(got, f"message not redelivered after {len(counts)} abandons")
+        counts.append(got[0].delivery_count)
+        receiver.abandon_message(got[0])
+    check_eq(counts, list(range(15)), "delivery counts of 15 deliveries")
+    final = ctx.receive(receiver, [mid], 1, budget=5.0)
+    check(final, "message dead-lettered before its maximum delivery count (20)")
+    check_eq(final[0].delivery_count, 15, "delivery_count after 15 abandons")
+    receiver.complete_message(final[0])
+
+
 def check_event_basics(event: Any, where: str) -> None:
     check(isinstance(event.sequence_number, int), f"{where}: sequence_number {event.sequence_number!r}")
     check(event.offset is not None, f"{where}: offset missing (x-opt-offset)")
@@ -1121,6 +1184,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--subscription", help="subscription of --topic with the default rule")
     parser.add_argument("--eventhub", help="event hub with 4 partitions")
     parser.add_argument("--consumer-group", default="$Default", help="event hub consumer group (default $Default)")
+    parser.add_argument("--many-queues", help="PREFIX:COUNT, queues PREFIX0 … PREFIX<COUNT-1> (more than 50)")
+    parser.add_argument("--high-delivery-queue", help="queue with a maximum delivery count of 20")
     parser.add_argument("--unauthorized-connection-string", help="connection string with a wrong key")
     parser.add_argument("--listen-only-connection-string", help="connection string of a Listen-only rule")
     parser.add_argument("--verbose", action="store_true", help="DEBUG logging for azure.* and AMQP frame tracing")

@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// The official Python Azure SDKs (`azure-servicebus`, `azure-eventhub`) against a live `conduit serve`, over AMQP,
@@ -14,7 +15,8 @@ struct AzureSDKConformanceTests {
         "max_delivery_count_deadletters", "deadletter_with_reason", "defer_and_receive_deferred", "peek",
         "renew_lock", "scheduled_and_cancel", "ttl_expiry", "lock_token_format", "topic_subscription",
         "sessions_send_receive", "next_available_session", "unauthorized_refused", "listen_only_cannot_send",
-        "missing_entity", "large_message", "many_connections", "websocket_send_receive", "eh_send_receive",
+        "missing_entity", "large_message", "many_connections", "websocket_send_receive", "many_entities", "long_ttl",
+        "high_max_delivery_count", "eh_send_receive",
         "eh_partition_send", "eh_properties", "eh_start_positions", "eh_owner_level",
     ]
 
@@ -65,6 +67,14 @@ struct AzureSDKConformanceTests {
             "bus", "queue", "create", "conformance-sessions", "--sessions", "--lock-duration", "10",
             "--connection-string", rest,
         ])
+        // Beyond the official emulator's limits: more than 50 entities, a maximum delivery count over 10.
+        for n in 0..<55 {
+            _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "many\(n)", "--connection-string", rest])
+        }
+        _ = try EndpointEndToEndTests.cli([
+            "bus", "queue", "create", "conformance-patient", "--max-delivery-count", "20", "--lock-duration", "5",
+            "--connection-string", rest,
+        ])
         _ = try EndpointEndToEndTests.cli(["bus", "topic", "create", "conformance-topic", "--connection-string", rest])
         _ = try EndpointEndToEndTests.cli([
             "bus", "subscription", "create", "conformance-topic", "all", "--connection-string", rest,
@@ -90,7 +100,8 @@ struct AzureSDKConformanceTests {
             [
                 Self.repositoryRoot.appendingPathComponent("Tests/Conformance/azure_sdk_conformance.py").path,
                 "--connection-string", amqp, "--cases", Self.cases.joined(separator: ","), "--timeout", "60",
-                "--queue", "conformance", "--session-queue", "conformance-sessions", "--topic", "conformance-topic",
+                "--queue", "conformance", "--session-queue", "conformance-sessions", "--many-queues", "many:55",
+                "--high-delivery-queue", "conformance-patient", "--topic", "conformance-topic",
                 "--subscription", "all",
                 "--eventhub", "conformance-hub", "--unauthorized-connection-string", forged,
                 "--listen-only-connection-string", listenOnly, "--json", results,
@@ -106,6 +117,74 @@ struct AzureSDKConformanceTests {
         #expect(run.status == 0, "\(run.stderr.suffix(2000))")
         for line in output.split(separator: "\n") where line.hasPrefix("FAIL ") {
             Issue.record("\(line)")
+        }
+    }
+
+    /// A listener written with the Python SDK, as a Dataverse integration would have it.
+    static let listener = """
+        import json, sys
+        from azure.servicebus import ServiceBusClient
+        claim = b"http://schemas.microsoft.com/xrm/2011/Claims/EntityLogicalName"
+        with ServiceBusClient.from_connection_string(sys.argv[1]) as client:
+            with client.get_queue_receiver(sys.argv[2], max_wait_time=30) as receiver:
+                for message in receiver.receive_messages(max_message_count=1, max_wait_time=30):
+                    context = json.loads(b"".join(message.body))
+                    print(json.dumps({
+                        "MessageName": context["MessageName"],
+                        "PrimaryEntityName": context["PrimaryEntityName"],
+                        "PrimaryEntityId": context["PrimaryEntityId"],
+                        "Depth": context["Depth"],
+                        "contentType": message.content_type,
+                        "entityClaim": (message.application_properties or {}).get(claim, b"").decode(),
+                    }))
+                    receiver.complete_message(message)
+        """
+
+    @Test("a Web API update reaches a Python azure-servicebus listener over AMQP, its JSON body the context")
+    func pythonListener() async throws {
+        let python = try Self.python()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-py-\(UUID())").path
+        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        let bus = ["--connection-string", server.busConnectionString]
+        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "py-contacts"] + bus)
+        let endpoint = try EndpointEndToEndTests.cli(
+            [
+                "endpoint", "add", "--name", "py-contacts", "--contract", "queue", "--format", "json", "--path",
+                "py-contacts",
+            ]
+                + bus + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await CrashSafetyTests.withClient { client in
+            try await EndpointEndToEndTests.registerStep(client, server, endpoint: endpoint)
+            let contact = try await EndpointEndToEndTests.createContact(client, server, "Byron")
+            let updated = try await CrashSafetyTests.send(
+                client,
+                server,
+                .PATCH,
+                "contacts(\(contact))",
+                #"{"lastname":"Lovelace"}"#
+            )
+            #expect(updated.status == 204)
+            let script = directory + "/listener.py"
+            try Self.listener.write(toFile: script, atomically: true, encoding: .utf8)
+            let run = try CLITests.run(
+                [script, server.amqpConnectionString, "py-contacts"],
+                executable: URL(fileURLWithPath: python)
+            )
+            #expect(run.status == 0, "\(run.stderr.suffix(2000))")
+            let line = try #require(String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").first)
+            let received = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(received["MessageName"] as? String == "Update")
+            #expect(received["PrimaryEntityName"] as? String == "contact")
+            #expect((received["PrimaryEntityId"] as? String)?.lowercased() == contact.lowercased())
+            #expect(received["Depth"] as? Int == 1)
+            #expect(received["contentType"] as? String == "application/json")
+            #expect(received["entityClaim"] as? String == "contact")
         }
     }
 }

@@ -59,8 +59,67 @@ public final class AMQPClient: Sendable {
                 )
             }
         }
+        return try await open(
+            connection: connection,
+            events: events,
+            runner: runner,
+            credentials: credentials,
+            hostname: hostname ?? host
+        )
+    }
+
+    /// Connects over another byte transport (AMQP over WebSockets): `run` must feed the bytes that arrive to the
+    /// `inbound` continuation it is given, send the bytes `write` gets, and return when the transport is over.
+    public static func connect(
+        credentials: AMQPSASLCredentials?,
+        hostname: String?,
+        configuration: AMQPConnectionStateMachine.Configuration = .init(containerId: "conduit-client-\(UUID())"),
+        logger: Logger,
+        transport run:
+            @escaping @Sendable (
+                _ inbound: AsyncThrowingStream<ByteBuffer, any Error>.Continuation,
+                _ outbound: AsyncStream<ByteBuffer>
+            ) async -> Void
+    ) async throws -> AMQPClient {
+        let connection = AMQPConnection(configuration: configuration, logger: logger)
+        let events = AMQPClientEvents()
+        let (inbound, arriving) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
+        let (outbound, leaving) = AsyncStream.makeStream(of: ByteBuffer.self)
+        let runner = Task<Void, Never> {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await run(arriving, outbound)
+                    arriving.finish()
+                }
+                await connection.run(
+                    inbound: inbound,
+                    handler: events,
+                    write: { leaving.yield($0) },
+                    closeTransport: { leaving.finish() }
+                )
+                leaving.finish()
+                await group.waitForAll()
+            }
+        }
+        return try await open(
+            connection: connection,
+            events: events,
+            runner: runner,
+            credentials: credentials,
+            hostname: hostname
+        )
+    }
+
+    /// SASL, open and a session over a connection whose transport runs in `runner`.
+    private static func open(
+        connection: AMQPConnection,
+        events: AMQPClientEvents,
+        runner: Task<Void, Never>,
+        credentials: AMQPSASLCredentials?,
+        hostname: String?
+    ) async throws -> AMQPClient {
         do {
-            connection.apply { $0.startClient(credentials: credentials, hostname: hostname ?? host) }
+            connection.apply { $0.startClient(credentials: credentials, hostname: hostname) }
             _ = try await events.next(.opened)
             var begun: UInt16?
             connection.apply { machine in

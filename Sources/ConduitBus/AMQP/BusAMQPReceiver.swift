@@ -217,24 +217,36 @@ final class BusAMQPReceiver: Sendable {
                 )
             }
             let id = session?.sessionId
-            guard
-                let received = peekLock
-                    ? try await queues.peekLock(entity, now: now, session: id)
-                    : try await queues.receiveAndDelete(entity, now: now, session: id)
-            else { return false }
-            let payload = try BusAMQPMessages.amqpMessage(received, now: now).encoded()
-            let tag = received.lockToken?.dotNetBytes ?? handler.nextTag()
-            let locked = state.withLock { state -> UInt32? in
-                // Sent under the lock, so that a settlement cannot arrive before the lock token is known.
-                guard let id = connection.send(link, tag: tag, payload: payload, settled: !peekLock) else { return nil }
-                if let token = received.lockToken { state.locks[id] = token }
-                return id
+            // Peek-lock: as many as the credit allows (up to 32), locked in one transaction; a lock can be given
+            // back if the credit goes away. Receive-and-delete: one at a time, so that none is taken unsent.
+            let limit = peekLock ? Int(min(connection.credit(link), 32)) : 1
+            let batch =
+                peekLock
+                ? try await queues.peekLock(entity, now: now, session: id, limit: limit)
+                : try await queues.receiveAndDelete(entity, now: now, session: id, limit: limit)
+            guard !batch.isEmpty else { return false }
+            for (index, received) in batch.enumerated() {
+                let payload = try BusAMQPMessages.amqpMessage(received, now: now).encoded()
+                let tag = received.lockToken?.dotNetBytes ?? handler.nextTag()
+                let sent = state.withLock { state -> Bool in
+                    // Sent under the lock, so that a settlement cannot arrive before the lock token is known.
+                    guard let id = connection.send(link, tag: tag, payload: payload, settled: !peekLock) else {
+                        return false
+                    }
+                    if let token = received.lockToken { state.locks[id] = token }
+                    return true
+                }
+                if !sent {
+                    // The credit went away meanwhile: give the rest back uncounted.
+                    for unsent in batch[index...] {
+                        if let token = unsent.lockToken {
+                            try? await queues.release(entity, lockToken: token, now: now)
+                        }
+                    }
+                    break
+                }
             }
-            if locked == nil, let token = received.lockToken {
-                // The credit went away meanwhile: give the message back uncounted.
-                try? await queues.release(entity, lockToken: token, now: now)
-            }
-            return locked != nil
+            return true
         }
     }
 

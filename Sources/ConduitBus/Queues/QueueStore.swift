@@ -324,10 +324,18 @@ public struct QueueStore: Sendable {
     public func complete(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
         try await commits.run { db in
-            _ = try await Self.locked(queue, lockToken, now: now, db: db)
-            try await db.raw(
-                "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)"
-            ).run()
+            // One statement: the message goes if it still holds the lock.
+            let deleted = try await db.raw(
+                """
+                DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString) \
+                AND lockeduntil >= \(bind: now) RETURNING sequence
+                """
+            ).all()
+            if deleted.isEmpty {
+                // Says why: settled already, or the lock ran out.
+                _ = try await Self.locked(queue, lockToken, now: now, db: db)
+                throw BusError(.lockLost, "The lock \(lockToken.uuidString.lowercased()) of '\(queue)' was lost.")
+            }
         }
     }
 
@@ -430,11 +438,24 @@ public struct QueueStore: Sendable {
     ) async throws
         -> ReceivedMessage?
     {
+        try await receive(entity, now: now, delete: delete, session: session, limit: 1).first
+    }
+
+    /// Takes up to `limit` messages in one transaction: locked (peek-lock) or deleted.
+    func receive(
+        _ entity: String,
+        now: Int64,
+        delete: Bool,
+        session: String?,
+        limit: Int
+    ) async throws
+        -> [ReceivedMessage]
+    {
         let sessionCondition: SQLQueryString = session.map { " AND sessionid = \(bind: $0)" } ?? ""
 
         let (queue, deadLetters) = Self.split(entity)
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        return try await commits.run { db -> ReceivedMessage? in
+        return try await commits.run { db -> [ReceivedMessage] in
             guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
             // Expired messages leave first: to the dead-letter sub-queue, or away.
             if !deadLetters {
@@ -457,7 +478,8 @@ public struct QueueStore: Sendable {
                 }
             }
             let flag = deadLetters ? 1 : 0
-            while true {
+            var taken: [ReceivedMessage] = []
+            while taken.count < max(1, limit) {
                 let row = try await db.raw(
                     SQLQueryString(
                         """
@@ -468,7 +490,7 @@ public struct QueueStore: Sendable {
                         """
                     ) + sessionCondition + SQLQueryString(" ORDER BY sequence LIMIT 1") + SQLQueryString(lock)
                 ).first()
-                guard let row else { return nil }
+                guard let row else { return taken }
                 let sequence = try row.decode(column: "sequence", as: Int64.self)
                 let deliveries = try row.decode(column: "deliverycount", as: Int.self)
                 // A lock that ran out counts as a delivery: past the maximum, the message is dead-lettered.
@@ -488,7 +510,8 @@ public struct QueueStore: Sendable {
                     try await db.raw(
                         "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)"
                     ).run()
-                    return received
+                    taken.append(received)
+                    continue
                 }
                 let token = UUID()
                 let until = now + Int64(description.lockDurationSeconds * 1000)
@@ -500,8 +523,9 @@ public struct QueueStore: Sendable {
                 ).run()
                 received.lockToken = token
                 received.lockedUntil = until
-                return received
+                taken.append(received)
             }
+            return taken
         }
     }
 
