@@ -217,9 +217,10 @@ final class BusAMQPReceiver: Sendable {
                 )
             }
             let id = session?.sessionId
-            // Peek-lock: as many as the credit allows (up to 32), locked in one transaction; a lock can be given
-            // back if the credit goes away. Receive-and-delete: one at a time, so that none is taken unsent.
-            let limit = peekLock ? Int(min(connection.credit(link), 32)) : 1
+            // One message per look: locking several at once for one receiver was measured to cut the throughput of
+            // 8 receivers by two thirds (bench amqp 8:8, 2,800 → 870 msg/s), as the batch waits in one prefetch while
+            // the others idle.
+            let limit = 1
             let batch =
                 peekLock
                 ? try await queues.peekLock(entity, now: now, session: id, limit: limit)
