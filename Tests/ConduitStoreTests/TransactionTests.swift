@@ -112,7 +112,9 @@ struct TransactionTests {
                     }
                 }
                 await inserted.wait()
-                let during = try await withDeadline(seconds: 5, "a read during a write transaction") {
+                // The writer holds its transaction until this read is done: a read that waited for it would never
+                // finish. The deadline only ends that case; it is long because CI runs hundreds of tests beside it.
+                let during = try await withDeadline(seconds: 30, "a read during a write transaction") {
                     try await Self.count(store)
                 }
                 #expect(during == 0)
