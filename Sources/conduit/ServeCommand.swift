@@ -201,8 +201,10 @@ struct ServeCommand: AsyncParsableCommand {
                     "  Bus (AMQP):   \(amqp)",
                     "                (also in \(amqpFile), for the Azure Service Bus and Event Hubs SDKs)",
                 ]
-            } else {
+            } else if noAMQP {
                 lines.append("  Bus (AMQP):   off (--no-amqp)")
+            } else {
+                lines.append("  Bus (AMQP):   not listening (see the error below)")
             }
             lines.append("  API key file: \(ready.administratorKeyPath) (send it as 'Authorization: Bearer <key>')")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

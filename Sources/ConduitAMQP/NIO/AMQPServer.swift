@@ -62,15 +62,22 @@ public final class AMQPServer: Service, Sendable {
     }
 
     private func listen() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw AMQPServerError(
+                "Cannot listen for AMQP on \(host):\(port) (\(error)). Is another broker using the port? Choose another one (conduit serve --amqp-port), or serve no AMQP (--no-amqp)."
+            )
+        }
         if let address = server.channel.localAddress {
             bound.withLock { $0 = address }
             logger.info("AMQP listening", metadata: ["address": "\(address)"])
@@ -131,4 +138,11 @@ public final class AMQPServer: Service, Sendable {
         defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
         await connection.run(inbound: inbound, handler: handler, write: write, closeTransport: closeTransport)
     }
+}
+
+/// Why the AMQP server could not start.
+public struct AMQPServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
