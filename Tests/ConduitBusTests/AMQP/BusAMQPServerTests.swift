@@ -206,4 +206,16 @@ struct BusAMQPServerTests {
             await client.close()
         }
     }
+
+    @Test("a second server on a port in use fails with a clear error", arguments: [TestBackend.sqliteFile])
+    func portInUse(backend: TestBackend) async throws {
+        try await Self.withServer(backend) { bus, port in
+            let second = bus.amqpServer(port: port, logger: testLogger)
+            let error = await #expect(throws: AMQPServerError.self) { try await second.run() }
+            #expect(error?.message.contains("Cannot listen for AMQP on 127.0.0.1:\(port)") == true)
+            #expect(error?.message.contains("--amqp-port") == true)
+            #expect(await second.waitUntilListening(timeout: .seconds(1)) == nil)
+        }
+    }
 }
+
