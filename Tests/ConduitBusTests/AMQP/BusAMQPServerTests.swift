@@ -218,4 +218,3 @@ struct BusAMQPServerTests {
         }
     }
 }
-
