@@ -176,13 +176,17 @@ struct ServeCommand: AsyncParsableCommand {
             plugins: .withSamples(),
             logger: logger
         ) { ready in
-            // The connection string for 'conduit listen' and the Azure SDKs, readable by this user only.
-            let connectionFile = (dataDirectory as NSString).appendingPathComponent("bus.connection")
-            FileManager.default.createFile(
-                atPath: connectionFile,
-                contents: Data((ready.busConnectionString + "\n").utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
+            // The connection strings for 'conduit listen' and the Azure SDKs, readable by this user only.
+            func writePrivate(_ name: String, _ text: String) -> String {
+                let path = (dataDirectory as NSString).appendingPathComponent(name)
+                FileManager.default.createFile(
+                    atPath: path,
+                    contents: Data((text + "\n").utf8),
+                    attributes: [.posixPermissions: 0o600]
+                )
+                return path
+            }
+            let connectionFile = writePrivate("bus.connection", ready.busConnectionString)
             var lines = [
                 "Conduit is running.",
                 "  Web API:      \(ready.webAPIURL)",
@@ -191,12 +195,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "                (also in \(connectionFile), for 'conduit listen --connection-string')",
             ]
             if let amqp = ready.amqpConnectionString {
-                let amqpFile = (dataDirectory as NSString).appendingPathComponent("amqp.connection")
-                FileManager.default.createFile(
-                    atPath: amqpFile,
-                    contents: Data((amqp + "\n").utf8),
-                    attributes: [.posixPermissions: 0o600]
-                )
+                let amqpFile = writePrivate("amqp.connection", amqp)
                 lines += [
                     "  Bus (AMQP):   \(amqp)",
                     "                (also in \(amqpFile), for the Azure Service Bus and Event Hubs SDKs)",

@@ -13,23 +13,9 @@ public enum EventPosition: Sendable, Hashable {
     case sequenceNumber(Int64, inclusive: Bool)
     case enqueuedTime(Int64, inclusive: Bool)
 
-    static let filterName = "apache.org:selector-filter:string"
-    static let filterCode: UInt64 = 0x0000_468C_0000_0004
-
     /// Reads the selector filter of a source terminus; no filter starts at the beginning.
     init(source: AMQPValue) throws {
-        guard case .described(_, .list(let fields)) = source, fields.count > 7, case .map(let filters) = fields[7]
-        else {
-            self = .beginning
-            return
-        }
-        var expression: String?
-        for entry in filters {
-            guard case .described(let descriptor, let value) = entry.value else { continue }
-            let matches = descriptor == .symbol(Self.filterName) || descriptor == .ulong(Self.filterCode)
-            if matches, case .string(let text) = value { expression = text }
-        }
-        guard let expression else {
+        guard let expression = (try? AMQPSource(source))?.selector else {
             self = .beginning
             return
         }

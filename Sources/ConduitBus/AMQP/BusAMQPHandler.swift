@@ -129,15 +129,15 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                 connection.acceptAttach(link)
             case (.entity, .receiver), (.eventHubPartition, .receiver):
                 if let error = await authorize(resource, .send) { throw error }
-                try await checkExists(node)
-                let sender = BusAMQPSender(node: node, link: link, handler: self, eventHub: try await isEventHub(node))
+                let entity = try await resolve(node)
+                let sender = BusAMQPSender(node: node, link: link, handler: self, eventHub: entity == .eventHub)
                 record(link, .sender(sender))
                 connection.acceptAttach(link)
             case (.entity, .sender), (.eventHubConsumer, .sender):
                 if let error = await authorize(resource, .listen) { throw error }
-                try await checkExists(node)
+                let entity = try await resolve(node)
                 let receiver = try BusAMQPReceiver(node: node, link: link, attach: attach, handler: self)
-                try await checkSessions(receiver)
+                try checkSessions(receiver, entity)
                 if receiver.sessionRequest != nil {
                     // Taking a session may wait for one: the connection goes on meanwhile.
                     Task { await self.attachSessionReceiver(receiver, attach: attach) }
@@ -159,13 +159,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                 )
             }
         } catch {
-            let refusal: AMQPError
-            switch error {
-            case let error as AMQPError: refusal = error
-            case let error as BusAMQPError: refusal = error.amqpError
-            case let error as BusError: refusal = Self.amqpError(error)
-            default: refusal = AMQPError(condition: AMQPError.internalError, description: "\(error)")
-            }
+            let refusal = Self.amqpError(error)
             logger.info(
                 "AMQP link refused",
                 metadata: ["amqp.link": "\(attach.name)", "amqp.address": "\(address)", "error": "\(refusal)"]
@@ -176,10 +170,11 @@ final class BusAMQPHandler: AMQPConnectionHandler {
     }
 
     /// A session receiver on a queue that requires sessions, and only there.
-    private func checkSessions(_ receiver: BusAMQPReceiver) async throws {
+    private func checkSessions(_ receiver: BusAMQPReceiver, _ entity: ResolvedNode) throws {
         guard case .entity(let path) = receiver.node else { return }
-        let (queue, deadLetters) = QueueStore.split(path)
-        let sessionful = try await namespace.queues.queue(queue)?.isSessionful ?? false
+        let deadLetters = QueueStore.split(path).deadLetters
+        let sessionful: Bool
+        if case .queue(let description) = entity { sessionful = description.isSessionful } else { sessionful = false }
         if receiver.sessionRequest != nil, !sessionful || deadLetters {
             throw AMQPError(
                 condition: AMQPError.notAllowed,
@@ -227,12 +222,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             receiver.start()
         } catch {
             receiver.stop()
-            let refusal: AMQPError
-            switch error {
-            case let error as AMQPError: refusal = error
-            case let error as BusError: refusal = Self.amqpError(error)
-            default: refusal = AMQPError(condition: AMQPError.internalError, description: "\(error)")
-            }
+            let refusal = Self.amqpError(error)
             logger.info(
                 "AMQP session receiver refused",
                 metadata: ["amqp.link": "\(attach.name)", "error": "\(refusal)"]
@@ -266,15 +256,20 @@ final class BusAMQPHandler: AMQPConnectionHandler {
     }
 
     /// Whether a plain entity name is an event hub (not a queue or topic of that name).
-    private func isEventHub(_ node: BusAMQPNode) async throws -> Bool {
-        guard case .entity(let name) = node, !name.contains("/") else { return false }
-        if try await namespace.queues.queue(name) != nil { return false }
-        if try await namespace.topics.topic(name) != nil { return false }
-        return try await namespace.eventHubs.hub(name) != nil
+    /// What a node is on the namespace, read once per attach.
+    enum ResolvedNode: Equatable {
+        /// A queue or its dead-letter sub-queue, with the queue's settings.
+        case queue(QueueDescription)
+        /// An event hub by its name (its batches stay on one partition).
+        case eventHub
+        /// A topic, a subscription, an event hub partition, `$cbs` or a `$management` node.
+        case other
     }
 
-    private func checkExists(_ node: BusAMQPNode) async throws {
+    /// Reads what `node` names; throws `amqp:not-found` when it names nothing.
+    private func resolve(_ node: BusAMQPNode) async throws -> ResolvedNode {
         let exists: Bool
+        var resolved = ResolvedNode.other
         switch node {
         case .entity(let path):
             let (queue, _) = QueueStore.split(path)
@@ -282,12 +277,14 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             if parts.count == 3, parts[1] == "subscriptions" {
                 exists = try await namespace.topics.subscription(topic: parts[0], name: parts[2]) != nil
             } else if parts.count == 1 {
-                if try await namespace.queues.queue(parts[0]) != nil {
+                if let description = try await namespace.queues.queue(parts[0]) {
                     exists = true
+                    resolved = .queue(description)
                 } else if queue == path, try await namespace.topics.topic(parts[0]) != nil {
                     exists = true
                 } else {
                     exists = try await namespace.eventHubs.hub(parts[0]) != nil && queue == path
+                    if exists { resolved = .eventHub }
                 }
             } else {
                 exists = false
@@ -324,6 +321,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
                 description: "The messaging entity '\(node.entityPath)' could not be found."
             )
         }
+        return resolved
     }
 
     func message(_ delivery: AMQPIncomingDelivery) async {
@@ -426,6 +424,17 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             state.tokens.removeAll { $0 == token }
             state.tokens.append(token)
             if state.tokens.count > 64 { state.tokens.removeFirst() }
+        }
+    }
+
+    /// Any error as the AMQP error the peer gets: an AMQP error as it is, a bus error mapped, anything else
+    /// `amqp:internal-error` (its description after `context`).
+    static func amqpError(_ error: any Error, context: String = "") -> AMQPError {
+        switch error {
+        case let error as AMQPError: error
+        case let error as BusAMQPError: error.amqpError
+        case let error as BusError: amqpError(error)
+        default: AMQPError(condition: AMQPError.internalError, description: context + "\(error)")
         }
     }
 

@@ -113,10 +113,6 @@ final class BusAMQPSender: Sendable {
     }
 
     static func error(_ error: any Error) -> AMQPError {
-        switch error {
-        case let error as BusError: BusAMQPHandler.amqpError(error)
-        case let error as AMQPError: error
-        default: AMQPError(condition: AMQPError.internalError, description: "The message was not stored: \(error)")
-        }
+        BusAMQPHandler.amqpError(error, context: "The message was not stored: ")
     }
 }

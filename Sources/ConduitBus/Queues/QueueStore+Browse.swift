@@ -122,29 +122,3 @@ extension QueueStore {
         }
     }
 }
-
-extension QueueStore {
-    /// Locks up to `limit` available messages of `entity` in one transaction (a receiver with that much credit).
-    public func peekLock(
-        _ entity: String,
-        now: Int64,
-        session: String? = nil,
-        limit: Int
-    ) async throws
-        -> [ReceivedMessage]
-    {
-        try await receive(entity, now: now, delete: false, session: session, limit: limit)
-    }
-
-    /// Takes up to `limit` available messages off `entity` in one transaction.
-    public func receiveAndDelete(
-        _ entity: String,
-        now: Int64,
-        session: String? = nil,
-        limit: Int
-    ) async throws
-        -> [ReceivedMessage]
-    {
-        try await receive(entity, now: now, delete: true, session: session, limit: limit)
-    }
-}

@@ -438,24 +438,11 @@ public struct QueueStore: Sendable {
     ) async throws
         -> ReceivedMessage?
     {
-        try await receive(entity, now: now, delete: delete, session: session, limit: 1).first
-    }
-
-    /// Takes up to `limit` messages in one transaction: locked (peek-lock) or deleted.
-    func receive(
-        _ entity: String,
-        now: Int64,
-        delete: Bool,
-        session: String?,
-        limit: Int
-    ) async throws
-        -> [ReceivedMessage]
-    {
         let sessionCondition: SQLQueryString = session.map { " AND sessionid = \(bind: $0)" } ?? ""
 
         let (queue, deadLetters) = Self.split(entity)
         let lock = store.flavor == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        return try await commits.run { db -> [ReceivedMessage] in
+        return try await commits.run { db -> ReceivedMessage? in
             guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
             // Expired messages leave first: to the dead-letter sub-queue, or away.
             if !deadLetters {
@@ -478,8 +465,7 @@ public struct QueueStore: Sendable {
                 }
             }
             let flag = deadLetters ? 1 : 0
-            var taken: [ReceivedMessage] = []
-            while taken.count < max(1, limit) {
+            while true {
                 let row = try await db.raw(
                     SQLQueryString(
                         """
@@ -490,7 +476,7 @@ public struct QueueStore: Sendable {
                         """
                     ) + sessionCondition + SQLQueryString(" ORDER BY sequence LIMIT 1") + SQLQueryString(lock)
                 ).first()
-                guard let row else { return taken }
+                guard let row else { return nil }
                 let sequence = try row.decode(column: "sequence", as: Int64.self)
                 let deliveries = try row.decode(column: "deliverycount", as: Int.self)
                 // A lock that ran out counts as a delivery: past the maximum, the message is dead-lettered.
@@ -510,8 +496,7 @@ public struct QueueStore: Sendable {
                     try await db.raw(
                         "DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND sequence = \(bind: sequence)"
                     ).run()
-                    taken.append(received)
-                    continue
+                    return received
                 }
                 let token = UUID()
                 let until = now + Int64(description.lockDurationSeconds * 1000)
@@ -523,9 +508,8 @@ public struct QueueStore: Sendable {
                 ).run()
                 received.lockToken = token
                 received.lockedUntil = until
-                taken.append(received)
+                return received
             }
-            return taken
         }
     }
 
