@@ -10,19 +10,20 @@ public struct EndpointAddress: Sendable, Hashable, CustomStringConvertible {
     /// The port, when the address names one.
     public var port: Int?
 
-    /// Parses an address. Accepted schemes: `sb` (posted over HTTPS), `https`, and `http` (plain, for a local or
-    /// test namespace).
+    /// Parses an address. Accepted schemes: `sb` (posted over AMQP with TLS, port 5671), `amqp` (plain AMQP, port
+    /// 5672, for a local or test namespace), `https` (the Service Bus REST API), and `http` (plain REST, for a local
+    /// or test namespace).
     public init(parsing text: String) throws(ServiceEndpointError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         guard let separator = trimmed.range(of: "://") else {
             throw ServiceEndpointError(
-                "The namespace address '\(text)' has no scheme: write it as sb://<namespace>.servicebus.windows.net/ (or https://, or http:// for a local test namespace)."
+                "The namespace address '\(text)' has no scheme: write it as sb://<namespace>.servicebus.windows.net/ (or https://, or amqp:// or http:// for a local test namespace)."
             )
         }
         let scheme = trimmed[..<separator.lowerBound].lowercased()
-        guard ["sb", "https", "http"].contains(scheme) else {
+        guard ["sb", "amqp", "https", "http"].contains(scheme) else {
             throw ServiceEndpointError(
-                "The namespace address '\(text)' uses the scheme '\(scheme)': use sb://, https:// or http://."
+                "The namespace address '\(text)' uses the scheme '\(scheme)': use sb:// (AMQP over TLS), https:// (REST), or amqp:// or http:// (plain, for a local test namespace)."
             )
         }
         let rest = trimmed[separator.upperBound...]
@@ -45,6 +46,9 @@ public struct EndpointAddress: Sendable, Hashable, CustomStringConvertible {
         self.host = host.lowercased()
         self.port = port
     }
+
+    /// Whether posts go over AMQP (`sb://`, `amqp://`) rather than the REST API (`https://`, `http://`).
+    public var isAMQP: Bool { scheme == "sb" || scheme == "amqp" }
 
     /// The base URL of the namespace's REST API: `sb://` becomes `https://`.
     public var httpBase: String {

@@ -1,3 +1,4 @@
+import ConduitAMQP
 import ConduitBus
 import ConduitContext
 import Foundation
@@ -68,6 +69,21 @@ public struct EndpointMessage: Sendable {
             isTruncated: payload.isTruncated,
             partitionKey: endpoint.contract == .eventHub ? context.primaryEntityId.description : nil
         )
+    }
+
+    /// The message as it goes over AMQP: the body as one data section, durable, with its message id and content
+    /// type, the properties as string application properties and, for event hubs, the partition key annotation.
+    public var amqpMessage: AMQPMessage {
+        var message = AMQPMessage(body: .data([body]))
+        var header = AMQPMessage.Header()
+        header.durable = true
+        message.header = header
+        message.properties = AMQPMessage.Properties(messageId: .string(messageId), contentType: contentType)
+        if !properties.isEmpty {
+            message.applicationProperties = properties.map { AMQPMapEntry(.string($0.key), .string($0.value)) }
+        }
+        if let partitionKey { message[annotation: "x-opt-partition-key"] = .string(partitionKey) }
+        return message
     }
 
     /// The message as the embedded bus stores it.

@@ -4,15 +4,16 @@ import ConduitContext
 import ConduitPlatform
 import Foundation
 import Logging
+import NIOSSL
 import SQLKit
 import Synchronization
 
 /// Conduit's `IServiceEndpointNotificationService`: reads the service endpoint, builds the message (format, 192 KB
 /// rule, Claims properties, stable `MessageId`) and posts it — to the embedded bus as a durable enqueue, or to a
-/// remote namespace over the Service Bus REST API.
+/// remote namespace over AMQP (`sb://`, `amqp://` addresses) or the Service Bus REST API (`https://`, `http://`).
 ///
 /// ```swift
-/// let endpoints = try await ServiceEndpoints.install(on: platform, bus: namespace, httpClient: .shared)
+/// let endpoints = try ServiceEndpoints.install(on: platform, bus: namespace, organizationURL: url, logger: logger)
 /// ```
 public final class NotificationService: ServiceEndpointNotificationService {
     let platform: Platform
@@ -20,6 +21,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
     private let addressing: Mutex<(embedded: EmbeddedNamespace, organizationURL: String)>
     private let local: EmbeddedBusTransport
     private let remote: ServiceBusRESTTransport
+    private let remoteAMQP: ServiceBusAMQPTransport
     private let cache = Mutex<[Guid: (endpoint: ServiceEndpoint, generation: Int, at: ContinuousClock.Instant)]>([:])
     /// How long a read endpoint is trusted when this node saw no change (other nodes' changes show after it).
     static let cacheLifetime: Duration = .seconds(5)
@@ -29,6 +31,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
         bus: BusNamespace,
         embedded: EmbeddedNamespace,
         httpClient: HTTPClient,
+        tls: NIOSSLContext,
         organizationURL: String,
         postTimeout: Duration,
         logger: Logger
@@ -38,6 +41,12 @@ public final class NotificationService: ServiceEndpointNotificationService {
         self.logger = logger
         self.local = EmbeddedBusTransport(namespace: bus)
         self.remote = ServiceBusRESTTransport(client: httpClient, timeout: postTimeout)
+        self.remoteAMQP = ServiceBusAMQPTransport(tls: tls, timeout: postTimeout, logger: logger)
+    }
+
+    /// Closes the AMQP connections kept to remote namespaces.
+    public func shutdown() async {
+        await remoteAMQP.shutdown()
     }
 
     /// How the embedded namespace is addressed.
@@ -87,11 +96,19 @@ public final class NotificationService: ServiceEndpointNotificationService {
         }
         if isLocal {
             try await local.post(message, to: endpoint, transaction: transaction)
+        } else if try EndpointAddress(parsing: endpoint.address).isAMQP {
+            guard endpoint.contract.isServiceBus || endpoint.contract == .eventHub else {
+                throw PlatformError(
+                    .unexpected,
+                    "Posting to a remote \(endpoint.contract.label) is not built yet (remote queues, topics and event hubs are)."
+                )
+            }
+            try await remoteAMQP.post(message, to: endpoint)
         } else {
             guard endpoint.contract.isServiceBus else {
                 throw PlatformError(
                     .unexpected,
-                    "Posting to a remote \(endpoint.contract.label) is not built yet (remote queues and topics are)."
+                    "Posting to a remote \(endpoint.contract.label) over REST is not built (remote queues and topics are; event hubs take an sb:// address)."
                 )
             }
             try await remote.post(message, to: endpoint)

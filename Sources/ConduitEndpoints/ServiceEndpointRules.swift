@@ -94,10 +94,17 @@ struct ServiceEndpointRules: Sendable {
                 "an Event Hub takes messageformat 2 (Json) or 3 (Text XML), not 1 (Binary XML), as in Dataverse."
             )
         }
-        if endpoint.format == .binary, !(try embedded.contains(endpoint)) {
-            throw ServiceEndpointError(
-                "posting messageformat 1 (Binary XML) to a remote namespace needs AMQP, which is not built yet (the Service Bus REST API carries the Claims properties only in its JSON batch form, which holds text bodies). Use 2 (Json) or 3 (Text XML), or the embedded bus."
-            )
+        if !(try embedded.contains(endpoint)), !(try EndpointAddress(parsing: endpoint.address)).isAMQP {
+            if endpoint.format == .binary {
+                throw ServiceEndpointError(
+                    "messageformat 1 (Binary XML) cannot go over the Service Bus REST API (an https:// or http:// address): it carries the Claims properties only in its JSON batch form, which holds text bodies. Use an sb:// address (AMQP), or 2 (Json) or 3 (Text XML)."
+                )
+            }
+            if endpoint.contract == .eventHub {
+                throw ServiceEndpointError(
+                    "a remote Event Hub is posted to over AMQP: give it an sb:// address (or amqp:// for a plain local test namespace), not an https:// or http:// one."
+                )
+            }
         }
     }
 

@@ -19,6 +19,13 @@ public enum ServiceEndpoints {
     public static func makeHTTPClient(remoteCAFile: String? = nil) throws -> HTTPClient {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.tlsConfiguration = try remoteTLS(remoteCAFile: remoteCAFile)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// The TLS configuration of posts to remote namespaces (HTTPS and AMQPS): full verification (chain and host
+    /// name) against the system's trust store or, when given, only the CAs in `remoteCAFile` (PEM).
+    public static func remoteTLS(remoteCAFile: String? = nil) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let remoteCAFile {
@@ -31,8 +38,7 @@ public enum ServiceEndpoints {
                 )
             }
         }
-        configuration.tlsConfiguration = tls
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        return tls
     }
 
     /// The context a check posts: a `TriggerServiceEndpointCheck` of the endpoint itself, from the `SYSTEM` user.
@@ -61,22 +67,27 @@ public enum ServiceEndpoints {
     /// - Parameters:
     ///   - embedded: How this server's embedded namespace is addressed.
     ///   - organizationURL: The organization's URI, sent as the `…/Claims/Organization` property.
+    ///   - httpClient: Posts to `https://` and `http://` addresses (the Service Bus REST API).
+    ///   - remoteTLS: Verifies the certificates of `sb://` (AMQP over TLS) namespaces; see ``remoteTLS(remoteCAFile:)``.
     ///   - postTimeout: How long a post to a remote namespace may take.
+    /// - Throws: when `remoteTLS` cannot be used (an unreadable trust store).
     @discardableResult
     public static func install(
         on platform: Platform,
         bus: BusNamespace,
         embedded: EmbeddedNamespace = EmbeddedNamespace(),
         httpClient: HTTPClient = .shared,
+        remoteTLS: TLSConfiguration? = nil,
         organizationURL: String,
         postTimeout: Duration = .seconds(60),
         logger: Logger
-    ) -> NotificationService {
+    ) throws -> NotificationService {
         let service = NotificationService(
             platform: platform,
             bus: bus,
             embedded: embedded,
             httpClient: httpClient,
+            tls: try NIOSSLContext(configuration: remoteTLS ?? Self.remoteTLS()),
             organizationURL: organizationURL,
             postTimeout: postTimeout,
             logger: logger

@@ -120,7 +120,7 @@ public final class ConduitHTTPServer: Service, Sendable {
         let bus = BusNamespace(store: store)
         let root = try await bus.ensureRootRule()
         let httpClient = try ServiceEndpoints.makeHTTPClient(remoteCAFile: configuration.remoteCAFile)
-        let notifications = ServiceEndpoints.install(
+        let notifications = try ServiceEndpoints.install(
             on: platform,
             bus: bus,
             embedded: EmbeddedNamespace(
@@ -129,6 +129,7 @@ public final class ConduitHTTPServer: Service, Sendable {
                 ports: configuration.port == 0 ? [] : [configuration.port]
             ),
             httpClient: httpClient,
+            remoteTLS: try ServiceEndpoints.remoteTLS(remoteCAFile: configuration.remoteCAFile),
             organizationURL: configuration.organizationURL
                 ?? "http://\(configuration.host):\(configuration.port)/",
             postTimeout: configuration.postTimeout,
@@ -208,9 +209,11 @@ public final class ConduitHTTPServer: Service, Sendable {
                 ].compactMap { $0 }
             )
         } catch {
+            await notifications.shutdown()
             try? await httpClient.shutdown()
             throw error
         }
+        await notifications.shutdown()
         try await httpClient.shutdown()
     }
 

@@ -41,7 +41,7 @@ struct ServiceEndpointRowTests {
             ("authtype", .optionSetValue(OptionSetValue(4)), "is for webhooks"),
             ("authtype", .optionSetValue(OptionSetValue(3)), "needs sastoken"),
             ("saskey", .string(""), "needs saskeyname and saskey"),
-            ("namespaceaddress", .string("ftp://x/"), "use sb://, https:// or http://"),
+            ("namespaceaddress", .string("ftp://x/"), "use sb:// (AMQP over TLS), https:// (REST)"),
             ("namespaceaddress", .string("contoso"), "has no scheme"),
             ("namespaceaddress", .string("sb://host:99999/"), "not a number from 1 to 65535"),
             ("connectionmode", .optionSetValue(OptionSetValue(2)), "Federated"),
@@ -57,7 +57,7 @@ struct ServiceEndpointRowTests {
         }
     }
 
-    @Test("Event hubs take JSON or XML, not binary; remote namespaces take text formats until AMQP")
+    @Test("Event hubs take JSON or XML, not binary; REST addresses take text formats; AMQP addresses take all")
     func formatRules() async throws {
         try await EndpointHarness.run(.sqliteMemory) { h in
             var hub = h.queueEndpoint("hub", format: .binary, contract: 7)
@@ -68,9 +68,17 @@ struct ServiceEndpointRowTests {
 
             var remote = h.queueEndpoint("orders", format: .binary)
             remote.removeAll { $0.0 == "namespaceaddress" }
-            remote.append(("namespaceaddress", .string("sb://contoso.servicebus.windows.net/")))
+            remote.append(("namespaceaddress", .string("https://contoso.servicebus.windows.net/")))
             let remoteError = await #expect(throws: PlatformError.self) { _ = try await h.createEndpoint(remote) }
-            #expect(remoteError?.message.contains("needs AMQP, which is not built yet") == true)
+            #expect(remoteError?.message.contains("cannot go over the Service Bus REST API") == true)
+            var remoteHub = h.queueEndpoint("hub", format: .json, contract: 7)
+            remoteHub.removeAll { $0.0 == "namespaceaddress" }
+            remoteHub.append(("namespaceaddress", .string("http://10.1.2.3:9000/")))
+            let hubError = await #expect(throws: PlatformError.self) { _ = try await h.createEndpoint(remoteHub) }
+            #expect(hubError?.message.contains("a remote Event Hub is posted to over AMQP") == true)
+            remote.removeAll { $0.0 == "namespaceaddress" }
+            remote.append(("namespaceaddress", .string("sb://contoso.servicebus.windows.net/")))
+            _ = try await h.createEndpoint(remote)
             // The embedded bus on its own port is this server; another port is another server.
             var local = h.queueEndpoint("orders", format: .binary)
             local.removeAll { $0.0 == "namespaceaddress" }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A client connection to an AMQP 1.0 broker (Conduit, Azure Service Bus in emulator mode, RabbitMQ's AMQP 1.0
@@ -30,20 +31,33 @@ public final class AMQPClient: Sendable {
     /// - Parameters:
     ///   - credentials: the SASL mechanism; `nil` sends the AMQP header without SASL.
     ///   - hostname: the `hostname` of `sasl-init` and `open` (RabbitMQ: `vhost:NAME` picks a virtual host).
-    /// - Throws: ``AMQPError`` when the broker refuses (the login, the connection), or the transport's error.
+    ///   - tls: TLS (AMQPS, port 5671) with this context, which decides the trust roots; the host name is checked
+    ///     against the certificate and sent as SNI. `nil` is plain TCP.
+    ///   - connectTimeout: how long the TCP connection may take to open.
+    /// - Throws: ``AMQPError`` when the broker refuses (the login, the connection) or the transport fails (its
+    ///   description says how: a refused connection, a certificate that is not trusted).
     public static func connect(
         host: String,
         port: Int,
         credentials: AMQPSASLCredentials?,
         hostname: String? = nil,
+        tls: NIOSSLContext? = nil,
+        connectTimeout: Duration = .seconds(10),
         configuration: AMQPConnectionStateMachine.Configuration = .init(containerId: "conduit-client-\(UUID())"),
         logger: Logger
     ) async throws -> AMQPClient {
+        let serverName = tls != nil && !host.isIPAddress ? host : nil
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: serverName)
+                        )
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         let connection = AMQPConnection(configuration: configuration, logger: logger)
@@ -110,6 +124,9 @@ public final class AMQPClient: Sendable {
         )
     }
 
+    /// How long SASL and the broker's `open` may take.
+    static let openTimeout: Duration = .seconds(20)
+
     /// SASL, open and a session over a connection whose transport runs in `runner`.
     private static func open(
         connection: AMQPConnection,
@@ -120,7 +137,12 @@ public final class AMQPClient: Sendable {
     ) async throws -> AMQPClient {
         do {
             connection.apply { $0.startClient(credentials: credentials, hostname: hostname) }
-            _ = try await events.next(.opened)
+            guard try await events.next(.opened, timeout: openTimeout) != nil else {
+                throw AMQPError(
+                    condition: "amqp:connection:forced",
+                    description: "The broker did not open the connection within \(openTimeout)."
+                )
+            }
             var begun: UInt16?
             connection.apply { machine in
                 let (channel, actions) = machine.beginSession()
@@ -138,6 +160,9 @@ public final class AMQPClient: Sendable {
             throw error
         }
     }
+
+    /// Whether the connection is over (closed by either side, or its transport failed).
+    public var isClosed: Bool { connection.isClosed }
 
     /// A new delivery tag.
     func nextTag() -> [UInt8] {
@@ -313,5 +338,12 @@ public struct AMQPClientReceiver: Sendable {
     public func settle(_ delivery: AMQPClientDelivery, _ state: AMQPDeliveryState = .accepted) {
         guard !delivery.settled else { return }
         client.connection.settleIncoming(link, deliveryId: delivery.deliveryId, state: state)
+    }
+}
+
+extension String {
+    /// Whether the string is an IPv4 or IPv6 address (which TLS does not send as SNI).
+    var isIPAddress: Bool {
+        (try? SocketAddress(ipAddress: self, port: 0)) != nil
     }
 }

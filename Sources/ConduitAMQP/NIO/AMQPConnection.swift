@@ -241,6 +241,13 @@ public final class AMQPConnection: Sendable {
                 }
             } catch {
                 logger.debug("AMQP transport failed", metadata: ["error": "\(error)"])
+                // Kept as the reason, unless the peer's close already gave one.
+                await handler.connectionClosing(
+                    error: AMQPError(
+                        condition: "amqp:connection:forced",
+                        description: "The connection's transport failed: \(error)"
+                    )
+                )
             }
             for event in apply({ $0.transportClosed() }) { await deliver(event, to: handler) }
             locked.withLock { state in

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -10,6 +11,8 @@ public final class AMQPServer: Service, Sendable {
     public let host: String
     public let port: Int
     public let configuration: AMQPConnectionStateMachine.Configuration
+    /// TLS on every connection (AMQPS), or `nil` for plain TCP.
+    let tls: NIOSSLContext?
     let makeHandler: @Sendable (AMQPConnection) -> any AMQPConnectionHandler
     let logger: Logger
     let onListening: @Sendable (SocketAddress) async -> Void
@@ -19,11 +22,13 @@ public final class AMQPServer: Service, Sendable {
 
     /// - Parameters:
     ///   - port: the TCP port (0 picks a free one; ``onListening`` tells which).
+    ///   - tls: serve AMQPS (TLS first, as Azure's port 5671) with this context (certificate and key).
     ///   - makeHandler: the application's handler for a new connection.
     public init(
         host: String = "127.0.0.1",
         port: Int = 5672,
         configuration: AMQPConnectionStateMachine.Configuration = .init(),
+        tls: NIOSSLContext? = nil,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in },
         makeHandler: @escaping @Sendable (AMQPConnection) -> any AMQPConnectionHandler
@@ -31,6 +36,7 @@ public final class AMQPServer: Service, Sendable {
         self.host = host
         self.port = port
         self.configuration = configuration
+        self.tls = tls
         self.logger = logger
         self.onListening = onListening
         self.makeHandler = makeHandler
@@ -68,9 +74,12 @@ public final class AMQPServer: Service, Sendable {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: host, port: port) { channel in
+                .bind(host: host, port: port) { [tls] channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        }
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {

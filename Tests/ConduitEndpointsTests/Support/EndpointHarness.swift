@@ -7,6 +7,7 @@ import ConduitStore
 import ConduitTestSupport
 import Foundation
 import Logging
+import NIOSSL
 
 /// A platform with the embedded bus and service endpoints on a fresh database, with helpers to register endpoints
 /// and steps, run the asynchronous service and read queues.
@@ -20,6 +21,7 @@ struct EndpointHarness: Sendable {
     static func run<T: Sendable>(
         _ backend: TestBackend,
         httpClient: HTTPClient = .shared,
+        remoteTLS: TLSConfiguration? = nil,
         _ body: @Sendable (EndpointHarness) async throws -> T
     ) async throws -> T {
         try await backend.withFreshStore { store in
@@ -28,11 +30,12 @@ struct EndpointHarness: Sendable {
             let platform = try await Platform.open(store: store, migrations: BusNamespace.migrations, logger: logger)
             let bus = BusNamespace(store: store)
             let root = try await bus.ensureRootRule()
-            let notifications = ServiceEndpoints.install(
+            let notifications = try ServiceEndpoints.install(
                 on: platform,
                 bus: bus,
                 embedded: EmbeddedNamespace(name: "localhost", ports: [8080]),
                 httpClient: httpClient,
+                remoteTLS: remoteTLS,
                 organizationURL: "http://conduit.test/",
                 logger: logger
             )
@@ -43,7 +46,14 @@ struct EndpointHarness: Sendable {
                 root: root,
                 notifications: notifications
             )
-            return try await body(harness)
+            do {
+                let result = try await body(harness)
+                await notifications.shutdown()
+                return result
+            } catch {
+                await notifications.shutdown()
+                throw error
+            }
         }
     }
 
@@ -130,7 +140,7 @@ struct EndpointHarness: Sendable {
     }
 
     /// Waits up to `timeout` for a message on `queue` and takes it.
-    func receive(_ queue: String, timeout: Duration = .seconds(10)) async throws -> ReceivedMessage? {
+    func receive(_ queue: String, timeout: Duration = .seconds(30)) async throws -> ReceivedMessage? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let message = try await bus.queues.receiveAndDelete(queue, now: Self.now) { return message }
@@ -147,7 +157,7 @@ struct EndpointHarness: Sendable {
     }
 
     /// Waits until every system job is completed (statecode 3); returns them.
-    func completedJobs(timeout: Duration = .seconds(10)) async throws -> [Entity] {
+    func completedJobs(timeout: Duration = .seconds(30)) async throws -> [Entity] {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let jobs = try await jobs()

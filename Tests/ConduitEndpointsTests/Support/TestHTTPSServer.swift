@@ -44,6 +44,16 @@ struct TestCertificates {
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 
+    /// A server's TLS context with the certificate for 127.0.0.1.
+    func serverContext() throws -> NIOSSLContext {
+        try NIOSSLContext(
+            configuration: TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            )
+        )
+    }
+
     struct CertificateError: Error { var message: String }
 }
 
@@ -56,11 +66,7 @@ final class TestHTTPSServer: Sendable {
     var port: Int { channel.localAddress?.port ?? 0 }
 
     init(certificates: TestCertificates) async throws {
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificates.certificateFile).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: certificates.keyFile, format: .pem))
-        )
-        let context = try NIOSSLContext(configuration: tls)
+        let context = try certificates.serverContext()
         let box = Box()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
