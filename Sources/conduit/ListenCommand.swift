@@ -1,8 +1,10 @@
 import ArgumentParser
 import AsyncHTTPClient
+import ConduitAMQP
 import ConduitContext
 import Foundation
 import NIOHTTP1
+import Synchronization
 import UnixSignals
 
 /// `conduit listen`: receives execution contexts from a queue or a topic subscription and prints them.
@@ -11,26 +13,34 @@ struct ListenCommand: AsyncParsableCommand {
         commandName: "listen",
         abstract: "Receive execution contexts from a queue, topic subscription or event hub and print them.",
         discussion: """
-            Receives with peek-lock over the Service Bus REST API (the embedded bus of 'conduit serve', or an Azure \
-            namespace), decodes each body by its content type (application/msbin1, application/json, \
-            application/xml), prints a one-line summary (or the whole context with --output json|xml) and completes \
-            the message once it is printed. A body that cannot be decoded is abandoned (the bus redelivers it and \
-            dead-letters it after its maximum delivery count). Ctrl-C stops: a message received but not yet handled \
-            is abandoned, so it stays on the bus. With --eventhub it reads every partition of the hub (through \
-            Conduit's REST reading; Azure reads event hubs over AMQP, which comes next) from --from (start or \
-            latest); events stay in the hub.
+            Receives with peek-lock over AMQP 1.0, as the Azure SDKs do (the embedded bus of 'conduit serve', or an \
+            Azure namespace: UseDevelopmentEmulator=true in the connection string means plain AMQP, anything else \
+            AMQP over TLS on port 5671), or over the Service Bus REST API with --transport rest. Decodes each body by \
+            its content type (application/msbin1, application/json, application/xml), prints a one-line summary (or \
+            the whole context with --output json|xml) and completes the message once it is printed. A body that \
+            cannot be decoded is abandoned (the bus redelivers it and dead-letters it after its maximum delivery \
+            count). Ctrl-C stops: a message received but not yet handled is abandoned, so it stays on the bus. With \
+            --eventhub it reads every partition of the hub from --from (start or latest); events stay in the hub.
 
-            Example: conduit listen --connection-string "$(cat conduit-data/bus.connection)" --queue contacts
+            'conduit serve' writes two connection strings: conduit-data/amqp.connection (its AMQP port, for AMQP) \
+            and conduit-data/bus.connection (its HTTP port, for --transport rest and the 'conduit bus' commands).
+
+            Example: conduit listen --connection-string "$(cat conduit-data/amqp.connection)" --queue contacts
             """
     )
 
     enum Output: String, ExpressibleByArgument, CaseIterable { case summary, json, xml }
+    enum Transport: String, ExpressibleByArgument, CaseIterable { case amqp, rest }
 
     @Option(
         name: .customLong("connection-string"),
         help: "The namespace's connection string (as 'conduit serve' prints it); also CONDUIT_CONNECTION_STRING."
     )
     var connectionString: String? = ProcessInfo.processInfo.environment["CONDUIT_CONNECTION_STRING"]
+    @Option(help: "How to reach the namespace: amqp (AMQP 1.0, as the Azure SDKs) or rest (the Service Bus REST API).")
+    var transport: Transport = .amqp
+    @Option(help: "AMQP over TLS: the PEM file of the certificate authorities to trust instead of the system's.")
+    var ca: String?
     @Option(help: "The queue to receive from.") var queue: String?
     @Option(help: "The topic (with --subscription).") var topic: String?
     @Option(help: "The topic's subscription.") var subscription: String?
@@ -57,6 +67,9 @@ struct ListenCommand: AsyncParsableCommand {
         }
         guard (1...60).contains(wait) else { throw ValidationError("--wait must be 1 to 60 seconds, not \(wait).") }
         if let maxMessages, maxMessages < 1 { throw ValidationError("--max-messages must be at least 1.") }
+        if let ca, !FileManager.default.isReadableFile(atPath: ca) {
+            throw ValidationError("--ca: cannot read the file \(ca).")
+        }
     }
 
     var entity: String {
@@ -65,6 +78,129 @@ struct ListenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        switch transport {
+        case .amqp: try await runAMQP()
+        case .rest: try await runREST()
+        }
+    }
+
+    func runAMQP() async throws {
+        let bus = try await BusAMQPClient.connect(
+            connectionString: connectionString ?? "",
+            caFile: ca,
+            linkCredit: UInt32(min(maxMessages ?? 50, 50))
+        )
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let entity = queue ?? "\(topic ?? "")/Subscriptions/\(subscription ?? "")"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if let eventhub {
+                    try await self.read(from: bus, hub: eventhub)
+                } else {
+                    try await self.receive(from: bus, entity: entity)
+                }
+            }
+            group.addTask {
+                for await _ in signals { return }
+            }
+            do {
+                try await group.next()
+            } catch {
+                group.cancelAll()
+                await bus.close()
+                throw error
+            }
+            group.cancelAll()
+            // Ends a receive that waits: what it held unsettled goes back to the bus.
+            await bus.close()
+        }
+    }
+
+    /// Receives with peek-lock over AMQP, completing each message once printed.
+    func receive(from bus: BusAMQPClient, entity: String) async throws {
+        let receiver = try await bus.receiver(entity: entity)
+        FileHandle.standardError.write(Data("Listening on \(bus.base)/\(entity) over AMQP (Ctrl-C stops)\n".utf8))
+        var handled = 0
+        while maxMessages.map({ handled < $0 }) ?? true {
+            let delivery: AMQPClientDelivery?
+            do {
+                delivery = try await receiver.receive(timeout: .seconds(wait))
+            } catch {
+                if Task.isCancelled { return }
+                throw CommandFailure("the bus ended the receive from '\(entity)': \(error)")
+            }
+            guard let delivery else {
+                if untilIdle { break }
+                continue
+            }
+            do {
+                let line = try describe(ListenedMessage(delivery.message))
+                FileHandle.standardOutput.write(Data(line.utf8))
+                receiver.settle(delivery, .accepted)
+                handled += 1
+            } catch {
+                // Not handled: back on the bus for another delivery.
+                receiver.settle(
+                    delivery,
+                    .modified(deliveryFailed: true, undeliverableHere: false, messageAnnotations: nil)
+                )
+                FileHandle.standardError.write(Data("conduit listen: \(error)\n".utf8))
+            }
+        }
+        // The detach waits for the bus, so the settlements before it are in.
+        try? await receiver.close()
+    }
+
+    /// Reads every partition of an event hub over AMQP, printing each event as it comes.
+    func read(from bus: BusAMQPClient, hub: String) async throws {
+        let partitions = try await bus.partitionIDs(hub: hub)
+        let position =
+            from == .latest ? "amqp.annotation.x-opt-offset > '@latest'" : "amqp.annotation.x-opt-offset > '-1'"
+        var receivers: [AMQPClientReceiver] = []
+        for partition in partitions {
+            receivers.append(
+                try await bus.partitionReceiver(
+                    hub: hub,
+                    consumerGroup: consumerGroup,
+                    partition: partition,
+                    position: position
+                )
+            )
+        }
+        FileHandle.standardError.write(
+            Data("Listening on \(bus.base)/\(hub), \(partitions.count) partitions, over AMQP (Ctrl-C stops)\n".utf8)
+        )
+        let handled = MessageCount()
+        let limit = maxMessages
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for receiver in receivers {
+                group.addTask {
+                    while limit.map({ max in handled.value.withLock { $0 < max } }) ?? true {
+                        guard let delivery = try await receiver.receive(timeout: .seconds(self.wait)) else {
+                            if self.untilIdle { return }
+                            continue
+                        }
+                        let take = handled.value.withLock { count -> Bool in
+                            guard limit.map({ count < $0 }) ?? true else { return false }
+                            count += 1
+                            return true
+                        }
+                        guard take else { return }
+                        do {
+                            FileHandle.standardOutput.write(
+                                Data(try self.describe(ListenedMessage(delivery.message)).utf8)
+                            )
+                        } catch {
+                            FileHandle.standardError.write(Data("conduit listen: \(error)\n".utf8))
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func runREST() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
         let bus = try BusRESTClient(connectionString: connectionString ?? "", client: client)
@@ -86,7 +222,7 @@ struct ListenCommand: AsyncParsableCommand {
 
     func receive(from bus: BusRESTClient, entity: String) async throws {
         var handled = 0
-        FileHandle.standardError.write(Data("Listening on \(bus.base)/\(entity) (Ctrl-C stops)\n".utf8))
+        FileHandle.standardError.write(Data("Listening on \(bus.base)/\(entity) over REST (Ctrl-C stops)\n".utf8))
         while maxMessages.map({ handled < $0 }) ?? true {
             let received: BusRESTClient.Received?
             do {
@@ -100,7 +236,7 @@ struct ListenCommand: AsyncParsableCommand {
             }
             do {
                 try Task.checkCancellation()
-                let line = try describe(received)
+                let line = try describe(ListenedMessage(received))
                 FileHandle.standardOutput.write(Data(line.utf8))
                 try await bus.settle(received, entity: entity, complete: true)
                 handled += 1
@@ -147,12 +283,12 @@ struct ListenCommand: AsyncParsableCommand {
                 for event in events where maxMessages.map({ handled < $0 }) ?? true {
                     any = true
                     next[partition] = event.sequenceNumber + 1
-                    let received = BusRESTClient.Received(
+                    let received = ListenedMessage(
                         body: event.body,
                         contentType: event.contentType,
-                        broker: ["MessageId": event.messageId ?? "", "SequenceNumber": event.sequenceNumber],
-                        location: nil,
-                        headers: [:]
+                        messageId: event.messageId,
+                        sequenceNumber: event.sequenceNumber,
+                        isTruncated: false
                     )
                     do {
                         FileHandle.standardOutput.write(Data(try describe(received).utf8))
@@ -167,7 +303,7 @@ struct ListenCommand: AsyncParsableCommand {
     }
 
     /// What to print for a message.
-    func describe(_ received: BusRESTClient.Received) throws -> String {
+    func describe(_ received: ListenedMessage) throws -> String {
         guard let type = received.contentType, let format = WireFormat(contentType: type) else {
             throw CommandFailure(
                 "message \(received.messageId ?? "?") has the content type '\(received.contentType ?? "none")', not an execution context (application/msbin1, application/json or application/xml); abandoned"
@@ -192,4 +328,9 @@ struct ListenCommand: AsyncParsableCommand {
                 "\(context.operationCreatedOn.xmlText(localOffsetMinutes: 0)) \(context.messageName ?? "?") \(context.primaryEntityName ?? "?") \(context.primaryEntityId) by \(context.initiatingUserId) [\(format.rawValue), \(received.body.count) B, seq \(received.sequenceNumber.map(String.init) ?? "?"), operation \(context.operationId)]\(truncated)\n"
         }
     }
+}
+
+/// The messages handled so far, shared by the partitions' readers.
+final class MessageCount: Sendable {
+    let value = Mutex(0)
 }

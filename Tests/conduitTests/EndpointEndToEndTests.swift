@@ -109,6 +109,8 @@ struct EndpointEndToEndTests {
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
+        // conduit listen goes over AMQP by default, with the AMQP port's connection string.
+        let amqp = ["--connection-string", server.amqpConnectionString]
         try await CrashSafetyTests.withClient { client in
             var endpoints: [String: String] = [:]
             for format in ["binary", "json", "xml"] {
@@ -193,7 +195,7 @@ struct EndpointEndToEndTests {
 
             // conduit listen, each format, each output.
             let json = try Self.cli(
-                ["listen", "--queue", "contacts-json", "--max-messages", "1", "--output", "json"] + bus
+                ["listen", "--queue", "contacts-json", "--max-messages", "1", "--output", "json"] + amqp
             )
             let context = try ContextCodec.decode(Array(json.utf8), format: .json)
             #expect(context.messageName == "Update" && context.primaryEntityName == "contact")
@@ -205,13 +207,16 @@ struct EndpointEndToEndTests {
             #expect(target.attributes["lastname"] == .string("Lovelace"))
             #expect(context.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
             let xml = try Self.cli(
-                ["listen", "--queue", "contacts-xml", "--max-messages", "1", "--output", "xml"] + bus
+                ["listen", "--queue", "contacts-xml", "--max-messages", "1", "--output", "xml"] + amqp
             )
             #expect(try ContextCodec.decode(Array(xml.utf8), format: .xml).primaryEntityId.description == contact)
-            let summary = try Self.cli(["listen", "--queue", "contacts-binary", "--max-messages", "1"] + bus)
+            let summary = try Self.cli(["listen", "--queue", "contacts-binary", "--max-messages", "1"] + amqp)
             #expect(summary.contains("Update contact \(contact)") && summary.contains("[binary,"))
-            let idle = try Self.cli(["listen", "--queue", "contacts-json", "--wait", "1", "--until-idle"] + bus)
+            let idle = try Self.cli(["listen", "--queue", "contacts-json", "--wait", "1", "--until-idle"] + amqp)
             #expect(idle.isEmpty, "exactly one message per update: \(idle)")
+            // The HTTP port's connection string given to an AMQP listen: the error says what to use.
+            let wrongPort = try CLITests.run(["listen", "--queue", "contacts-json", "--wait", "1"] + bus)
+            #expect(wrongPort.status != 0 && wrongPort.stderr.contains("is it the HTTP port?"), "\(wrongPort.stderr)")
 
             // Raw REST on the topic's subscriptions: the Claims properties routed it.
             let connection = try ConnectionString(parsing: server.busConnectionString)
@@ -238,7 +243,7 @@ struct EndpointEndToEndTests {
 
             for other in others {
                 let printed = try Self.cli(
-                    ["listen"] + other.listen + ["--max-messages", "1", "--output", "json"] + bus
+                    ["listen"] + other.listen + ["--max-messages", "1", "--output", "json"] + amqp
                 )
                 let received = try ContextCodec.decode(Array(printed.utf8), format: .json)
                 #expect(received.primaryEntityId.description == contact, "\(other.listen) \(other.format)")
@@ -250,11 +255,15 @@ struct EndpointEndToEndTests {
                 #expect(received.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
             }
 
-            // The event hub: conduit listen reads its partitions; raw REST reads the partition of the row's id.
-            let hubXML = try Self.cli(
-                ["listen", "--eventhub", "changes-hub", "--max-messages", "1", "--output", "xml"] + bus
-            )
-            #expect(try ContextCodec.decode(Array(hubXML.utf8), format: .xml).primaryEntityId.description == contact)
+            // The event hub: conduit listen reads its partitions (over AMQP and over REST: events stay in the hub);
+            // raw REST reads the partition of the row's id.
+            for transport in [amqp, ["--transport", "rest"] + bus] {
+                let hubXML = try Self.cli(
+                    ["listen", "--eventhub", "changes-hub", "--max-messages", "1", "--output", "xml"] + transport
+                )
+                let decoded = try ContextCodec.decode(Array(hubXML.utf8), format: .xml)
+                #expect(decoded.primaryEntityId.description == contact, "\(transport)")
+            }
             let partition = EventHubStore.partition(forKey: contact, count: 2)
             var read = HTTPClientRequest(
                 url:
@@ -277,7 +286,9 @@ struct EndpointEndToEndTests {
             let shown = try Self.cli(["endpoint", "show", "contacts-json"] + api)
             #expect(shown.contains("\"issaskeyset\" : true") && !shown.contains("\"saskey\""))
             _ = try Self.cli(["endpoint", "test", "contacts-json"] + api)
-            let test = try Self.cli(["listen", "--queue", "contacts-json", "--max-messages", "1"] + bus)
+            let test = try Self.cli(
+                ["listen", "--transport", "rest", "--queue", "contacts-json", "--max-messages", "1"] + bus
+            )
             #expect(test.contains("TriggerServiceEndpointCheck serviceendpoint \(endpoints["json"] ?? "")"))
             let bad = try CLITests.run(
                 ["endpoint", "add", "--name", "x", "--contract", "eventhub", "--format", "binary", "--path", "h"] + bus
@@ -306,6 +317,7 @@ struct EndpointEndToEndTests {
         var remote = try CrashSafetyTests.Server(dataDirectory: remoteDirectory, arguments: ["--namespace", "remote"])
         let remotePort = remote.port
         let remoteBus = ["--connection-string", remote.busConnectionString]
+        let restListen = ["listen", "--transport", "rest"]
         let remoteKey = try #require(try ConnectionString(parsing: remote.busConnectionString).key)
         _ = try Self.cli(["bus", "queue", "create", "inbox", "--duplicate-detection", "600"] + remoteBus)
         let local = try CrashSafetyTests.Server(dataDirectory: localDirectory)
@@ -325,7 +337,7 @@ struct EndpointEndToEndTests {
             try await Self.registerStep(client, local, endpoint: endpoint, message: "Create", filtering: nil)
             let first = try await Self.createContact(client, local, "First")
             let received = try Self.cli(
-                ["listen", "--queue", "inbox", "--max-messages", "1", "--output", "json"] + remoteBus
+                restListen + ["--queue", "inbox", "--max-messages", "1", "--output", "json"] + remoteBus
             )
             #expect(try ContextCodec.decode(Array(received.utf8), format: .json).primaryEntityId.description == first)
 
@@ -360,10 +372,12 @@ struct EndpointEndToEndTests {
                 arguments: ["--namespace", "remote"]
             )
             let later = try Self.cli(
-                ["listen", "--queue", "inbox", "--max-messages", "1", "--wait", "60", "--output", "json"] + remoteBus
+                restListen + ["--queue", "inbox", "--max-messages", "1", "--wait", "60", "--output", "json"] + remoteBus
             )
             #expect(try ContextCodec.decode(Array(later.utf8), format: .json).primaryEntityId.description == second)
-            let nothingMore = try Self.cli(["listen", "--queue", "inbox", "--wait", "2", "--until-idle"] + remoteBus)
+            let nothingMore = try Self.cli(
+                restListen + ["--queue", "inbox", "--wait", "2", "--until-idle"] + remoteBus
+            )
             #expect(nothingMore.isEmpty)
             let succeeded = try await CrashSafetyTests.send(
                 client,

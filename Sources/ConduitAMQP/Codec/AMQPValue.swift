@@ -126,3 +126,20 @@ public enum AMQPFormatCode {
     public static let array8: UInt8 = 0xe0
     public static let array32: UInt8 = 0xf0
 }
+
+extension AMQPValue {
+    /// An id, a key or a name as text: strings and symbols as they are, uuids (lower case), integers in decimal and
+    /// binary in hex; `nil` for other values.
+    public var text: String? {
+        switch self {
+        case .string(let text), .symbol(let text): text
+        case .uuid(let uuid): uuid.uuidString.lowercased()
+        case .ulong(let number): String(number)
+        case .long(let number): String(number)
+        case .uint(let number): String(number)
+        case .int(let number): String(number)
+        case .binary(let bytes): bytes.map { String(format: "%02x", $0) }.joined()
+        default: nil
+        }
+    }
+}

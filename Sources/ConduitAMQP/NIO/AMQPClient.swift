@@ -34,6 +34,7 @@ public final class AMQPClient: Sendable {
     ///   - tls: TLS (AMQPS, port 5671) with this context, which decides the trust roots; the host name is checked
     ///     against the certificate and sent as SNI. `nil` is plain TCP.
     ///   - connectTimeout: how long the TCP connection may take to open.
+    ///   - openTimeout: how long SASL and the broker's `open` may take after that.
     /// - Throws: ``AMQPError`` when the broker refuses (the login, the connection) or the transport fails (its
     ///   description says how: a refused connection, a certificate that is not trusted).
     public static func connect(
@@ -43,6 +44,7 @@ public final class AMQPClient: Sendable {
         hostname: String? = nil,
         tls: NIOSSLContext? = nil,
         connectTimeout: Duration = .seconds(10),
+        openTimeout: Duration = .seconds(20),
         configuration: AMQPConnectionStateMachine.Configuration = .init(containerId: "conduit-client-\(UUID())"),
         logger: Logger
     ) async throws -> AMQPClient {
@@ -78,7 +80,8 @@ public final class AMQPClient: Sendable {
             events: events,
             runner: runner,
             credentials: credentials,
-            hostname: hostname ?? host
+            hostname: hostname ?? host,
+            openTimeout: openTimeout
         )
     }
 
@@ -124,16 +127,14 @@ public final class AMQPClient: Sendable {
         )
     }
 
-    /// How long SASL and the broker's `open` may take.
-    static let openTimeout: Duration = .seconds(20)
-
     /// SASL, open and a session over a connection whose transport runs in `runner`.
     private static func open(
         connection: AMQPConnection,
         events: AMQPClientEvents,
         runner: Task<Void, Never>,
         credentials: AMQPSASLCredentials?,
-        hostname: String?
+        hostname: String?,
+        openTimeout: Duration = .seconds(20)
     ) async throws -> AMQPClient {
         do {
             connection.apply { $0.startClient(credentials: credentials, hostname: hostname) }

@@ -425,8 +425,8 @@ struct AMQPSessionState: Sendable {
         }
         guard var link = links[handle], !link.detachSent else { return }
         link.outstanding -= 1
-        // Top the credit up once half of it is used and settled.
-        if link.credit + link.outstanding < configuration.linkCredit / 2 {
+        // Top the credit up once half of it is used and settled (with a credit of 1: once it is used).
+        if link.credit + link.outstanding < (configuration.linkCredit + 1) / 2 {
             link.credit = configuration.linkCredit - link.outstanding
             write(flow(for: link), into: &actions)
         }

@@ -109,18 +109,7 @@ enum BusAMQPMessages {
     }
 
     /// An id or a key as text: strings and symbols as they are, uuids, numbers and binary in their usual form.
-    static func text(_ value: AMQPValue) -> String? {
-        switch value {
-        case .string(let text), .symbol(let text): text
-        case .uuid(let uuid): uuid.uuidString.lowercased()
-        case .ulong(let number): String(number)
-        case .long(let number): String(number)
-        case .uint(let number): String(number)
-        case .int(let number): String(number)
-        case .binary(let bytes): bytes.map { String(format: "%02x", $0) }.joined()
-        default: nil
-        }
-    }
+    static func text(_ value: AMQPValue) -> String? { value.text }
 
     static func propertyValue(_ value: AMQPValue) -> PropertyValue {
         switch value {
