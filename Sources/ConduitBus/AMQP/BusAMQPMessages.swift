@@ -174,6 +174,11 @@ struct BusAMQPError: Error, Sendable {
         BusAMQPError(condition: AMQPError.decodeError, message: message)
     }
 
+    /// A request whose arguments are wrong (the SDKs raise an argument exception).
+    static func argument(_ message: String) -> BusAMQPError {
+        BusAMQPError(condition: "com.microsoft:argument-error", message: message)
+    }
+
     var amqpError: AMQPError { AMQPError(condition: condition, description: message) }
 }
 

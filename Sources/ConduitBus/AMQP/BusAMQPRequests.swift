@@ -169,6 +169,48 @@ struct BusAMQPRequests {
         }
     }
 
+    // MARK: - Rules
+
+    /// add-rule and remove-rule (Manage), enumerate-rules (Listen) on a subscription.
+    private func rules(
+        _ operation: String,
+        entity: String,
+        field: (String) -> AMQPValue?
+    ) async throws -> Reply {
+        let (topic, subscription) = try BusAMQPRules.subscription(of: entity)
+        let topics = handler.namespace.topics
+        switch operation {
+        case "com.microsoft:enumerate-rules":
+            let skip = Int(field("skip").flatMap(\.text).flatMap(Int.init) ?? 0)
+            let top = Int(field("top").flatMap(\.text).flatMap(Int.init) ?? Int(Int32.max))
+            let page = try await topics.rules(topic: topic, subscription: subscription).dropFirst(max(skip, 0))
+                .prefix(max(top, 0))
+            // No rules (left): 204, which both SDKs read as the end; an empty list breaks their casts.
+            guard !page.isEmpty else { return Reply(status: 204, description: "No Content", body: nil, condition: nil) }
+            return Reply(
+                status: 200,
+                description: "OK",
+                body: [AMQPMapEntry(.string("rules"), .list(page.map(BusAMQPRules.entry)))],
+                condition: nil
+            )
+        default:
+            if let error = await handler.authorize(entity, .manage) {
+                return .error(401, error.condition, error.errorDescription ?? "Unauthorized.")
+            }
+            guard let name = field("rule-name")?.text, !name.isEmpty else {
+                throw BusAMQPError.argument("\(operation) needs a rule-name.")
+            }
+            let now = BusAMQPHandler.nowMilliseconds()
+            if operation == "com.microsoft:add-rule" {
+                let rule = try BusAMQPRules.rule(named: name, from: field("rule-description"))
+                try await topics.addRule(rule, topic: topic, subscription: subscription, now: now)
+            } else {
+                try await topics.removeRule(name, topic: topic, subscription: subscription)
+            }
+            return Reply(status: 200, description: "OK", body: [], condition: nil)
+        }
+    }
+
     // MARK: - Service Bus $management
 
     private func management(_ request: AMQPMessage, operation: String, entity: String) async -> Reply {
@@ -338,6 +380,8 @@ struct BusAMQPRequests {
                     now: now
                 )
                 return Reply(status: 200, description: "OK", body: [], condition: nil)
+            case "com.microsoft:add-rule", "com.microsoft:remove-rule", "com.microsoft:enumerate-rules":
+                return try await rules(operation, entity: entity, field: field)
             case "com.microsoft:cancel-scheduled-message":
                 let numbers = Self.longs(field("sequence-numbers"))
                 try await queues.cancelScheduled(entity, sequences: numbers, now: now)
@@ -355,6 +399,8 @@ struct BusAMQPRequests {
             return .error(status, amqp.condition, error.message)
         } catch let error as BusAMQPError {
             return .error(400, error.condition, error.message)
+        } catch let error as FilterError {
+            return .error(400, "com.microsoft:argument-error", "\(error)")
         } catch {
             return .error(500, AMQPError.internalError, "\(error)")
         }
