@@ -345,10 +345,13 @@ struct BusCommand: AsyncParsableCommand {
             @Argument(help: "The subscription's name.") var name: String
             @Option(help: "A SQL filter for its first rule (default: every message).") var sql: String?
             @Option(help: "Deliveries before a message is dead-lettered (default 10).") var maxDeliveryCount = 10
+            @Flag(help: "It requires sessions: messages need a SessionId and are received per session.")
+            var sessions = false
 
             func run() async throws {
                 var subscription = ConduitAtom.SubscriptionDescription()
                 subscription.maxDeliveryCount = maxDeliveryCount
+                subscription.requiresSession = sessions
                 if let sql {
                     subscription.defaultRule = RuleDescription(
                         filter: .sql(SqlRuleFilter(sqlExpression: sql)),

@@ -764,6 +764,42 @@ def sessions_send_receive(ctx: Ctx) -> None:
     other.complete_message(got2[0])
 
 
+@case("session-topic", "session-subscription")
+def subscription_sessions(ctx: Ctx) -> None:
+    client = ctx.sb()
+    topic, subscription = ctx.args.session_topic, ctx.args.session_subscription
+    sid = f"{ctx.tag}-sub"
+    ids = [ctx.new_id() for _ in range(2)]
+    other = ctx.new_id("other-")
+    sender = ctx.stack.enter_context(client.get_topic_sender(topic))
+    ctx.send(sender, [ServiceBusMessage(f"{mid} body", message_id=mid, session_id=sid) for mid in ids])
+    ctx.send(sender, ServiceBusMessage(f"{other} body", message_id=other, session_id=f"{sid}-other"))
+    try:
+        ctx.send(sender, ServiceBusMessage("no session", message_id=ctx.new_id("none-")))
+        raise AssertionError("a message without a session id was accepted by a topic whose subscription requires sessions")
+    except AssertionError:
+        raise
+    except Exception as error:  # pylint: disable=broad-except
+        check("SessionId" in error_text(error), f"refusal without the reason: {error_text(error)}")
+    receiver = ctx.stack.enter_context(
+        client.get_subscription_receiver(topic, subscription, session_id=sid, max_wait_time=ctx.wait))
+    got = ctx.receive(receiver, ids + [other], 3, budget=ctx.wait)
+    check_eq([m.message_id for m in got], ids, "ids received on the subscription's session (nothing of the other)")
+    check(all(m.session_id == sid for m in got), f"session_id on messages {[m.session_id for m in got]}")
+    receiver.session.set_state(f"state {ctx.tag}", timeout=ctx.op_timeout())
+    check_eq(receiver.session.get_state(timeout=ctx.op_timeout()), f"state {ctx.tag}".encode(), "session state")
+    check(receiver.session.renew_lock(timeout=ctx.op_timeout()) > utcnow(), "renewed session lock not in the future")
+    for m in got:
+        receiver.complete_message(m)
+    ctx.expect_nothing(receiver, ids)
+    with client.get_subscription_receiver(topic, subscription, session_id=NEXT_AVAILABLE_SESSION,
+                                          max_wait_time=ctx.wait) as rest:
+        check_eq(rest.session.session_id, f"{sid}-other", "the next available session of the subscription")
+        got2 = ctx.receive(rest, [other], 1)
+        check_eq([m.message_id for m in got2], [other], "the other session's message")
+        rest.complete_message(got2[0])
+
+
 @case("session-queue")
 def next_available_session(ctx: Ctx) -> None:
     client = ctx.sb()
@@ -1182,6 +1218,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--session-queue", help="queue that requires sessions")
     parser.add_argument("--topic", help="topic")
     parser.add_argument("--subscription", help="subscription of --topic with the default rule")
+    parser.add_argument("--session-topic", help="topic whose one subscription (--session-subscription) needs sessions")
+    parser.add_argument("--session-subscription", help="subscription of --session-topic that requires sessions")
     parser.add_argument("--eventhub", help="event hub with 4 partitions")
     parser.add_argument("--consumer-group", default="$Default", help="event hub consumer group (default $Default)")
     parser.add_argument("--many-queues", help="PREFIX:COUNT, queues PREFIX0 … PREFIX<COUNT-1> (more than 50)")

@@ -14,7 +14,8 @@ struct AzureSDKConformanceTests {
         "send_receive_complete", "batch_send", "receive_and_delete", "abandon_redelivers",
         "max_delivery_count_deadletters", "deadletter_with_reason", "defer_and_receive_deferred", "peek",
         "renew_lock", "scheduled_and_cancel", "ttl_expiry", "lock_token_format", "topic_subscription",
-        "sessions_send_receive", "next_available_session", "unauthorized_refused", "listen_only_cannot_send",
+        "sessions_send_receive", "subscription_sessions", "next_available_session", "unauthorized_refused",
+        "listen_only_cannot_send",
         "missing_entity", "large_message", "many_connections", "websocket_send_receive", "many_entities", "long_ttl",
         "high_max_delivery_count", "eh_send_receive",
         "eh_partition_send", "eh_properties", "eh_start_positions", "eh_owner_level",
@@ -80,6 +81,13 @@ struct AzureSDKConformanceTests {
             "bus", "subscription", "create", "conformance-topic", "all", "--connection-string", rest,
         ])
         _ = try EndpointEndToEndTests.cli([
+            "bus", "topic", "create", "conformance-session-topic", "--connection-string", rest,
+        ])
+        _ = try EndpointEndToEndTests.cli([
+            "bus", "subscription", "create", "conformance-session-topic", "by-session", "--sessions",
+            "--connection-string", rest,
+        ])
+        _ = try EndpointEndToEndTests.cli([
             "bus", "eventhub", "create", "conformance-hub", "--partitions", "4", "--connection-string", rest,
         ])
         // The queue's listen-only rule, addressed to the AMQP port; and the namespace's rule with a forged key.
@@ -102,7 +110,8 @@ struct AzureSDKConformanceTests {
                 "--connection-string", amqp, "--cases", Self.cases.joined(separator: ","), "--timeout", "60",
                 "--queue", "conformance", "--session-queue", "conformance-sessions", "--many-queues", "many:55",
                 "--high-delivery-queue", "conformance-patient", "--topic", "conformance-topic",
-                "--subscription", "all",
+                "--subscription", "all", "--session-topic", "conformance-session-topic",
+                "--session-subscription", "by-session",
                 "--eventhub", "conformance-hub", "--unauthorized-connection-string", forged,
                 "--listen-only-connection-string", listenOnly, "--json", results,
                 // AMQP over WebSockets on the HTTP port.

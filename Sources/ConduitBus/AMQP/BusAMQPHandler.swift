@@ -275,7 +275,13 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             let (queue, _) = QueueStore.split(path)
             let parts = queue.split(separator: "/").map(String.init)
             if parts.count == 3, parts[1] == "subscriptions" {
-                exists = try await namespace.topics.subscription(topic: parts[0], name: parts[2]) != nil
+                // A subscription's messages are a queue of that path, with its settings (sessions among them).
+                if let description = try await namespace.queues.queue(queue) {
+                    exists = true
+                    resolved = .queue(description)
+                } else {
+                    exists = false
+                }
             } else if parts.count == 1 {
                 if let description = try await namespace.queues.queue(parts[0]) {
                     exists = true

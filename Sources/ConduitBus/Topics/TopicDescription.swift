@@ -39,6 +39,8 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
     public var deadLetteringOnMessageExpiration: Bool
     /// Auto-forwarding: the messages the subscription selects go on to this queue, topic or event hub.
     public var forwardTo: String?
+    /// Whether its messages are received per session (they must carry a `SessionId`); `nil` is no.
+    public var requiresSession: Bool?
 
     public init(
         topic: String,
@@ -47,9 +49,11 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
         maxDeliveryCount: Int = 10,
         defaultMessageTimeToLiveSeconds: Double? = nil,
         deadLetteringOnMessageExpiration: Bool = false,
-        forwardTo: String? = nil
+        forwardTo: String? = nil,
+        requiresSession: Bool? = nil
     ) {
         self.forwardTo = forwardTo?.lowercased()
+        self.requiresSession = requiresSession
         self.topic = topic.lowercased()
         self.name = name.lowercased()
         self.lockDurationSeconds = lockDurationSeconds
@@ -63,7 +67,7 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
 
     /// The settings of the queue that holds its messages.
     var queue: QueueDescription {
-        QueueDescription(
+        var queue = QueueDescription(
             name: path,
             lockDurationSeconds: lockDurationSeconds,
             maxDeliveryCount: maxDeliveryCount,
@@ -71,6 +75,8 @@ public struct SubscriptionDescription: Sendable, Hashable, Codable {
             deadLetteringOnMessageExpiration: deadLetteringOnMessageExpiration,
             forwardTo: forwardTo
         )
+        queue.requiresSession = requiresSession
+        return queue
     }
 }
 

@@ -19,10 +19,7 @@ enum ManagementMapping {
         seconds.map { ISO8601Duration(timeInterval: $0) } ?? .maximum
     }
 
-    static func unsupported(requiresSession: Bool, forwardDeadLetters: String?) throws(Refusal) {
-        if requiresSession {
-            throw Refusal(message: "RequiresSession: sessions on subscriptions are not built yet in Conduit's bus.")
-        }
+    static func unsupported(forwardDeadLetters: String?) throws(Refusal) {
         if forwardDeadLetters?.isEmpty == false {
             throw Refusal(message: "ForwardDeadLetteredMessagesTo: forwarding dead letters is not built yet.")
         }
@@ -74,7 +71,7 @@ enum ManagementMapping {
 
     static func queue(_ atom: ConduitAtom.QueueDescription, name: String) throws(Refusal) -> ConduitBus.QueueDescription
     {
-        try unsupported(requiresSession: false, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
+        try unsupported(forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
         var queue = ConduitBus.QueueDescription(
             name: name,
             lockDurationSeconds: atom.lockDuration.timeInterval,
@@ -170,7 +167,7 @@ enum ManagementMapping {
         topic: String,
         name: String
     ) throws(Refusal) -> ConduitBus.SubscriptionDescription {
-        try unsupported(requiresSession: atom.requiresSession, forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
+        try unsupported(forwardDeadLetters: atom.forwardDeadLetteredMessagesTo)
         return ConduitBus.SubscriptionDescription(
             topic: topic,
             name: name,
@@ -178,7 +175,8 @@ enum ManagementMapping {
             maxDeliveryCount: atom.maxDeliveryCount,
             defaultMessageTimeToLiveSeconds: seconds(atom.defaultMessageTimeToLive),
             deadLetteringOnMessageExpiration: atom.deadLetteringOnMessageExpiration,
-            forwardTo: forwardTarget(atom.forwardTo)
+            forwardTo: forwardTarget(atom.forwardTo),
+            requiresSession: atom.requiresSession ? true : nil
         )
     }
 
@@ -194,6 +192,7 @@ enum ManagementMapping {
         atom.defaultMessageTimeToLive = duration(subscription.defaultMessageTimeToLiveSeconds)
         atom.deadLetteringOnMessageExpiration = subscription.deadLetteringOnMessageExpiration
         atom.forwardTo = subscription.forwardTo
+        atom.requiresSession = subscription.requiresSession == true
         atom.messageCount = counts.total
         atom.countDetails = details(counts)
         return atom
