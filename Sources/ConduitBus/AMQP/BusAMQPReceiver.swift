@@ -24,6 +24,8 @@ final class BusAMQPReceiver: Sendable {
         var nextSequence: Int64?
         /// The session this receiver holds (session receivers).
         var session: SessionLock?
+        /// Its registration among the queue's waiters, while it waits to be handed a message.
+        var waiter: UInt64?
     }
     private let state = Mutex(State())
     /// Where an event hub reader starts.
@@ -139,6 +141,9 @@ final class BusAMQPReceiver: Sendable {
         }
         task?.cancel()
         wake.signal()
+        if let id = state.withLock({ $0.waiter }), let queue = handedQueue {
+            namespace.queues.waiters.unregister(id, queue: queue)
+        }
         if let lock = state.withLock({ $0.session }) {
             let queues = namespace.queues
             let (queue, _) = QueueStore.split(node.entityPath)
@@ -188,8 +193,53 @@ final class BusAMQPReceiver: Sendable {
                 connection.drain(link)
                 continue
             }
+            registerWaiter()
             await namespace.queues.arrivals.wait(after: seenArrivals, timeout: .milliseconds(200))
         }
+    }
+
+    /// The queue whose sends may hand this receiver messages directly: a peek-lock receiver of a queue or a
+    /// subscription, without sessions; `nil` for the others.
+    private var handedQueue: String? {
+        guard peekLock, sessionRequest == nil, case .entity(let path) = node else { return nil }
+        let (queue, deadLetters) = QueueStore.split(path)
+        return deadLetters ? nil : queue
+    }
+
+    /// Waits among the queue's waiters (once, while it has credit), so that the next send hands it its message.
+    private func registerWaiter() {
+        guard let queue = handedQueue else { return }
+        let waiters = namespace.queues.waiters
+        state.withLock { state in
+            guard !state.stopped, state.waiter == nil, connection.credit(link) > 0 else { return }
+            state.waiter = waiters.register(queue: queue) { received in self.handed(received) }
+        }
+    }
+
+    /// A send committed a message locked for this receiver (or, with `nil`, failed: look again).
+    private func handed(_ received: ReceivedMessage?) {
+        state.withLock { $0.waiter = nil }
+        guard let received, let token = received.lockToken else {
+            wake.signal()
+            return
+        }
+        let now = BusAMQPHandler.nowMilliseconds()
+        let payload = try? BusAMQPMessages.amqpMessage(received, now: now).encoded()
+        let sent = state.withLock { state -> Bool in
+            guard !state.stopped, let payload,
+                let id = connection.send(link, tag: token.dotNetBytes, payload: payload, settled: false)
+            else { return false }
+            state.locks[id] = token
+            return true
+        }
+        guard sent else {
+            // Stopped, or the credit went away meanwhile: the message goes back uncounted.
+            let queues = namespace.queues
+            let entity = node.entityPath
+            Task { try? await queues.release(entity, lockToken: token, now: now) }
+            return
+        }
+        registerWaiter()
     }
 
     /// Sends one message if there is one; whether it did.

@@ -47,15 +47,28 @@ public struct BusNamespace: Sendable {
         transaction: (any SQLDatabase)? = nil
     ) async throws {
         let flavor = store.flavor
-        let work: @Sendable (any SQLDatabase) async throws -> Void = { db in
-            try await BusRouting.send(messages, to: entity, now: now, db: db, flavor: flavor, hops: 0)
-        }
         if let transaction {
-            try await work(transaction)
+            try await BusRouting.send(messages, to: entity, now: now, db: transaction, flavor: flavor, hops: 0)
         } else {
-            // Shared with the sends, receives and settlements that arrive at the same time (group commit).
-            try await queues.commits.run { db in try await work(db) }
-            queues.arrivals.signal()
+            // Shared with the sends, receives and settlements that arrive at the same time (group commit); new
+            // messages go straight to waiting receivers.
+            let commits = queues.commits
+            let (_, missed) = try await QueueHandoffs.sending(through: queues.waiters) { handoffs in
+                try await commits.run { db in
+                    handoffs.cancel()
+                    try await BusRouting.send(
+                        messages,
+                        to: entity,
+                        now: now,
+                        db: db,
+                        flavor: flavor,
+                        hops: 0,
+                        handoffs: handoffs
+                    )
+                }
+            }
+            // Receivers that were not handed a message look again.
+            if missed { queues.arrivals.signal() }
         }
     }
 

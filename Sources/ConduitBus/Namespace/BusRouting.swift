@@ -12,7 +12,8 @@ enum BusRouting {
         now: Int64,
         db: any SQLDatabase,
         flavor: SQLFlavor,
-        hops: Int
+        hops: Int,
+        handoffs: QueueHandoffs? = nil
     ) async throws {
         let name = entity.lowercased()
         guard hops <= maximumHops else {
@@ -23,10 +24,28 @@ enum BusRouting {
         }
         // Each entity is read once, and passed on (a queue locked on PostgreSQL, for its sequence numbers).
         if !name.contains("/"), let queue = try await QueueStore.description(name, db: db, lock: flavor == .postgres) {
-            _ = try await QueueStore.send(messages, into: queue, now: now, db: db, flavor: flavor, hops: hops)
+            _ = try await QueueStore.send(
+                messages,
+                into: queue,
+                now: now,
+                db: db,
+                flavor: flavor,
+                hops: hops,
+                handoffs: handoffs
+            )
         } else if let topic = try await TopicStore.description(name, db: db) {
-            _ = try await TopicStore.send(messages, into: topic, now: now, db: db, flavor: flavor, hops: hops)
+            _ = try await TopicStore.send(
+                messages,
+                into: topic,
+                now: now,
+                db: db,
+                flavor: flavor,
+                hops: hops,
+                handoffs: handoffs
+            )
         } else if let hub = try await EventHubStore.description(name, db: db) {
+            // Event hub readers look again after each send.
+            handoffs?.markMissed()
             _ = try await EventHubStore.send(
                 messages,
                 into: hub,

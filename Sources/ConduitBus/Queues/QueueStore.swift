@@ -10,6 +10,8 @@ public struct QueueStore: Sendable {
     public let store: Store
     /// Signalled after messages are committed by this process (receivers waiting for a message look again).
     public let arrivals = Wake()
+    /// Peek-lock receivers of this process waiting for a message: sends hand new messages to them directly.
+    public let waiters = QueueWaiters()
     /// Concurrent sends, receives and settlements share transactions.
     let commits: GroupCommit
 
@@ -170,11 +172,64 @@ public struct QueueStore: Sendable {
     @discardableResult
     public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
         let flavor = store.flavor
-        let sequences = try await commits.run { db in
-            try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor)
+        let commits = self.commits
+        let (sequences, missed) = try await QueueHandoffs.sending(through: waiters) { handoffs in
+            try await commits.run { db in
+                // Run again after a shared transaction failed: the waiters taken before look again.
+                handoffs.cancel()
+                return try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor, handoffs: handoffs)
+            }
         }
-        arrivals.signal()
+        // Receivers that were not handed a message look again.
+        if missed { arrivals.signal() }
         return sequences
+    }
+
+    /// Locks just-sent messages for waiting receivers, in the send's transaction (direct delivery); returns how many.
+    static func handOff(
+        _ sent: [(message: BusMessage, sequence: Int64)],
+        description: QueueDescription,
+        into handoffs: QueueHandoffs,
+        now: Int64,
+        db: any SQLDatabase
+    ) async throws -> Int {
+        guard handoffs.waiters.isWaiting(description.name), !description.isSessionful else { return 0 }
+        var handed = 0
+        for (message, sequence) in sent where (message.scheduledEnqueueTime ?? now) <= now {
+            guard let waiter = handoffs.waiters.claim(description.name) else { break }
+            handed += 1
+            let token = UUID()
+            let until = now + Int64(description.lockDurationSeconds * 1000)
+            try await db.raw(
+                """
+                UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), lockeduntil = \(bind: until), \
+                deliverycount = 1 WHERE queue = \(bind: description.name) AND sequence = \(bind: sequence)
+                """
+            ).run()
+            handoffs.append(
+                waiter,
+                ReceivedMessage(
+                    message: message,
+                    sequenceNumber: sequence,
+                    enqueuedTime: now,
+                    expiresAt: expiry(of: message, in: description, now: now),
+                    deliveryCount: 1,
+                    lockToken: token,
+                    lockedUntil: until,
+                    deadLetterReason: nil,
+                    deadLetterErrorDescription: nil,
+                    isDeferred: false
+                )
+            )
+        }
+        return handed
+    }
+
+    /// When a message sent at `now` expires (its time to live, or the queue's default, from when it is available).
+    static func expiry(of message: BusMessage, in description: QueueDescription, now: Int64) -> Int64? {
+        let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
+        let available = max(message.scheduledEnqueueTime ?? now, now)
+        return ttl.map { available + Int64($0 * 1000) }
     }
 
     /// Enqueues messages in the caller's transaction (a synchronous step's): they become visible when it commits
@@ -227,29 +282,49 @@ public struct QueueStore: Sendable {
         now: Int64,
         db: any SQLDatabase,
         flavor: SQLFlavor,
-        hops: Int = 0
+        hops: Int = 0,
+        handoffs: QueueHandoffs? = nil
     ) async throws -> [Int64?] {
         let name = queue.lowercased()
         // PostgreSQL: the queue row is locked, so that concurrent senders take sequence numbers in turn.
         guard let description = try await Self.description(name, db: db, lock: flavor == .postgres) else {
             throw Self.missing(name)
         }
-        return try await send(messages, into: description, now: now, db: db, flavor: flavor, hops: hops)
+        return try await send(
+            messages,
+            into: description,
+            now: now,
+            db: db,
+            flavor: flavor,
+            hops: hops,
+            handoffs: handoffs
+        )
     }
 
     /// Enqueues messages into the queue `description` describes, read (and on PostgreSQL locked) by the caller.
+    /// With `handoffs`, new messages are locked for receivers of this process that wait for one (handed over once
+    /// the transaction committed).
     static func send(
         _ messages: [BusMessage],
         into description: QueueDescription,
         now: Int64,
         db: any SQLDatabase,
         flavor: SQLFlavor,
-        hops: Int
+        hops: Int,
+        handoffs: QueueHandoffs? = nil
     ) async throws -> [Int64?] {
         let name = description.name
         if let forwardTo = description.forwardTo {
             // Auto-forwarding: the messages go on, in the same transaction.
-            try await BusRouting.send(messages, to: forwardTo, now: now, db: db, flavor: flavor, hops: hops + 1)
+            try await BusRouting.send(
+                messages,
+                to: forwardTo,
+                now: now,
+                db: db,
+                flavor: flavor,
+                hops: hops + 1,
+                handoffs: handoffs
+            )
             return messages.map { _ in nil }
         }
         let encoder = JSONEncoder()
@@ -281,9 +356,8 @@ public struct QueueStore: Sendable {
                 throw Self.missing(name)
             }
             let sequence = next - 1
-            let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
             let available = max(message.scheduledEnqueueTime ?? now, now)
-            let expires = ttl.map { available + Int64($0 * 1000) }
+            let expires = expiry(of: message, in: description, now: now)
             var stored = message
             stored.body = Data()
             let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
@@ -296,6 +370,11 @@ public struct QueueStore: Sendable {
                 """
             ).run()
             sequences.append(sequence)
+        }
+        if let handoffs {
+            let inserted = zip(messages, sequences).compactMap { message, sequence in sequence.map { (message, $0) } }
+            let handed = try await handOff(inserted, description: description, into: handoffs, now: now, db: db)
+            if handed < inserted.count { handoffs.markMissed() }
         }
         return sequences
     }

@@ -258,7 +258,8 @@ public struct TopicStore: Sendable {
         now: Int64,
         db: any SQLDatabase,
         flavor: SQLFlavor,
-        hops: Int
+        hops: Int,
+        handoffs: QueueHandoffs? = nil
     ) async throws -> [Int?] {
         let name = description.name
         let rules = try await Self.rules(topic: name, db: db)
@@ -293,7 +294,8 @@ public struct TopicStore: Sendable {
                 now: now,
                 db: db,
                 flavor: flavor,
-                hops: hops
+                hops: hops,
+                handoffs: handoffs
             )
         }
         return counts
