@@ -137,8 +137,13 @@ public final class Store: Service, Sendable {
         defer { self.lifecycle.finish() }
         switch self.engine {
         case .sqlite(let engine):
-            // gracefulShutdown() returns on graceful shutdown and throws when the task is cancelled: both end us.
-            try? await gracefulShutdown()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await engine.checkpoints() }
+                // gracefulShutdown() returns on graceful shutdown and throws when the task is cancelled: both end
+                // us.
+                try? await gracefulShutdown()
+                group.cancelAll()
+            }
             engine.shutdown()
         case .postgres(let engine):
             // The pool itself reacts to graceful shutdown and cancellation; the handlers only note that it stops.

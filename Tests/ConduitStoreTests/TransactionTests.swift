@@ -1,4 +1,5 @@
 import ConduitTestSupport
+import Foundation
 import SQLKit
 import Testing
 
@@ -213,6 +214,40 @@ struct TransactionTests {
                 }
             }
             #expect(try await Self.count(store) == 0)
+        }
+    }
+
+    @Test("a running SQLite store checkpoints its WAL in the background, so that commits do not")
+    func backgroundCheckpoints() async throws {
+        try await TestBackend.sqliteFile.withFreshDatabase { configuration in
+            guard case .sqlite(let path) = configuration.backend else { return }
+            try await withStore(configuration, logger: testLogger) { store in
+                let threshold = try await store.transaction { db in
+                    try await db.raw("PRAGMA wal_autocheckpoint").first(
+                        decodingColumn: "wal_autocheckpoint",
+                        as: Int.self
+                    )
+                }
+                #expect(threshold == 20_000, "commits checkpoint only as a safety net")
+                try await store.transaction { db in
+                    try await db.raw("CREATE TABLE ballast (id INTEGER PRIMARY KEY, data BLOB NOT NULL)").run()
+                }
+                // About 2.4 MB in 300 commits: some 600 WAL pages, far below the commits' own threshold.
+                for n in 0..<300 {
+                    try await store.transaction { db in
+                        try await db.raw(
+                            "INSERT INTO ballast (id, data) VALUES (\(bind: n), \(bind: Data(repeating: UInt8(n % 251), count: 8192)))"
+                        ).run()
+                    }
+                }
+                var size = 0
+                for _ in 0..<100 {
+                    size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    if size > 2_000_000 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(size > 2_000_000, "the database file holds the rows: a background checkpoint copied them")
+            }
         }
     }
 

@@ -71,6 +71,11 @@ public final class AMQPClient: Sendable {
                     inbound: inbound,
                     handler: events,
                     write: { try await nio.writeAndFlush($0) },
+                    writeNow: { bytes in
+                        guard nio.isWritable else { return false }
+                        nio.writeAndFlush(bytes, promise: nil)
+                        return true
+                    },
                     closeTransport: { try? await nio.close() }
                 )
             }

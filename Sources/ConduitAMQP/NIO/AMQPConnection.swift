@@ -52,6 +52,10 @@ public final class AMQPConnection: Sendable {
         /// Wakes the writer; finished when the connection closes (after the last bytes).
         var wake: AsyncStream<Void>.Continuation
         var closed = false
+        /// Whether the writer task has bytes on their way (written bytes must wait behind them).
+        var writerBusy = false
+        /// Writes without waiting, when the transport takes them now (``run(inbound:handler:write:writeNow:closeTransport:)``).
+        var writeNow: (@Sendable (ByteBuffer) -> Bool)?
     }
 
     private let locked: Mutex<Locked>
@@ -70,10 +74,14 @@ public final class AMQPConnection: Sendable {
         )
     }
 
-    /// The bytes waiting to be written (all of them), or `nil` when there are none.
+    /// The bytes waiting to be written (all of them), or `nil` when there are none (the writer is then idle).
     private func takePending() -> ByteBuffer? {
         locked.withLock { state in
-            guard state.pending.readableBytes > 0 else { return nil }
+            guard state.pending.readableBytes > 0 else {
+                state.writerBusy = false
+                return nil
+            }
+            state.writerBusy = true
             defer { state.pending = ByteBuffer() }
             return state.pending
         }
@@ -91,12 +99,12 @@ public final class AMQPConnection: Sendable {
         locked.withLock { state in
             let actions = body(&state.machine)
             var events: [AMQPConnectionStateMachine.Action] = []
+            var out: ByteBuffer?
             for action in actions {
                 switch action {
                 case .write(var buffer):
                     guard !state.closed else { continue }
-                    state.pending.writeBuffer(&buffer)
-                    state.wake.yield()
+                    if out == nil { out = buffer } else { out?.writeBuffer(&buffer) }
                     state.machine.didWrite(now: Self.now)
                 case .closeConnection(let error):
                     if let error {
@@ -108,6 +116,15 @@ public final class AMQPConnection: Sendable {
                 default:
                     events.append(action)
                 }
+            }
+            if var out {
+                // Straight to the transport when nothing waits before these bytes and it takes them now (no hop
+                // through the writer task); otherwise behind the others, for the writer.
+                if let writeNow = state.writeNow, !state.writerBusy, state.pending.readableBytes == 0, writeNow(out) {
+                    return events
+                }
+                state.pending.writeBuffer(&out)
+                state.wake.yield()
             }
             return events
         }
@@ -195,13 +212,22 @@ public final class AMQPConnection: Sendable {
 
     /// Runs the connection over a byte transport until either side closes it: `inbound` yields the bytes that
     /// arrive, `write` sends bytes, `closeTransport` closes it.
+    ///
+    /// `writeNow`, when given, writes without waiting and says whether the transport took the bytes (a TCP channel
+    /// that is writable): bytes with nothing queued before them go that way, the others through `write`.
     func run<Inbound: AsyncSequence<ByteBuffer, any Error>>(
         inbound: Inbound,
         handler: some AMQPConnectionHandler,
         write: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        writeNow: (@Sendable (ByteBuffer) -> Bool)? = nil,
         closeTransport: @escaping @Sendable () async -> Void
     ) async {
-        let maximumFrameSize = Int(locked.withLock { $0.machine.configuration.maxFrameSize })
+        let maximumFrameSize = Int(
+            locked.withLock { state in
+                state.writeNow = writeNow
+                return state.machine.configuration.maxFrameSize
+            }
+        )
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 writing: for await _ in self.wakes {

@@ -121,6 +121,11 @@ public final class AMQPServer: Service, Sendable {
                     peer: channel.remoteAddress?.description ?? "?",
                     // Awaited until written, so that closing after the last write loses nothing.
                     write: { try await channel.writeAndFlush($0) },
+                    writeNow: { bytes in
+                        guard channel.isWritable else { return false }
+                        channel.writeAndFlush(bytes, promise: nil)
+                        return true
+                    },
                     closeTransport: { try? await channel.close() }
                 )
             }
@@ -136,6 +141,7 @@ public final class AMQPServer: Service, Sendable {
         inbound: Inbound,
         peer: String,
         write: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        writeNow: (@Sendable (ByteBuffer) -> Bool)? = nil,
         closeTransport: @escaping @Sendable () async -> Void
     ) async {
         var logger = self.logger
@@ -145,7 +151,13 @@ public final class AMQPServer: Service, Sendable {
         let key = ObjectIdentifier(connection)
         connections.withLock { $0[key] = connection }
         defer { connections.withLock { _ = $0.removeValue(forKey: key) } }
-        await connection.run(inbound: inbound, handler: handler, write: write, closeTransport: closeTransport)
+        await connection.run(
+            inbound: inbound,
+            handler: handler,
+            write: write,
+            writeNow: writeNow,
+            closeTransport: closeTransport
+        )
     }
 }
 
