@@ -185,46 +185,6 @@ public struct QueueStore: Sendable {
         return sequences
     }
 
-    /// Locks just-sent messages for waiting receivers, in the send's transaction (direct delivery); returns how many.
-    static func handOff(
-        _ sent: [(message: BusMessage, sequence: Int64)],
-        description: QueueDescription,
-        into handoffs: QueueHandoffs,
-        now: Int64,
-        db: any SQLDatabase
-    ) async throws -> Int {
-        guard handoffs.waiters.isWaiting(description.name), !description.isSessionful else { return 0 }
-        var handed = 0
-        for (message, sequence) in sent where (message.scheduledEnqueueTime ?? now) <= now {
-            guard let waiter = handoffs.waiters.claim(description.name) else { break }
-            handed += 1
-            let token = UUID()
-            let until = now + Int64(description.lockDurationSeconds * 1000)
-            try await db.raw(
-                """
-                UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), lockeduntil = \(bind: until), \
-                deliverycount = 1 WHERE queue = \(bind: description.name) AND sequence = \(bind: sequence)
-                """
-            ).run()
-            handoffs.append(
-                waiter,
-                ReceivedMessage(
-                    message: message,
-                    sequenceNumber: sequence,
-                    enqueuedTime: now,
-                    expiresAt: expiry(of: message, in: description, now: now),
-                    deliveryCount: 1,
-                    lockToken: token,
-                    lockedUntil: until,
-                    deadLetterReason: nil,
-                    deadLetterErrorDescription: nil,
-                    isDeferred: false
-                )
-            )
-        }
-        return handed
-    }
-
     /// When a message sent at `now` expires (its time to live, or the queue's default, from when it is available).
     static func expiry(of message: BusMessage, in description: QueueDescription, now: Int64) -> Int64? {
         let ttl = message.timeToLiveSeconds ?? description.defaultMessageTimeToLiveSeconds
@@ -361,20 +321,42 @@ public struct QueueStore: Sendable {
             var stored = message
             stored.body = Data()
             let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
+            // Direct delivery: a receiver of this process waits, so the message is stored locked for it (one
+            // statement) and handed over once the transaction committed.
+            let waiter = available <= now && !description.isSessionful ? handoffs?.waiters.claim(name) : nil
+            let token = waiter.map { _ in UUID() }
+            let until = waiter.map { _ in now + Int64(description.lockDurationSeconds * 1000) }
             try await db.raw(
                 """
                 INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
-                expires, deliverycount, deadletter, sessionid) VALUES (\(bind: name), \(bind: sequence), \
-                \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
-                \(bind: available), \(bind: expires), 0, 0, \(bind: message.sessionId))
+                expires, deliverycount, deadletter, sessionid, locktoken, lockeduntil) VALUES (\(bind: name), \
+                \(bind: sequence), \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
+                \(bind: available), \(bind: expires), \(bind: waiter == nil ? 0 : 1), 0, \(bind: message.sessionId), \
+                \(bind: token?.uuidString), \(bind: until))
                 """
             ).run()
             sequences.append(sequence)
-        }
-        if let handoffs {
-            let inserted = zip(messages, sequences).compactMap { message, sequence in sequence.map { (message, $0) } }
-            let handed = try await handOff(inserted, description: description, into: handoffs, now: now, db: db)
-            if handed < inserted.count { handoffs.markMissed() }
+            if let handoffs {
+                guard let waiter, let token, let until else {
+                    handoffs.markMissed()
+                    continue
+                }
+                handoffs.append(
+                    waiter,
+                    ReceivedMessage(
+                        message: message,
+                        sequenceNumber: sequence,
+                        enqueuedTime: now,
+                        expiresAt: expires,
+                        deliveryCount: 1,
+                        lockToken: token,
+                        lockedUntil: until,
+                        deadLetterReason: nil,
+                        deadLetterErrorDescription: nil,
+                        isDeferred: false
+                    )
+                )
+            }
         }
         return sequences
     }

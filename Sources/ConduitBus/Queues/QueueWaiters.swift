@@ -24,6 +24,7 @@ public final class QueueWaiters: Sendable {
     public init() {}
 
     /// Registers a waiter on `queue` (lower case); returns its id, for ``unregister(_:queue:)``.
+    @discardableResult
     public func register(queue: String, deliver: @escaping Delivery) -> UInt64 {
         state.withLock { state in
             state.next += 1
