@@ -87,15 +87,7 @@ struct BusAMQPClient: Sendable {
     }
 
     /// The SAS token for `entity`: the connection string's signature, or one made from its key.
-    func token(for entity: String) -> String {
-        if let signature = connection.sharedAccessSignature { return signature }
-        return SASToken.make(
-            resource: "sb://\(connection.host)/\(entity)",
-            keyName: connection.keyName ?? "",
-            key: connection.key ?? "",
-            expiry: Int64(Date().timeIntervalSince1970) + 3600
-        ).headerValue
-    }
+    func token(for entity: String) -> String { connection.token(for: entity) }
 
     /// Puts the token for `entity` on the connection.
     func authorize(_ entity: String) async throws {

@@ -44,15 +44,7 @@ struct BusRESTClient {
         self.client = client
     }
 
-    func authorization(for entity: String) -> String {
-        if let signature = connection.sharedAccessSignature { return signature }
-        return SASToken.make(
-            resource: "sb://\(connection.host)/\(entity)",
-            keyName: connection.keyName ?? "",
-            key: connection.key ?? "",
-            expiry: Int64(Date().timeIntervalSince1970) + 3600
-        ).headerValue
-    }
+    func authorization(for entity: String) -> String { connection.token(for: entity) }
 
     /// Peek-locks the next message of `entity`, waiting up to `wait` seconds; `nil` when none came.
     func peekLock(_ entity: String, wait: Int) async throws -> Received? {

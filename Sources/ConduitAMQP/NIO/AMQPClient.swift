@@ -232,18 +232,20 @@ public final class AMQPClient: Sendable {
 
     /// Opens a receiver from `address`: peek-lock (`settled: false`, the caller settles each message) or
     /// receive-and-delete (`settled: true`). It keeps the configured credit (prefetch) open.
+    /// - Parameter targetAddress: the address of this end (a reply address); by default the link's name.
     public func openReceiver(
         address: String,
         settled: Bool = false,
         filter: [AMQPMapEntry]? = nil,
-        properties: [AMQPMapEntry]? = nil
+        properties: [AMQPMapEntry]? = nil,
+        targetAddress: String? = nil
     ) async throws -> AMQPClientReceiver {
         let name = "receiver-\(UUID())"
         let link = try await attach(
             name: name,
             role: .receiver,
             source: AMQPSource(address: address, filter: filter).value,
-            target: AMQPTarget(address: name).value,
+            target: AMQPTarget(address: targetAddress ?? name).value,
             senderSettleMode: settled ? 1 : 0,
             receiverSettleMode: 0,
             properties: properties

@@ -99,17 +99,7 @@ extension AMQPClient {
     /// Opens a request-response pair to `node` (`$cbs`, `<entity>/$management`).
     public func openRequester(node: String) async throws -> AMQPClientRequester {
         let replyAddress = "\(node)-reply-\(UUID())"
-        let receiverName = "requester-\(UUID())"
-        let link = try await attach(
-            name: receiverName,
-            role: .receiver,
-            source: AMQPSource(address: node).value,
-            target: AMQPTarget(address: replyAddress).value,
-            senderSettleMode: 1,
-            receiverSettleMode: 0,
-            properties: nil
-        )
-        let receiver = AMQPClientReceiver(client: self, link: link)
+        let receiver = try await openReceiver(address: node, settled: true, targetAddress: replyAddress)
         let sender = try await openSender(address: node)
         return AMQPClientRequester(sender: sender, receiver: receiver, replyAddress: replyAddress)
     }

@@ -72,3 +72,21 @@ public struct ConnectionStringError: Error, Hashable, Sendable, CustomStringConv
     public init(_ message: String) { self.message = message }
     public var description: String { "invalid connection string: \(message)" }
 }
+
+extension ConnectionString {
+    /// The SAS token for an entity of the namespace (`sb://host/entity`): the string's own signature, or one made
+    /// from its key, valid for `lifetime` seconds from `now`.
+    public func token(
+        for entity: String,
+        lifetime: Int64 = 3600,
+        now: Int64 = Int64(Date().timeIntervalSince1970)
+    ) -> String {
+        if let sharedAccessSignature { return sharedAccessSignature }
+        return SASToken.make(
+            resource: "sb://\(host)/\(entity)",
+            keyName: keyName ?? "",
+            key: key ?? "",
+            expiry: now + lifetime
+        ).headerValue
+    }
+}
