@@ -306,7 +306,7 @@ public struct TopicStore: Sendable {
     static func description(_ name: String, db: any SQLDatabase) async throws -> TopicDescription? {
         let row = try await db.raw("SELECT description FROM conduit_bus_topic WHERE name = \(bind: name)").first()
         guard let text = try row?.decode(column: "description", as: String.self) else { return nil }
-        return try JSONDecoder().decode(TopicDescription.self, from: Data(text.utf8))
+        return try decodedTopics.decode(text)
     }
 
     static func subscription(topic: String, name: String, db: any SQLDatabase) async throws -> SubscriptionDescription?
@@ -388,4 +388,7 @@ public struct TopicStore: Sendable {
         }
         return BusError(.entityNotFound, "The topic '\(topic)' does not exist.")
     }
+
+    /// Topic descriptions decoded from their stored JSON, by that JSON (read on every send to the topic).
+    static let decodedTopics = DecodedCache<TopicDescription>()
 }
