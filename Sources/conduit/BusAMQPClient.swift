@@ -126,7 +126,7 @@ struct BusAMQPClient: Sendable {
             ),
             timeout: .seconds(30)
         )
-        guard case .int(let status)? = answer.applicationProperty("status-code"), status == 200,
+        guard answer.applicationProperty("status-code")?.integer == 200,
             case .value(.map(let body)) = answer.body,
             let ids = body.first(where: { $0.key == .string("partition_ids") })?.value
         else {

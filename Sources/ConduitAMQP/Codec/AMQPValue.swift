@@ -142,4 +142,20 @@ extension AMQPValue {
         default: nil
         }
     }
+
+    /// An integer of any AMQP integer type (a status code, a count, a time in ms); `nil` for other values. A
+    /// `ulong` beyond `Int64` is clamped.
+    public var integer: Int64? {
+        switch self {
+        case .long(let n): n
+        case .int(let n): Int64(n)
+        case .uint(let n): Int64(n)
+        case .ulong(let n): Int64(clamping: n)
+        case .short(let n): Int64(n)
+        case .ushort(let n): Int64(n)
+        case .byte(let n): Int64(n)
+        case .ubyte(let n): Int64(n)
+        default: nil
+        }
+    }
 }

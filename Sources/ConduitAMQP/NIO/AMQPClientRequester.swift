@@ -131,13 +131,7 @@ extension AMQPClient {
             AMQPMessage(applicationProperties: applicationProperties, body: .value(.string(token))),
             timeout: timeout
         )
-        let status: Int64? =
-            switch answer.applicationProperty("status-code") {
-            case .int(let code)?: Int64(code)
-            case .long(let code)?: code
-            case .uint(let code)?: Int64(code)
-            default: nil
-            }
+        let status = answer.applicationProperty("status-code")?.integer
         guard let status, (200..<300).contains(status) else {
             var description = "The $cbs node refused the token for \(audience)"
             if let status { description += " (\(status))" }

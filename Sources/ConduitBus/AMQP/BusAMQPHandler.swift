@@ -195,7 +195,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
         let link = receiver.link
         var timeout = Duration.seconds(60)
         for entry in attach.properties ?? [] where entry.key == .symbol("com.microsoft:timeout") {
-            if let ms = BusAMQPRequests.integer(entry.value), ms > 0 { timeout = .milliseconds(ms) }
+            if let ms = entry.value.integer, ms > 0 { timeout = .milliseconds(ms) }
         }
         do {
             let lock = try await receiver.acquireSession(timeout: timeout)

@@ -20,8 +20,8 @@ enum BusAMQPMessages {
         }
         var result = BusMessage(body: body)
         if let properties = message.properties {
-            result.messageId = text(properties.messageId)
-            result.correlationId = text(properties.correlationId)
+            result.messageId = properties.messageId.text
+            result.correlationId = properties.correlationId.text
             result.contentType = properties.contentType
             result.label = properties.subject
             result.to = properties.to
@@ -38,7 +38,7 @@ enum BusAMQPMessages {
             }
         }
         for entry in message.applicationProperties ?? [] {
-            guard let key = text(entry.key) else { continue }
+            guard let key = entry.key.text else { continue }
             result.userProperties[key] = propertyValue(entry.value)
         }
         return result
@@ -108,9 +108,6 @@ enum BusAMQPMessages {
         return result
     }
 
-    /// An id or a key as text: strings and symbols as they are, uuids, numbers and binary in their usual form.
-    static func text(_ value: AMQPValue) -> String? { value.text }
-
     static func propertyValue(_ value: AMQPValue) -> PropertyValue {
         switch value {
         case .null: .null
@@ -129,7 +126,7 @@ enum BusAMQPMessages {
         case .timestamp(let ms): .date(Date(timeIntervalSince1970: Double(ms) / 1000))
         case .uuid(let uuid): .uuid(uuid)
         case .char(let scalar): .string(String(scalar))
-        default: .string(text(value) ?? "\(value)")
+        default: .string(value.text ?? "\(value)")
         }
     }
 

@@ -47,7 +47,7 @@ final class BusAMQPReceiver: Sendable {
             sessionRequest = nil
         } else {
             startPosition = nil
-            sessionRequest = Self.sessionFilter(attach.source).map { BusAMQPMessages.text($0) }
+            sessionRequest = Self.sessionFilter(attach.source).map { $0.text }
         }
     }
 
@@ -101,7 +101,7 @@ final class BusAMQPReceiver: Sendable {
     /// The owner level (`com.microsoft:epoch`) of an event hub reader.
     var epoch: Int64? {
         attachProperties.first { $0.key == .symbol("com.microsoft:epoch") }.flatMap {
-            BusAMQPRequests.integer($0.value)
+            $0.value.integer
         }
     }
 
@@ -327,10 +327,10 @@ final class BusAMQPReceiver: Sendable {
                 try await queues.complete(entity, lockToken: token, now: now)
             case .rejected(let error)?:
                 let reason = error?.info?.first { $0.key == .symbol("DeadLetterReason") }.flatMap {
-                    BusAMQPMessages.text($0.value)
+                    $0.value.text
                 }
                 let description = error?.info?.first { $0.key == .symbol("DeadLetterErrorDescription") }.flatMap {
-                    BusAMQPMessages.text($0.value)
+                    $0.value.text
                 }
                 try await queues.deadLetter(
                     entity,

@@ -27,7 +27,7 @@ struct BusAMQPRequests {
             handler.logger.debug("an unreadable AMQP request", metadata: ["amqp.node": "\(node)"])
             return
         }
-        let operation = request.applicationProperty("operation").flatMap(BusAMQPMessages.text) ?? ""
+        let operation = request.applicationProperty("operation").flatMap(\.text) ?? ""
         let reply: Reply
         // CBS and Event Hubs management answer with `status-code`; Service Bus entity management with `statusCode`.
         var hyphenated = true
@@ -71,7 +71,7 @@ struct BusAMQPRequests {
         guard operation == "put-token" else {
             return .error(400, "amqp:not-implemented", "$cbs knows the operation put-token, not '\(operation)'.")
         }
-        let audience = request.applicationProperty("name").flatMap(BusAMQPMessages.text) ?? ""
+        let audience = request.applicationProperty("name").flatMap(\.text) ?? ""
         let token: String
         switch request.body {
         case .value(.string(let text)): token = text
@@ -108,9 +108,9 @@ struct BusAMQPRequests {
     // MARK: - Event Hubs $management
 
     private func eventHubRead(_ request: AMQPMessage) async -> Reply {
-        let type = request.applicationProperty("type").flatMap(BusAMQPMessages.text) ?? ""
-        let hub = (request.applicationProperty("name").flatMap(BusAMQPMessages.text) ?? "").lowercased()
-        if let token = request.applicationProperty("security_token").flatMap(BusAMQPMessages.text) {
+        let type = request.applicationProperty("type").flatMap(\.text) ?? ""
+        let hub = (request.applicationProperty("name").flatMap(\.text) ?? "").lowercased()
+        if let token = request.applicationProperty("security_token").flatMap(\.text) {
             handler.rememberToken(token)
         }
         if let error = await handler.authorize(hub, .listen) {
@@ -141,7 +141,7 @@ struct BusAMQPRequests {
                     condition: nil
                 )
             case "com.microsoft:partition":
-                let text = request.applicationProperty("partition").flatMap(BusAMQPMessages.text) ?? ""
+                let text = request.applicationProperty("partition").flatMap(\.text) ?? ""
                 guard let partition = Int(text), (0..<description.partitionCount).contains(partition) else {
                     return .error(404, AMQPError.notFound, "The event hub '\(hub)' has no partition '\(text)'.")
                 }
@@ -220,7 +220,7 @@ struct BusAMQPRequests {
         let body: [AMQPMapEntry]
         if case .value(.map(let entries)) = request.body { body = entries } else { body = [] }
         func field(_ name: String) -> AMQPValue? {
-            body.first { BusAMQPMessages.text($0.key) == name }?.value
+            body.first { $0.key.text == name }?.value
         }
         let queues = handler.namespace.queues
         let now = BusAMQPHandler.nowMilliseconds()
@@ -243,8 +243,8 @@ struct BusAMQPRequests {
                     condition: nil
                 )
             case "com.microsoft:peek-message":
-                let from = Self.integer(field("from-sequence-number")) ?? 0
-                let count = Int(Self.integer(field("message-count")) ?? 1)
+                let from = field("from-sequence-number")?.integer ?? 0
+                let count = Int(field("message-count")?.integer ?? 1)
                 let messages = try await queues.peek(entity, from: from, count: count)
                 guard !messages.isEmpty else {
                     return .error(204, "com.microsoft:message-not-found", "No messages to peek.")
@@ -260,7 +260,7 @@ struct BusAMQPRequests {
                     condition: nil
                 )
             case "com.microsoft:update-disposition":
-                let status = field("disposition-status").flatMap(BusAMQPMessages.text) ?? ""
+                let status = field("disposition-status").flatMap(\.text) ?? ""
                 for token in Self.uuids(field("lock-tokens")) {
                     switch status {
                     case "completed": try await queues.complete(entity, lockToken: token, now: now)
@@ -270,8 +270,8 @@ struct BusAMQPRequests {
                         try await queues.deadLetter(
                             entity,
                             lockToken: token,
-                            reason: field("deadletter-reason").flatMap(BusAMQPMessages.text),
-                            description: field("deadletter-description").flatMap(BusAMQPMessages.text),
+                            reason: field("deadletter-reason").flatMap(\.text),
+                            description: field("deadletter-description").flatMap(\.text),
                             now: now
                         )
                     default:
@@ -290,7 +290,7 @@ struct BusAMQPRequests {
                 var sequences: [AMQPValue] = []
                 for item in items {
                     guard case .map(let entries) = item,
-                        case .binary(let bytes)? = entries.first(where: { BusAMQPMessages.text($0.key) == "message" })?
+                        case .binary(let bytes)? = entries.first(where: { $0.key.text == "message" })?
                             .value
                     else {
                         return .error(400, "com.microsoft:argument-error", "Each scheduled message needs its bytes.")
@@ -313,7 +313,7 @@ struct BusAMQPRequests {
                 )
             case "com.microsoft:receive-by-sequence-number":
                 // 1 peek-lock (the default), 0 receive-and-delete.
-                let peekLock = Self.integer(field("receiver-settle-mode")) != 0
+                let peekLock = field("receiver-settle-mode")?.integer != 0
                 let messages = try await queues.receiveDeferred(
                     entity,
                     sequences: Self.longs(field("sequence-numbers")),
@@ -339,7 +339,7 @@ struct BusAMQPRequests {
                 )
             case "com.microsoft:renew-session-lock":
                 let (queue, _) = QueueStore.split(entity)
-                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                guard let session = field("session-id").flatMap(\.text) else {
                     return .error(400, "com.microsoft:argument-error", "renew-session-lock needs a session-id.")
                 }
                 let until = try await queues.renewSessionLock(queue, sessionId: session, now: now)
@@ -353,7 +353,7 @@ struct BusAMQPRequests {
                     condition: nil
                 )
             case "com.microsoft:get-session-state":
-                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                guard let session = field("session-id").flatMap(\.text) else {
                     return .error(400, "com.microsoft:argument-error", "get-session-state needs a session-id.")
                 }
                 let state = try await queues.sessionState(QueueStore.split(entity).queue, sessionId: session)
@@ -364,7 +364,7 @@ struct BusAMQPRequests {
                     condition: nil
                 )
             case "com.microsoft:set-session-state":
-                guard let session = field("session-id").flatMap(BusAMQPMessages.text) else {
+                guard let session = field("session-id").flatMap(\.text) else {
                     return .error(400, "com.microsoft:argument-error", "set-session-state needs a session-id.")
                 }
                 var state: Data?
@@ -413,7 +413,7 @@ struct BusAMQPRequests {
         }
     }
 
-    static func longs(_ value: AMQPValue?) -> [Int64] { elements(value).compactMap(integer) }
+    static func longs(_ value: AMQPValue?) -> [Int64] { elements(value).compactMap(\.integer) }
 
     static func elements(_ value: AMQPValue?) -> [AMQPValue] {
         switch value {
@@ -421,20 +421,6 @@ struct BusAMQPRequests {
         case .list(let items)?: items
         case let single?: [single]
         case nil: []
-        }
-    }
-
-    static func integer(_ value: AMQPValue?) -> Int64? {
-        switch value {
-        case .long(let n)?: n
-        case .int(let n)?: Int64(n)
-        case .uint(let n)?: Int64(n)
-        case .ulong(let n)?: Int64(clamping: n)
-        case .short(let n)?: Int64(n)
-        case .ushort(let n)?: Int64(n)
-        case .byte(let n)?: Int64(n)
-        case .ubyte(let n)?: Int64(n)
-        default: nil
         }
     }
 }
