@@ -52,23 +52,17 @@ public struct BusNamespace: Sendable {
         } else {
             // Shared with the sends, receives and settlements that arrive at the same time (group commit); new
             // messages go straight to waiting receivers.
-            let commits = queues.commits
-            let (_, missed) = try await QueueHandoffs.sending(through: queues.waiters) { handoffs in
-                try await commits.run { db in
-                    handoffs.cancel()
-                    try await BusRouting.send(
-                        messages,
-                        to: entity,
-                        now: now,
-                        db: db,
-                        flavor: flavor,
-                        hops: 0,
-                        handoffs: handoffs
-                    )
-                }
+            try await queues.sendCommitted { db, handoffs in
+                try await BusRouting.send(
+                    messages,
+                    to: entity,
+                    now: now,
+                    db: db,
+                    flavor: flavor,
+                    hops: 0,
+                    handoffs: handoffs
+                )
             }
-            // Receivers that were not handed a message look again.
-            if missed { queues.arrivals.signal() }
         }
     }
 

@@ -172,17 +172,32 @@ public struct QueueStore: Sendable {
     @discardableResult
     public func send(_ messages: [BusMessage], to queue: String, now: Int64) async throws -> [Int64?] {
         let flavor = store.flavor
-        let commits = self.commits
-        let (sequences, missed) = try await QueueHandoffs.sending(through: waiters) { handoffs in
-            try await commits.run { db in
+        return try await sendCommitted { db, handoffs in
+            try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor, handoffs: handoffs)
+        }
+    }
+
+    /// Runs a send in a transaction shared with the operations that arrive at the same time (group commit), with
+    /// direct delivery: `work` passes `handoffs` down to the queues it sends to; once committed, the waiting receivers
+    /// taken get their messages, and the others are woken if some message went to none.
+    func sendCommitted<T: Sendable>(
+        _ work: @escaping @Sendable (any SQLDatabase, QueueHandoffs) async throws -> T
+    ) async throws -> T {
+        let handoffs = QueueHandoffs(waiters: waiters)
+        let result: T
+        do {
+            result = try await commits.run { db in
                 // Run again after a shared transaction failed: the waiters taken before look again.
                 handoffs.cancel()
-                return try await Self.send(messages, to: queue, now: now, db: db, flavor: flavor, handoffs: handoffs)
+                return try await work(db, handoffs)
             }
+        } catch {
+            handoffs.cancel()
+            throw error
         }
-        // Receivers that were not handed a message look again.
-        if missed { arrivals.signal() }
-        return sequences
+        handoffs.deliver()
+        if handoffs.wasMissed { arrivals.signal() }
+        return result
     }
 
     /// When a message sent at `now` expires (its time to live, or the queue's default, from when it is available).

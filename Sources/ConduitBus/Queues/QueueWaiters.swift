@@ -46,11 +46,6 @@ public final class QueueWaiters: Sendable {
         }
     }
 
-    /// Whether a receiver waits on `queue`.
-    func isWaiting(_ queue: String) -> Bool {
-        state.withLock { $0.byQueue[queue]?.isEmpty == false }
-    }
-
     /// Takes the longest-waiting waiter of `queue`.
     func claim(_ queue: String) -> Waiter? {
         state.withLock { state in
@@ -74,23 +69,8 @@ final class QueueHandoffs: Sendable {
         self.waiters = waiters
     }
 
-    /// Runs `send` (a group-committed write that may hand messages over; it calls ``cancel()`` first, as it may
-    /// run twice), then gives the waiters their messages; returns `send`'s result and whether some message went to
-    /// no waiter (then the other receivers must be woken).
-    static func sending<T: Sendable>(
-        through waiters: QueueWaiters,
-        _ send: @Sendable (QueueHandoffs) async throws -> T
-    ) async throws -> (T, missed: Bool) {
-        let handoffs = QueueHandoffs(waiters: waiters)
-        do {
-            let result = try await send(handoffs)
-            handoffs.deliver()
-            return (result, handoffs.missed.withLock { $0 })
-        } catch {
-            handoffs.cancel()
-            throw error
-        }
-    }
+    /// Whether some committed message went to no waiter (then the other receivers must look again).
+    var wasMissed: Bool { missed.withLock { $0 } }
 
     /// Some committed message was handed to no waiter.
     func markMissed() {
