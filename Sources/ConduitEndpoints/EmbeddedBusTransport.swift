@@ -36,9 +36,8 @@ struct EmbeddedBusTransport: Sendable {
                 transaction: transaction
             )
         } catch let error as AuthorizationError {
-            throw ExternalServiceError(
-                "The embedded bus refused the endpoint's credentials (\(error.httpStatus)): \(error.message)",
-                friendlyMessage: "Fix the service endpoint's SAS key or token, then retry the job."
+            throw PostFailure.refusedCredentials(
+                "The embedded bus refused the endpoint's credentials (\(error.httpStatus)): \(error.message)"
             )
         }
         let milliseconds = Int64(now.timeIntervalSince1970 * 1000)

@@ -16,7 +16,6 @@ final class ServiceBusAMQPTransport: Sendable {
     let tls: NIOSSLContext
     /// How long one post may take (connecting, authorizing, sending).
     let timeout: Duration
-    let logger: Logger
     private let pool: AMQPConnectionPool
 
     /// How often a kept token is put again (tokens are made for an hour).
@@ -25,7 +24,6 @@ final class ServiceBusAMQPTransport: Sendable {
     init(tls: NIOSSLContext, timeout: Duration, logger: Logger) {
         self.tls = tls
         self.timeout = timeout
-        self.logger = logger
         self.pool = AMQPConnectionPool(logger: logger)
     }
 
@@ -121,14 +119,13 @@ final class ServiceBusAMQPTransport: Sendable {
         let reason = error.errorDescription ?? error.condition
         switch error.condition {
         case AMQPError.unauthorizedAccess:
-            return ExternalServiceError(
-                "The namespace \(address) refused the endpoint's credentials for '\(endpoint.path)': \(reason)",
-                friendlyMessage: "Fix the service endpoint's SAS key or token, then retry the job."
+            return PostFailure.refusedCredentials(
+                "The namespace \(address) refused the endpoint's credentials for '\(endpoint.path)': \(reason)"
             )
         case AMQPError.notFound, "com.microsoft:entity-disabled":
-            return ExternalServiceError(
+            return PostFailure.missingEntity(
                 "The namespace \(address) has no entity '\(endpoint.path)' (or it is disabled): \(reason)",
-                friendlyMessage: "Create '\(endpoint.path)' in the namespace; the job posts on its next attempt."
+                path: endpoint.path
             )
         case "amqp:link:message-size-exceeded", "com.microsoft:message-size-exceeded", AMQPError.decodeError:
             return PlatformError(
@@ -136,17 +133,10 @@ final class ServiceBusAMQPTransport: Sendable {
                 "The namespace \(address) refused the message to '\(endpoint.path)': \(reason)"
             )
         default:
-            if reason.contains("CERTIFICATE_VERIFY_FAILED") || reason.lowercased().contains("certificate") {
-                return ExternalServiceError(
-                    "The namespace \(address) presented a TLS certificate this server does not trust: \(reason).",
-                    friendlyMessage:
-                        "Give conduit serve the certificate authority of the remote namespace (--remote-ca FILE); the job will try again."
-                )
-            }
+            if PostFailure.isCertificateProblem(reason) { return PostFailure.untrustedCertificate(address, reason) }
             let how = route.secure ? "AMQP over TLS" : "plain AMQP"
-            return ExternalServiceError(
-                "The namespace \(address) could not be reached over \(how) on port \(route.port): \(reason).",
-                friendlyMessage: "The remote namespace is down or unreachable; the job will try again."
+            return PostFailure.unreachable(
+                "The namespace \(address) could not be reached over \(how) on port \(route.port): \(reason)."
             )
         }
     }

@@ -45,17 +45,8 @@ struct ServiceBusRESTTransport: Sendable {
             )
         } catch {
             let text = String(describing: error)
-            if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
-                throw ExternalServiceError(
-                    "The namespace \(address) presented a TLS certificate this server does not trust: \(text).",
-                    friendlyMessage:
-                        "Give conduit serve the certificate authority of the remote namespace (--remote-ca FILE); the job will try again."
-                )
-            }
-            throw ExternalServiceError(
-                "The namespace \(address) could not be reached: \(text).",
-                friendlyMessage: "The remote namespace is down or unreachable; the job will try again."
-            )
+            if PostFailure.isCertificateProblem(text) { throw PostFailure.untrustedCertificate(address, text) }
+            throw PostFailure.unreachable("The namespace \(address) could not be reached: \(text).")
         }
         let reply = try? await response.body.collect(upTo: 64 * 1024)
         let detail = reply.map { String(buffer: $0) }.map { $0.isEmpty ? "" : ": \($0.prefix(500))" } ?? ""
@@ -68,14 +59,13 @@ struct ServiceBusRESTTransport: Sendable {
                 "The namespace \(address) refused the message to '\(endpoint.path)' (\(response.status.code))\(detail)"
             )
         case 401, 403:
-            throw ExternalServiceError(
-                "The namespace \(address) refused the endpoint's credentials for '\(endpoint.path)' (\(response.status.code))\(detail)",
-                friendlyMessage: "Fix the service endpoint's SAS key or token, then retry the job."
+            throw PostFailure.refusedCredentials(
+                "The namespace \(address) refused the endpoint's credentials for '\(endpoint.path)' (\(response.status.code))\(detail)"
             )
         case 404, 410:
-            throw ExternalServiceError(
+            throw PostFailure.missingEntity(
                 "The namespace \(address) has no entity '\(endpoint.path)' (\(response.status.code))\(detail)",
-                friendlyMessage: "Create '\(endpoint.path)' in the namespace; the job posts on its next attempt."
+                path: endpoint.path
             )
         default:
             throw ExternalServiceError(
