@@ -90,16 +90,28 @@ struct ListenCommand: AsyncParsableCommand {
             caFile: ca,
             linkCredit: UInt32(min(maxMessages ?? 50, 50))
         )
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let entity = queue ?? "\(topic ?? "")/Subscriptions/\(subscription ?? "")"
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                if let eventhub {
-                    try await self.read(from: bus, hub: eventhub)
-                } else {
-                    try await self.receive(from: bus, entity: entity)
-                }
+        try await untilInterrupted {
+            if let eventhub {
+                try await self.read(from: bus, hub: eventhub)
+            } else {
+                try await self.receive(from: bus, entity: entity)
             }
+        } stop: {
+            // Ends a receive that waits: what it held unsettled goes back to the bus.
+            await bus.close()
+        }
+    }
+
+    /// Runs `work` until it ends or Ctrl-C (or SIGTERM) comes, then cancels it and runs `stop` (which ends what
+    /// cancellation alone does not).
+    func untilInterrupted(
+        _ work: @escaping @Sendable () async throws -> Void,
+        stop: @escaping @Sendable () async -> Void = {}
+    ) async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await work() }
             group.addTask {
                 for await _ in signals { return }
             }
@@ -107,12 +119,11 @@ struct ListenCommand: AsyncParsableCommand {
                 try await group.next()
             } catch {
                 group.cancelAll()
-                await bus.close()
+                await stop()
                 throw error
             }
             group.cancelAll()
-            // Ends a receive that waits: what it held unsettled goes back to the bus.
-            await bus.close()
+            await stop()
         }
     }
 
@@ -204,19 +215,13 @@ struct ListenCommand: AsyncParsableCommand {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
         let bus = try BusRESTClient(connectionString: connectionString ?? "", client: client)
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let entity = self.entity
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await untilInterrupted {
             if let eventhub {
-                group.addTask { try await self.read(from: bus, hub: eventhub) }
+                try await self.read(from: bus, hub: eventhub)
             } else {
-                group.addTask { try await self.receive(from: bus, entity: entity) }
+                try await self.receive(from: bus, entity: entity)
             }
-            group.addTask {
-                for await _ in signals { return }
-            }
-            try await group.next()
-            group.cancelAll()
         }
     }
 
