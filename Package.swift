@@ -141,6 +141,7 @@ let package = Package(
                 "ConduitStore",
                 "ConduitPlatform",
                 "ConduitServer",
+                "ConduitEndpoints",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,5 +1,7 @@
 import ConduitAMQP
 import ConduitBus
+import ConduitEndpoints
+import ConduitPlatform
 import Foundation
 import Logging
 import NIOSSL
@@ -32,15 +34,12 @@ struct BusAMQPClient: Sendable {
         let base = "\(secure ? "amqps" : "amqp")://\(connection.host):\(port)"
         var tls: NIOSSLContext?
         if secure {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            if let caFile {
-                do {
-                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-                } catch {
-                    throw CommandFailure("--ca: cannot read \(caFile) as PEM certificates: \(error)")
-                }
+            // Verified as the endpoints' remote posts are: the system's trust store, or only the given CAs.
+            do {
+                tls = try NIOSSLContext(configuration: ServiceEndpoints.remoteTLS(remoteCAFile: caFile))
+            } catch let error as PlatformError {
+                throw CommandFailure("--ca: \(error.message)")
             }
-            tls = try NIOSSLContext(configuration: configuration)
         }
         var logger = Logger(label: "conduit.listen")
         logger.logLevel = .warning
