@@ -162,6 +162,7 @@ public final class ConduitHTTPServer: Service, Sendable {
                     await amqp.serveConnection(
                         inbound: inbound.map(\.data),
                         peer: "websocket " + peer,
+                        eventLoop: channel.eventLoop,
                         write: { try await outbound.write(.binary($0)) },
                         closeTransport: { try? await outbound.close(.normalClosure, reason: nil) }
                     )

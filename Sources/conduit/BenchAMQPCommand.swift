@@ -32,6 +32,13 @@ extension BenchCommand {
         @Option(help: "The RabbitMQ address of the durable queue (declared beforehand).")
         var rabbitmqAddress = "/amq/queue/conduit-bench"
         @Option(help: "postgres://… (an empty database) to measure PostgreSQL instead of SQLite.") var database: String?
+        @Option(
+            help: """
+                amqp://KeyName:key@host:port of a Conduit started separately (its queue conduit-bench created \
+                beforehand) instead of a private one in this process.
+                """
+        )
+        var conduit: String?
         @Option(help: "Write the results as JSON to this file.") var json: String?
 
         var parsedPairs: [(senders: Int, receivers: Int)] {
@@ -48,6 +55,7 @@ extension BenchCommand {
                 throw ValidationError("--pairs takes SENDERS:RECEIVERS pairs separated by commas, e.g. 1:1,8:8.")
             }
             if let rabbitmq { _ = try Broker.rabbitmq(url: rabbitmq, address: rabbitmqAddress) }
+            if let conduit { _ = try Broker.rabbitmq(url: conduit, address: "conduit-bench", name: "Conduit") }
         }
 
         /// Where a run connects.
@@ -58,15 +66,20 @@ extension BenchCommand {
             var credentials: AMQPSASLCredentials
             var address: String
 
-            static func rabbitmq(url: String, address: String) throws -> Broker {
+            static func rabbitmq(url: String, address: String, name: String = "RabbitMQ") throws -> Broker {
                 guard let parsed = URL(string: url), parsed.scheme == "amqp", let host = parsed.host else {
-                    throw ValidationError("--rabbitmq must be amqp://user:password@host:port, not '\(url)'.")
+                    throw ValidationError(
+                        "--\(name.lowercased()) must be amqp://user:password@host:port, not '\(url)'."
+                    )
                 }
                 return Broker(
-                    name: "RabbitMQ",
+                    name: name,
                     host: host,
                     port: parsed.port ?? 5672,
-                    credentials: .plain(user: parsed.user ?? "guest", password: parsed.password ?? "guest"),
+                    credentials: .plain(
+                        user: parsed.user(percentEncoded: false) ?? "guest",
+                        password: parsed.password(percentEncoded: false) ?? "guest"
+                    ),
                     address: address
                 )
             }
@@ -89,6 +102,9 @@ extension BenchCommand {
                         address: "conduit-bench"
                     )
                     var brokers = [conduit]
+                    if let url = options.conduit {
+                        brokers = [try Broker.rabbitmq(url: url, address: "conduit-bench", name: "Conduit (separate)")]
+                    }
                     if let url = options.rabbitmq {
                         brokers.append(try Broker.rabbitmq(url: url, address: options.rabbitmqAddress))
                     }
@@ -131,30 +147,32 @@ extension BenchCommand {
                 for receiverIndex in 0..<receivers {
                     group.addTask {
                         let client = try await connect()
-                        let receiver = try await client.openReceiver(address: broker.address)
-                        var idleSince = ContinuousClock.now
-                        while true {
-                            if let delivery = try await receiver.receive(timeout: .milliseconds(200)) {
-                                let now = NIODeadline.now().uptimeNanoseconds
-                                receiver.settle(delivery, .accepted)
-                                idleSince = ContinuousClock.now
-                                guard case .long(let id)? = delivery.message.applicationProperty("bench-id"),
-                                    case .long(let sentAt)? = delivery.message.applicationProperty("sent-at")
-                                else { continue }
-                                shared.tally.withLock {
-                                    $0.received(id: id, latency: Double(Int64(now) - sentAt) / 1e6)
+                        try await withTaskExecutorPreference(client.taskExecutor) {
+                            let receiver = try await client.openReceiver(address: broker.address)
+                            var idleSince = ContinuousClock.now
+                            while true {
+                                if let delivery = try await receiver.receive(timeout: .milliseconds(200)) {
+                                    let now = NIODeadline.now().uptimeNanoseconds
+                                    receiver.settle(delivery, .accepted)
+                                    idleSince = ContinuousClock.now
+                                    guard case .long(let id)? = delivery.message.applicationProperty("bench-id"),
+                                        case .long(let sentAt)? = delivery.message.applicationProperty("sent-at")
+                                    else { continue }
+                                    shared.tally.withLock {
+                                        $0.received(id: id, latency: Double(Int64(now) - sentAt) / 1e6)
+                                    }
+                                    continue
                                 }
-                                continue
+                                // Done once sending is over and every accepted message came, or nothing came for 10 s.
+                                let complete = shared.tally.withLock { $0.receivedIds.count >= $0.accepted }
+                                if shared.sendingDone.load(ordering: .acquiring),
+                                    complete || ContinuousClock.now - idleSince > .seconds(10)
+                                {
+                                    break
+                                }
                             }
-                            // Done once sending is over and every accepted message came, or nothing came for 10 s.
-                            let complete = shared.tally.withLock { $0.receivedIds.count >= $0.accepted }
-                            if shared.sendingDone.load(ordering: .acquiring),
-                                complete || ContinuousClock.now - idleSince > .seconds(10)
-                            {
-                                break
-                            }
+                            _ = receiverIndex
                         }
-                        _ = receiverIndex
                         await client.close()
                     }
                 }
@@ -163,23 +181,25 @@ extension BenchCommand {
                         for sender in 0..<senders {
                             sending.addTask {
                                 let client = try await connect()
-                                let link = try await client.openSender(address: broker.address)
-                                var n: Int64 = 0
-                                while ContinuousClock.now < deadline {
-                                    let id = Int64(sender) << 40 | n
-                                    n += 1
-                                    var message = AMQPMessage(body: .data([body]))
-                                    message.header = AMQPMessage.Header(durable: true)
-                                    message.applicationProperties = [
-                                        AMQPMapEntry(.string("bench-id"), .long(id)),
-                                        AMQPMapEntry(
-                                            .string("sent-at"),
-                                            .long(Int64(NIODeadline.now().uptimeNanoseconds))
-                                        ),
-                                    ]
-                                    let outcome = try await link.send(message)
-                                    shared.tally.withLock {
-                                        outcome == .accepted ? $0.accepted += 1 : ($0.refused += 1)
+                                try await withTaskExecutorPreference(client.taskExecutor) {
+                                    let link = try await client.openSender(address: broker.address)
+                                    var n: Int64 = 0
+                                    while ContinuousClock.now < deadline {
+                                        let id = Int64(sender) << 40 | n
+                                        n += 1
+                                        var message = AMQPMessage(body: .data([body]))
+                                        message.header = AMQPMessage.Header(durable: true)
+                                        message.applicationProperties = [
+                                            AMQPMapEntry(.string("bench-id"), .long(id)),
+                                            AMQPMapEntry(
+                                                .string("sent-at"),
+                                                .long(Int64(NIODeadline.now().uptimeNanoseconds))
+                                            ),
+                                        ]
+                                        let outcome = try await link.send(message)
+                                        shared.tally.withLock {
+                                            outcome == .accepted ? $0.accepted += 1 : ($0.refused += 1)
+                                        }
                                     }
                                 }
                                 await client.close()

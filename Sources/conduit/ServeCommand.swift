@@ -22,8 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             The asynchronous service runs system jobs with --workers workers, retrying failed posts with \
             exponential backoff and full jitter (5 s, 10 s, 20 s … up to 1 h between tries) until --retry-give-up. \
             The embedded bus (queues, topics, event hubs; Service Bus REST and management API) is on the same HTTP \
-            port; its connection string is printed and written to <data-dir>/bus.connection. \
-            Not built yet: AMQP, relays, webhooks, the System Jobs console (see README.md).
+            port; its connection string is printed and written to <data-dir>/bus.connection. The bus also speaks \
+            AMQP 1.0 for the Azure Service Bus and Event Hubs SDKs, on --amqp-port (5672; CONDUIT_AMQP_PORT) and \
+            over WebSockets on the HTTP port; that connection string is in <data-dir>/amqp.connection. \
+            Not built yet: relays, webhooks, the System Jobs console, TLS listeners (see README.md).
             """
     )
 

@@ -20,6 +20,10 @@ public final class AMQPClient: Sendable {
     private let runner: Mutex<Task<Void, Never>?>
     private let tags = Atomic<UInt64>(0)
 
+    /// The event loop of the connection's channel, as a task executor (`nil` over WebSockets): tasks that send and
+    /// receive on this client spend fewer thread hops when they prefer it (`withTaskExecutorPreference`).
+    public var taskExecutor: EventLoopTaskExecutor? { connection.taskExecutor }
+
     private init(connection: AMQPConnection, events: AMQPClientEvents, channel: UInt16, runner: Task<Void, Never>) {
         self.connection = connection
         self.events = events
@@ -62,10 +66,11 @@ public final class AMQPClient: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        let connection = AMQPConnection(configuration: configuration, logger: logger)
-        let events = AMQPClientEvents()
         let nio = channel.channel
-        let runner = Task<Void, Never> {
+        let executor = EventLoopTaskExecutor(nio.eventLoop)
+        let connection = AMQPConnection(configuration: configuration, taskExecutor: executor, logger: logger)
+        let events = AMQPClientEvents()
+        let runner = Task<Void, Never>(executorPreference: executor) {
             try? await channel.executeThenClose { inbound, _ in
                 await connection.run(
                     inbound: inbound,

@@ -61,8 +61,17 @@ public final class AMQPConnection: Sendable {
     private let locked: Mutex<Locked>
     private let wakes: AsyncStream<Void>
     public let logger: Logger
+    /// The event loop of a TCP connection's channel, as a task executor: the connection runs on it, and the
+    /// application's tasks for the connection should prefer it (`Task(executorPreference:)`). `nil` for other
+    /// transports.
+    public let taskExecutor: EventLoopTaskExecutor?
 
-    init(configuration: AMQPConnectionStateMachine.Configuration, logger: Logger) {
+    init(
+        configuration: AMQPConnectionStateMachine.Configuration,
+        taskExecutor: EventLoopTaskExecutor? = nil,
+        logger: Logger
+    ) {
+        self.taskExecutor = taskExecutor
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wakes = stream
         self.logger = logger
@@ -222,12 +231,19 @@ public final class AMQPConnection: Sendable {
         writeNow: (@Sendable (ByteBuffer) -> Bool)? = nil,
         closeTransport: @escaping @Sendable () async -> Void
     ) async {
-        let maximumFrameSize = Int(
-            locked.withLock { state in
-                state.writeNow = writeNow
-                return state.machine.configuration.maxFrameSize
-            }
-        )
+        locked.withLock { $0.writeNow = writeNow }
+        await withTaskExecutorPreference(taskExecutor) {
+            await runTasks(inbound: inbound, handler: handler, write: write, closeTransport: closeTransport)
+        }
+    }
+
+    private func runTasks<Inbound: AsyncSequence<ByteBuffer, any Error>>(
+        inbound: Inbound,
+        handler: some AMQPConnectionHandler,
+        write: @escaping @Sendable (ByteBuffer) async throws -> Void,
+        closeTransport: @escaping @Sendable () async -> Void
+    ) async {
+        let maximumFrameSize = Int(locked.withLock { $0.machine.configuration.maxFrameSize })
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 writing: for await _ in self.wakes {

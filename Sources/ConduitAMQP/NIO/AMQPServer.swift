@@ -119,6 +119,7 @@ public final class AMQPServer: Service, Sendable {
                 await serveConnection(
                     inbound: inbound,
                     peer: channel.remoteAddress?.description ?? "?",
+                    eventLoop: channel.eventLoop,
                     // Awaited until written, so that closing after the last write loses nothing.
                     write: { try await channel.writeAndFlush($0) },
                     writeNow: { bytes in
@@ -136,17 +137,22 @@ public final class AMQPServer: Service, Sendable {
 
     /// Runs one connection over another byte transport (AMQP over WebSockets): `inbound` yields the bytes that
     /// arrive, `write` sends bytes (returning once they are written), `closeTransport` ends it. Returns when the
-    /// connection is over.
+    /// connection is over. With `eventLoop` (the transport channel's), the connection's tasks run on that loop.
     public func serveConnection<Inbound: AsyncSequence<ByteBuffer, any Error>>(
         inbound: Inbound,
         peer: String,
+        eventLoop: (any EventLoop)? = nil,
         write: @escaping @Sendable (ByteBuffer) async throws -> Void,
         writeNow: (@Sendable (ByteBuffer) -> Bool)? = nil,
         closeTransport: @escaping @Sendable () async -> Void
     ) async {
         var logger = self.logger
         logger[metadataKey: "amqp.peer"] = "\(peer)"
-        let connection = AMQPConnection(configuration: configuration, logger: logger)
+        let connection = AMQPConnection(
+            configuration: configuration,
+            taskExecutor: eventLoop.map(EventLoopTaskExecutor.init),
+            logger: logger
+        )
         let handler = makeHandler(connection)
         let key = ObjectIdentifier(connection)
         connections.withLock { $0[key] = connection }

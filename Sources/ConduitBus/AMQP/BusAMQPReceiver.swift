@@ -122,7 +122,7 @@ final class BusAMQPReceiver: Sendable {
     }
 
     func start() {
-        let task = Task { await self.run() }
+        let task = Task(executorPreference: connection.taskExecutor) { await self.run() }
         state.withLock { $0.task = task }
     }
 

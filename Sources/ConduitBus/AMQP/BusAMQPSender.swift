@@ -29,7 +29,7 @@ final class BusAMQPSender: Sendable {
             return true
         }
         guard starts else { return }
-        Task { await self.write() }
+        Task(executorPreference: handler.connection.taskExecutor) { await self.write() }
     }
 
     private func write() async {

@@ -26,6 +26,7 @@ public struct BusNamespace: Sendable {
     public static let migrations: [Migration] =
         QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
             QueueStore.expiryMigration, QueueStore.deferralMigration, QueueStore.sessionMigration,
+            QueueStore.leanIndexMigration,
         ] + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(

@@ -30,7 +30,7 @@ extension QueueStore {
                 """
                 UPDATE conduit_bus_message SET locktoken = NULL, lockeduntil = NULL, \
                 deliverycount = CASE WHEN deliverycount > 0 THEN deliverycount - 1 ELSE 0 END \
-                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                WHERE \(MessageLockToken.holder(queue, lockToken))
                 """
             ).run()
         }
@@ -69,7 +69,7 @@ extension QueueStore {
             try await db.raw(
                 """
                 UPDATE conduit_bus_message SET deferred = 1, locktoken = NULL, lockeduntil = NULL \
-                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                WHERE \(MessageLockToken.holder(queue, lockToken))
                 """
             ).run()
         }
@@ -100,7 +100,7 @@ extension QueueStore {
                 var received = try Self.received(row)
                 received.deliveryCount += 1
                 if peekLock {
-                    let token = UUID()
+                    let token = MessageLockToken.make(sequence: sequence)
                     let until = now + Int64(description.lockDurationSeconds * 1000)
                     try await db.raw(
                         """

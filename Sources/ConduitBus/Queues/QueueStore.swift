@@ -86,6 +86,29 @@ public struct QueueStore: Sendable {
         ).run()
     }
 
+    /// Fewer index writes for each message (migration 207): lock tokens carry their message's sequence number
+    /// (``MessageLockToken``), so the lock token index goes; the session and expiry indexes hold only the messages
+    /// that have a session or an expiry time.
+    public static let leanIndexMigration = Migration(version: 207, name: "bus message indexes without lock tokens") {
+        db,
+        _ in
+        try await db.raw("DROP INDEX IF EXISTS conduit_bus_message_lock").run()
+        try await db.raw("DROP INDEX IF EXISTS conduit_bus_message_session").run()
+        try await db.raw(
+            """
+            CREATE INDEX conduit_bus_message_session ON conduit_bus_message (queue, sessionid, sequence) \
+            WHERE sessionid IS NOT NULL
+            """
+        ).run()
+        try await db.raw("DROP INDEX IF EXISTS conduit_bus_message_expires").run()
+        try await db.raw(
+            """
+            CREATE INDEX conduit_bus_message_expires ON conduit_bus_message (queue, deadletter, expires) \
+            WHERE expires IS NOT NULL
+            """
+        ).run()
+    }
+
     /// The sub-queue suffix of dead-lettered messages.
     public static let deadLetterSuffix = "/$deadletterqueue"
 
@@ -339,7 +362,7 @@ public struct QueueStore: Sendable {
             // Direct delivery: a receiver of this process waits, so the message is stored locked for it (one
             // statement) and handed over once the transaction committed.
             let waiter = available <= now && !description.isSessionful ? handoffs?.waiters.claim(name) : nil
-            let token = waiter.map { _ in UUID() }
+            let token = waiter.map { _ in MessageLockToken.make(sequence: sequence) }
             let until = waiter.map { _ in now + Int64(description.lockDurationSeconds * 1000) }
             try await db.raw(
                 """
@@ -403,7 +426,7 @@ public struct QueueStore: Sendable {
             // One statement: the message goes if it still holds the lock.
             let deleted = try await db.raw(
                 """
-                DELETE FROM conduit_bus_message WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString) \
+                DELETE FROM conduit_bus_message WHERE \(MessageLockToken.holder(queue, lockToken)) \
                 AND lockeduntil >= \(bind: now) RETURNING sequence
                 """
             ).all()
@@ -435,7 +458,7 @@ public struct QueueStore: Sendable {
             try await db.raw(
                 """
                 UPDATE conduit_bus_message SET locktoken = NULL, lockeduntil = NULL \
-                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                WHERE \(MessageLockToken.holder(queue, lockToken))
                 """
             ).run()
         }
@@ -466,7 +489,7 @@ public struct QueueStore: Sendable {
             try await db.raw(
                 """
                 UPDATE conduit_bus_message SET lockeduntil = \(bind: until) \
-                WHERE queue = \(bind: queue) AND locktoken = \(bind: lockToken.uuidString)
+                WHERE \(MessageLockToken.holder(queue, lockToken))
                 """
             ).run()
             return until
@@ -574,7 +597,7 @@ public struct QueueStore: Sendable {
                     ).run()
                     return received
                 }
-                let token = UUID()
+                let token = MessageLockToken.make(sequence: sequence)
                 let until = now + Int64(description.lockDurationSeconds * 1000)
                 try await db.raw(
                     """
@@ -624,7 +647,7 @@ public struct QueueStore: Sendable {
         let row = try await db.raw(
             """
             SELECT deliverycount, deadletter, lockeduntil FROM conduit_bus_message \
-            WHERE queue = \(bind: queue) AND locktoken = \(bind: token.uuidString)
+            WHERE \(MessageLockToken.holder(queue, token))
             """
         ).first()
         guard let row, let until = try row.decode(column: "lockeduntil", as: Int64?.self), until >= now else {
@@ -650,7 +673,7 @@ public struct QueueStore: Sendable {
             """
             UPDATE conduit_bus_message SET deadletter = 1, deadletterreason = \(bind: reason), \
             deadletterdescription = \(bind: description), locktoken = NULL, lockeduntil = NULL \
-            WHERE queue = \(bind: queue) AND locktoken = \(bind: token.uuidString)
+            WHERE \(MessageLockToken.holder(queue, token))
             """
         ).run()
     }
