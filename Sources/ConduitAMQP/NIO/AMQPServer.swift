@@ -19,6 +19,9 @@ public final class AMQPServer: Service, Sendable {
     private let bound = Mutex<SocketAddress?>(nil)
     private let failed = Mutex(false)
     private let connections = Mutex<[ObjectIdentifier: AMQPConnection]>([:])
+    /// The server's own event loops: its connections write to the database on them (see ``EventLoopTaskExecutor``),
+    /// which must not hold up the HTTP server's loops or the process's clients.
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
 
     /// - Parameters:
     ///   - port: the TCP port (0 picks a free one; ``onListening`` tells which).
@@ -59,6 +62,7 @@ public final class AMQPServer: Service, Sendable {
     }
 
     public func run() async throws {
+        defer { group.shutdownGracefully { _ in } }
         do {
             try await listen()
         } catch {
@@ -70,7 +74,7 @@ public final class AMQPServer: Service, Sendable {
     private func listen() async throws {
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
