@@ -141,8 +141,9 @@ final class AMQPClientEvents: AMQPConnectionHandler {
         post(.settled(settlement.link, settlement.deliveryId), .settled(settlement))
     }
     func linkDetached(_ link: AMQPLinkID, error: AMQPError?) async {
-        post(.detached(link), .detached(error))
-        // Whoever waits on the link learns it is gone.
+        // Whoever waits on the link learns it is gone — before the detach is posted: the caller closing the link
+        // may open the next one on the same handle as soon as it sees it, and that link's waiters must stay.
+        let reason = error
         let error = error ?? AMQPError(condition: "amqp:link:detach-forced", description: "The link was detached.")
         let waiting = state.withLock { state -> [Waiter] in
             var found: [Waiter] = []
@@ -156,6 +157,7 @@ final class AMQPClientEvents: AMQPConnectionHandler {
             return found
         }
         for waiter in waiting { waiter.resume(throwing: error) }
+        post(.detached(link), .detached(reason))
     }
 
     func connectionClosed() async {
