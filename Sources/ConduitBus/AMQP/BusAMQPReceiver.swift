@@ -323,6 +323,9 @@ final class BusAMQPReceiver: Sendable {
         var echo = settlement.state
         do {
             switch settlement.state {
+            case .accepted? where settlement.settled:
+                // Settled first by the receiver, which waits for no answer.
+                queues.completeSettled(entity, lockToken: token, now: now)
             case .accepted?:
                 try await queues.complete(entity, lockToken: token, now: now)
             case .rejected(let error)?:

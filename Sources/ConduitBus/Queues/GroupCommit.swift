@@ -7,12 +7,15 @@ import Synchronization
 /// SQLite, one round trip on PostgreSQL) per round instead of one each. Each operation still succeeds or fails on
 /// its own: if a shared transaction fails, its operations are run again one transaction each.
 ///
-/// The caller that finds no transaction being written writes the round itself, on its own task (no hop to another
-/// task and back); if others arrived meanwhile, a task goes on writing their rounds while it returns.
+/// Rounds are written by the callers themselves, on their own tasks (no hop to another task and back): the caller
+/// that finds no round being written leads; when its round is done and others are waiting, it hands the lead to the
+/// first of them, whose task writes the next round (its own operation and those that came with it) and so on.
 final class GroupCommit: Sendable {
     private struct Item: Sendable {
         var work: @Sendable (any SQLDatabase) async throws -> Void
         var done: @Sendable ((any Error)?) -> Void
+        /// Asks the item's caller to write the next round.
+        var lead: @Sendable () -> Void
     }
 
     private let store: Store
@@ -30,7 +33,8 @@ final class GroupCommit: Sendable {
         let outcome = Outcome<T>()
         let item = Item(
             work: { db in outcome.value(try await work(db)) },
-            done: { error in outcome.finish(error) }
+            done: { error in outcome.finish(error) },
+            lead: { outcome.lead() }
         )
         let leads = pending.withLock { state -> Bool in
             state.items.append(item)
@@ -38,28 +42,51 @@ final class GroupCommit: Sendable {
             state.writing = true
             return true
         }
-        if leads {
-            // This caller's round (its own operation and any that came with it), written here.
-            await writeRound()
-            let more = pending.withLock { state -> Bool in
-                if state.items.isEmpty { state.writing = false }
-                return !state.items.isEmpty
+        if leads { await lead() }
+        while true {
+            switch await outcome.next() {
+            case .lead: await lead()
+            case .finished(let result): return try result.get()
             }
-            if more { Task { await self.write() } }
         }
-        return try await outcome.result()
     }
 
-    /// Writes rounds until none is left.
-    private func write() async {
-        while true {
-            let empty = pending.withLock { state -> Bool in
-                if state.items.isEmpty { state.writing = false }
-                return state.items.isEmpty
-            }
-            if empty { return }
-            await writeRound()
+    /// Queues `work`, whose caller waits for nothing (its effect is lost if the process stops before a round takes
+    /// it: a receiver's pre-settled completion), behind the next round: it starts no round of its own unless none
+    /// starts within ``followerDelay``. `work` should not throw: an error fails the round it shares, whose other
+    /// operations are then each run again alone.
+    func follow(_ work: @escaping @Sendable (any SQLDatabase) async throws -> Void) {
+        let item = Item(work: work, done: { _ in }, lead: { Task { await self.lead() } })
+        let idle = pending.withLock { state -> Bool in
+            state.items.append(item)
+            return !state.writing
         }
+        guard idle else { return }
+        Task {
+            try? await Task.sleep(for: Self.followerDelay)
+            let leads = pending.withLock { state -> Bool in
+                guard !state.writing, !state.items.isEmpty else { return false }
+                state.writing = true
+                return true
+            }
+            if leads { await lead() }
+        }
+    }
+
+    /// How long an operation queued with ``follow(_:)`` waits for a round to join.
+    static let followerDelay: Duration = .milliseconds(2)
+
+    /// Writes one round, then hands the lead to the first caller still waiting (or ends the writing).
+    private func lead() async {
+        await writeRound()
+        let next = pending.withLock { state -> Item? in
+            guard let first = state.items.first else {
+                state.writing = false
+                return nil
+            }
+            return first
+        }
+        next?.lead()
     }
 
     /// Writes the waiting operations (up to ``limit``) in one transaction.
@@ -94,12 +121,18 @@ final class GroupCommit: Sendable {
 }
 
 /// The result of one grouped operation: set when its transaction committed (or failed), awaited by its caller,
-/// whichever comes first.
+/// whichever comes first — or the request that its caller write the next round.
 private final class Outcome<T: Sendable>: Sendable {
+    enum Event {
+        case lead
+        case finished(Result<T, any Error>)
+    }
+
     private struct State {
         var value: T?
         var finished: Result<T, any Error>?
-        var waiter: CheckedContinuation<T, any Error>?
+        var leads = false
+        var waiter: CheckedContinuation<Event, Never>?
     }
     private let state = Mutex(State())
 
@@ -109,7 +142,7 @@ private final class Outcome<T: Sendable>: Sendable {
     }
 
     func finish(_ error: (any Error)?) {
-        let (waiter, result) = state.withLock { state -> (CheckedContinuation<T, any Error>?, Result<T, any Error>) in
+        let (waiter, result) = state.withLock { state -> (CheckedContinuation<Event, Never>?, Result<T, any Error>) in
             let result: Result<T, any Error>
             if let error {
                 result = .failure(error)
@@ -118,26 +151,49 @@ private final class Outcome<T: Sendable>: Sendable {
             } else {
                 result = .failure(BusError(.badRequest, "A bus operation finished without its result."))
             }
+            state.finished = result
             defer { state.waiter = nil }
-            guard let waiter = state.waiter else {
-                state.finished = result
-                return (nil, result)
-            }
-            return (waiter, result)
+            return (state.waiter, result)
         }
-        waiter?.resume(with: result)
+        waiter?.resume(returning: .finished(result))
     }
 
-    func result() async throws -> T {
+    func lead() {
+        let waiter = state.withLock { state -> CheckedContinuation<Event, Never>? in
+            guard let waiter = state.waiter else {
+                state.leads = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: .lead)
+    }
+
+    /// The next thing for the caller to do: write a round, or take its result.
+    func next() async -> Event {
         // The caller that wrote the round itself finds it done: no suspension.
-        if let finished = state.withLock({ $0.finished }) { return try finished.get() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Result<T, any Error>? in
-                if let finished = state.finished { return finished }
+        if let ready = take() { return ready }
+        return await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Event? in
+                if let event = Self.take(&state) { return event }
                 state.waiter = continuation
                 return nil
             }
-            if let ready { continuation.resume(with: ready) }
+            if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    private func take() -> Event? {
+        state.withLock { Self.take(&$0) }
+    }
+
+    private static func take(_ state: inout State) -> Event? {
+        if let finished = state.finished { return .finished(finished) }
+        if state.leads {
+            state.leads = false
+            return .lead
+        }
+        return nil
     }
 }

@@ -438,6 +438,22 @@ public struct QueueStore: Sendable {
         }
     }
 
+    /// Completes a locked message whose receiver settled it first and waits for no answer: the deletion goes with
+    /// the next round of sends and settlements instead of a transaction of its own (within
+    /// ``GroupCommit/followerDelay`` if none comes). A lock that ran out meanwhile leaves the message in place. If the
+    /// process stops before the deletion is written, the message is delivered again once its lock runs out.
+    public func completeSettled(_ entity: String, lockToken: UUID, now: Int64) {
+        let (queue, _) = Self.split(entity)
+        commits.follow { db in
+            try await db.raw(
+                """
+                DELETE FROM conduit_bus_message WHERE \(MessageLockToken.holder(queue, lockToken)) \
+                AND lockeduntil >= \(bind: now)
+                """
+            ).run()
+        }
+    }
+
     /// Releases a lock: the message is available again, or dead-lettered when it reached the maximum delivery count.
     public func abandon(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
