@@ -51,6 +51,8 @@ public struct BusNamespace: Sendable {
         if let transaction {
             try await BusRouting.send(messages, to: entity, now: now, db: transaction, flavor: flavor, hops: 0)
         } else {
+            // One message to a plain queue with a waiting receiver: handed over as it arrives.
+            if messages.count == 1, try await queues.sendOnArrival(messages[0], to: entity, now: now) { return }
             // Shared with the sends, receives and settlements that arrive at the same time (group commit); new
             // messages go straight to waiting receivers.
             try await queues.sendCommitted { db, handoffs in

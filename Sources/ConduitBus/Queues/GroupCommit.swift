@@ -28,8 +28,12 @@ final class GroupCommit: Sendable {
     }
 
     /// Runs `work` in a transaction shared with the operations that arrived at the same time; returns its result
-    /// once that transaction committed.
-    func run<T: Sendable>(_ work: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// once that transaction committed. `queued` runs once `work` has its place in line, before any round writes it:
+    /// operations queued after that point are written after `work`.
+    func run<T: Sendable>(
+        _ work: @escaping @Sendable (any SQLDatabase) async throws -> T,
+        queued: (() -> Void)? = nil
+    ) async throws -> T {
         let outcome = Outcome<T>()
         let item = Item(
             work: { db in outcome.value(try await work(db)) },
@@ -42,6 +46,7 @@ final class GroupCommit: Sendable {
             state.writing = true
             return true
         }
+        queued?()
         if leads { await lead() }
         while true {
             switch await outcome.next() {

@@ -14,6 +14,8 @@ public struct QueueStore: Sendable {
     public let waiters = QueueWaiters()
     /// Concurrent sends, receives and settlements share transactions.
     let commits: GroupCommit
+    /// Messages handed to waiting receivers as they arrive (SQLite).
+    let arrival = ArrivalDelivery()
 
     public init(store: Store) {
         self.store = store
@@ -356,23 +358,22 @@ public struct QueueStore: Sendable {
             let sequence = next - 1
             let available = max(message.scheduledEnqueueTime ?? now, now)
             let expires = expiry(of: message, in: description, now: now)
-            var stored = message
-            stored.body = Data()
-            let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
             // Direct delivery: a receiver of this process waits, so the message is stored locked for it (one
             // statement) and handed over once the transaction committed.
             let waiter = available <= now && !description.isSessionful ? handoffs?.waiters.claim(name) : nil
             let token = waiter.map { _ in MessageLockToken.make(sequence: sequence) }
             let until = waiter.map { _ in now + Int64(description.lockDurationSeconds * 1000) }
-            try await db.raw(
-                """
-                INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
-                expires, deliverycount, deadletter, sessionid, locktoken, lockeduntil) VALUES (\(bind: name), \
-                \(bind: sequence), \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
-                \(bind: available), \(bind: expires), \(bind: waiter == nil ? 0 : 1), 0, \(bind: message.sessionId), \
-                \(bind: token?.uuidString), \(bind: until))
-                """
-            ).run()
+            try await insertRow(
+                message,
+                queue: name,
+                sequence: sequence,
+                now: now,
+                available: available,
+                expires: expires,
+                lock: token.flatMap { token in until.map { (token, $0) } },
+                encoder: encoder,
+                db: db
+            )
             sequences.append(sequence)
             if let handoffs {
                 guard let waiter, let token, let until else {
@@ -397,6 +398,32 @@ public struct QueueStore: Sendable {
             }
         }
         return sequences
+    }
+
+    /// Writes one message row; with `lock`, locked for a receiver it is handed to (its first delivery).
+    static func insertRow(
+        _ message: BusMessage,
+        queue name: String,
+        sequence: Int64,
+        now: Int64,
+        available: Int64,
+        expires: Int64?,
+        lock: (token: UUID, until: Int64)?,
+        encoder: JSONEncoder = JSONEncoder(),
+        db: any SQLDatabase
+    ) async throws {
+        var stored = message
+        stored.body = Data()
+        let properties = String(decoding: try encoder.encode(stored), as: UTF8.self)
+        try await db.raw(
+            """
+            INSERT INTO conduit_bus_message (queue, sequence, messageid, body, properties, enqueued, available, \
+            expires, deliverycount, deadletter, sessionid, locktoken, lockeduntil) VALUES (\(bind: name), \
+            \(bind: sequence), \(bind: message.messageId), \(bind: message.body), \(bind: properties), \(bind: now), \
+            \(bind: available), \(bind: expires), \(bind: lock == nil ? 0 : 1), 0, \(bind: message.sessionId), \
+            \(bind: lock?.token.uuidString), \(bind: lock?.until))
+            """
+        ).run()
     }
 
     // MARK: - Receiving

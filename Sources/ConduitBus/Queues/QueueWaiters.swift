@@ -46,6 +46,11 @@ public final class QueueWaiters: Sendable {
         }
     }
 
+    /// Whether a receiver waits on `queue`.
+    func hasWaiters(_ queue: String) -> Bool {
+        state.withLock { !($0.byQueue[queue]?.isEmpty ?? true) }
+    }
+
     /// Takes the longest-waiting waiter of `queue`.
     func claim(_ queue: String) -> Waiter? {
         state.withLock { state in

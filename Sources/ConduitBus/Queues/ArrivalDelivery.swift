@@ -1,0 +1,158 @@
+import ConduitStore
+import Foundation
+import SQLKit
+import Synchronization
+
+/// Delivery on arrival (SQLite, one process): a message sent to a plain queue on which a peek-lock receiver of this
+/// process waits is handed to that receiver as it arrives, and written locked for it in the next round of the group
+/// commit; the sender's answer still waits for the commit. The receiver's settlement is queued behind that write, so
+/// it applies to the stored message. If the write fails (the queue was deleted or changed meanwhile, the disk
+/// failed), the sender is told so and the receiver's settlement finds no lock: the message may have been seen though
+/// its send failed — at least once, never lost.
+///
+/// Its sequence number comes from a block reserved in the queue's row beforehand (so that sends by other paths never
+/// take the same numbers; a block left over when the process stops is a gap), together with the queue's settings,
+/// which the write checks again.
+final class ArrivalDelivery: Sendable {
+    /// Sequence numbers reserved at a time.
+    static let blockSize: Int64 = 256
+    /// How long reserved settings are used before they are read again (with a new block).
+    static let refresh: Duration = .seconds(1)
+
+    struct Block: Sendable {
+        var description: QueueDescription
+        var createdOn: Int64
+        var next: Int64
+        var end: Int64
+        var reservedAt: ContinuousClock.Instant
+    }
+
+    private let blocks = Mutex<[String: Block]>([:])
+
+    /// The next sequence number of `queue` and its settings, from the current block; `nil` when there is no usable
+    /// block (none yet, used up, or older than ``refresh``).
+    func take(_ queue: String) -> (sequence: Int64, block: Block)? {
+        blocks.withLock { blocks in
+            guard var block = blocks[queue] else { return nil }
+            guard block.next < block.end, ContinuousClock.now - block.reservedAt < Self.refresh else {
+                blocks[queue] = nil
+                return nil
+            }
+            let sequence = block.next
+            block.next += 1
+            blocks[queue] = block
+            return (sequence, block)
+        }
+    }
+
+    func store(_ block: Block, for queue: String) {
+        blocks.withLock { $0[queue] = block }
+    }
+
+    func drop(_ queue: String) {
+        blocks.withLock { _ = $0.removeValue(forKey: queue) }
+    }
+
+    /// Whether a message may be handed over on arrival to a queue with these settings.
+    static func applies(to message: BusMessage, in description: QueueDescription, now: Int64) -> Bool {
+        !description.isSessionful && description.forwardTo == nil && description.duplicateDetectionWindowSeconds == nil
+            && message.sessionId == nil && (message.scheduledEnqueueTime ?? now) <= now
+    }
+}
+
+extension QueueStore {
+    /// Sends one message to a plain queue by delivery on arrival (``ArrivalDelivery``) when that applies: SQLite, a
+    /// peek-lock receiver of this process waiting, no sessions, forwarding, duplicate detection or schedule. Returns
+    /// `false` when it does not apply (nothing was done: send it the usual way); throws when the message was handed
+    /// over but could not be stored.
+    func sendOnArrival(_ message: BusMessage, to entity: String, now: Int64) async throws -> Bool {
+        guard store.flavor == .sqlite else { return false }
+        let name = entity.lowercased()
+        guard !name.contains("/"), waiters.hasWaiters(name) else { return false }
+        guard let (sequence, block) = try await takeSequence(name) else { return false }
+        let description = block.description
+        guard ArrivalDelivery.applies(to: message, in: description, now: now), let waiter = waiters.claim(name) else {
+            return false
+        }
+        let token = MessageLockToken.make(sequence: sequence)
+        let until = now + Int64(description.lockDurationSeconds * 1000)
+        let expires = Self.expiry(of: message, in: description, now: now)
+        let received = ReceivedMessage(
+            message: message,
+            sequenceNumber: sequence,
+            enqueuedTime: now,
+            expiresAt: expires,
+            deliveryCount: 1,
+            lockToken: token,
+            lockedUntil: until,
+            deadLetterReason: nil,
+            deadLetterErrorDescription: nil,
+            isDeferred: false
+        )
+        let createdOn = block.createdOn
+        do {
+            try await commits.run(
+                { db in
+                    // The settings the message was handed over under must still hold.
+                    let row = try await db.raw(
+                        "SELECT description, createdon FROM conduit_bus_queue WHERE name = \(bind: name)"
+                    ).first()
+                    guard let row, try row.decode(column: "createdon", as: Int64.self) == createdOn,
+                        let current = try? Self.decodedDescriptions.decode(
+                            try row.decode(column: "description", as: String.self)
+                        ),
+                        ArrivalDelivery.applies(to: message, in: current, now: now)
+                    else {
+                        throw BusError(
+                            .conflict,
+                            "The queue '\(name)' was deleted or changed while a message was sent to it; send it again."
+                        )
+                    }
+                    try await Self.insertRow(
+                        message,
+                        queue: name,
+                        sequence: sequence,
+                        now: now,
+                        available: now,
+                        expires: expires,
+                        lock: (token, until),
+                        db: db
+                    )
+                },
+                queued: { waiter.deliver(received) }
+            )
+        } catch {
+            arrival.drop(name)
+            throw error
+        }
+        return true
+    }
+
+    /// A sequence number of `queue` and its settings, reserving a new block when needed; `nil` when the queue does
+    /// not exist (the usual send says so).
+    private func takeSequence(_ name: String) async throws -> (Int64, ArrivalDelivery.Block)? {
+        if let taken = arrival.take(name) { return taken }
+        let reserved: ArrivalDelivery.Block? = try await commits.run { db in
+            let row = try await db.raw(
+                """
+                UPDATE conduit_bus_queue SET nextsequence = nextsequence + \(bind: ArrivalDelivery.blockSize) \
+                WHERE name = \(bind: name) RETURNING nextsequence, createdon, description
+                """
+            ).first()
+            guard let row else { return nil }
+            let end = try row.decode(column: "nextsequence", as: Int64.self)
+            return ArrivalDelivery.Block(
+                description: try Self.decodedDescriptions.decode(
+                    try row.decode(column: "description", as: String.self)
+                ),
+                createdOn: try row.decode(column: "createdon", as: Int64.self),
+                next: end - ArrivalDelivery.blockSize,
+                end: end,
+                reservedAt: .now
+            )
+        }
+        guard let reserved else { return nil }
+        arrival.store(reserved, for: name)
+        return arrival.take(name)
+    }
+}

@@ -1,0 +1,110 @@
+import ConduitBus
+import ConduitStore
+import ConduitTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// Delivery on arrival (SQLite): a message sent to a plain queue on which a receiver waits is handed over before its
+/// round commits, written locked for that receiver, with a sequence number from a block reserved beforehand.
+@Suite("bus delivery on arrival")
+struct ArrivalDeliveryTests {
+    static func withBus(_ body: @Sendable (BusNamespace) async throws -> Void) async throws {
+        try await TestBackend.sqliteFile.withStore { store in
+            try await store.migrate(BusNamespace.migrations)
+            try await body(BusNamespace(store: store))
+        }
+    }
+
+    @Test("the waiting receiver gets the message, stored locked for it; other sends never take its numbers")
+    func handedOnArrival() async throws {
+        try await Self.withBus { bus in
+            let t0 = QueueStoreTests.t0
+            let queues = bus.queues
+            try await queues.createQueue(QueueDescription(name: "orders", lockDurationSeconds: 30), now: t0)
+            let handed = DirectDeliveryTests.Handed()
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            try await bus.send([QueueStoreTests.text("a")], to: "orders", now: t0)
+            let a = try #require(handed.all.first ?? nil)
+            #expect(handed.all.count == 1 && a.message.body == Data("a".utf8) && a.deliveryCount == 1)
+            #expect(a.lockedUntil == t0 + 30_000)
+            // Stored, locked for it: nobody else finds it, and its lock completes it.
+            #expect(try await queues.peekLock("orders", now: t0 + 1) == nil)
+            #expect(try await queues.counts("orders", now: t0 + 1).active == 1)
+
+            // Sends by other paths (no receiver waiting; several at once) take numbers after the reserved block.
+            _ = try await queues.send(
+                [QueueStoreTests.text("b"), QueueStoreTests.text("c")],
+                to: "orders",
+                now: t0 + 2
+            )
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            try await bus.send([QueueStoreTests.text("d")], to: "orders", now: t0 + 3)
+            let d = try #require(handed.all.last ?? nil)
+            #expect(d.message.body == Data("d".utf8) && d.sequenceNumber == a.sequenceNumber + 1)
+            let b = try #require(try await queues.peekLock("orders", now: t0 + 4))
+            #expect(b.message.body == Data("b".utf8) && b.sequenceNumber > d.sequenceNumber)
+            try await queues.complete("orders", lockToken: try #require(a.lockToken), now: t0 + 5)
+            try await queues.complete("orders", lockToken: try #require(d.lockToken), now: t0 + 5)
+            #expect(try await queues.counts("orders", now: t0 + 5).active == 2)
+        }
+    }
+
+    @Test("sessions, forwarding, duplicate detection and schedules go the usual way")
+    func notApplicable() async throws {
+        try await Self.withBus { bus in
+            let t0 = QueueStoreTests.t0
+            let queues = bus.queues
+            try await queues.createQueue(
+                QueueDescription(name: "dedup", duplicateDetectionWindowSeconds: 60),
+                now: t0
+            )
+            let handed = DirectDeliveryTests.Handed()
+            queues.waiters.register(queue: "dedup") { handed.record($0) }
+            var first = QueueStoreTests.text("x")
+            first.messageId = "m1"
+            try await bus.send([first], to: "dedup", now: t0)
+            try await bus.send([first], to: "dedup", now: t0 + 1)
+            // The usual way: handed over after the commit, and the duplicate dropped.
+            #expect(handed.all.count == 1)
+            #expect(try await queues.counts("dedup", now: t0 + 2).active == 1)
+
+            try await queues.createQueue(QueueDescription(name: "later"), now: t0)
+            queues.waiters.register(queue: "later") { handed.record($0) }
+            var scheduled = QueueStoreTests.text("y")
+            scheduled.scheduledEnqueueTime = t0 + 60_000
+            try await bus.send([scheduled], to: "later", now: t0)
+            #expect(handed.all.count == 1, "a scheduled message is not handed over")
+        }
+    }
+
+    @Test("a queue deleted after its block was reserved: the send fails, and the handed lock settles nothing")
+    func failedWrite() async throws {
+        try await Self.withBus { bus in
+            let t0 = QueueStoreTests.t0
+            let queues = bus.queues
+            try await queues.createQueue(QueueDescription(name: "orders"), now: t0)
+            let handed = DirectDeliveryTests.Handed()
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            try await bus.send([QueueStoreTests.text("a")], to: "orders", now: t0)
+            try await queues.deleteQueue("orders")
+            try await queues.createQueue(QueueDescription(name: "orders"), now: t0 + 1)
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            await #expect(throws: BusError.self) {
+                try await bus.send([QueueStoreTests.text("b")], to: "orders", now: t0 + 2)
+            }
+            let phantom = try #require(handed.all.last ?? nil)
+            #expect(phantom.message.body == Data("b".utf8))
+            await #expect(throws: BusError.self) {
+                try await queues.complete("orders", lockToken: try #require(phantom.lockToken), now: t0 + 3)
+            }
+            // The next send starts over: a new block from the new queue, stored and handed over.
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            try await bus.send([QueueStoreTests.text("c")], to: "orders", now: t0 + 4)
+            let c = try #require(handed.all.last ?? nil)
+            #expect(c.message.body == Data("c".utf8))
+            try await queues.complete("orders", lockToken: try #require(c.lockToken), now: t0 + 5)
+            #expect(try await queues.counts("orders", now: t0 + 5).total == 0)
+        }
+    }
+}
