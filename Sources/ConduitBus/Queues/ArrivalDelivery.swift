@@ -77,17 +77,13 @@ extension QueueStore {
         let token = MessageLockToken.make(sequence: sequence)
         let until = now + Int64(description.lockDurationSeconds * 1000)
         let expires = Self.expiry(of: message, in: description, now: now)
-        let received = ReceivedMessage(
-            message: message,
-            sequenceNumber: sequence,
-            enqueuedTime: now,
-            expiresAt: expires,
-            deliveryCount: 1,
-            lockToken: token,
-            lockedUntil: until,
-            deadLetterReason: nil,
-            deadLetterErrorDescription: nil,
-            isDeferred: false
+        let received = ReceivedMessage.handed(
+            message,
+            sequence: sequence,
+            now: now,
+            expires: expires,
+            token: token,
+            until: until
         )
         let createdOn = block.createdOn
         do {

@@ -67,6 +67,31 @@ public struct ReceivedMessage: Sendable, Hashable {
     public var isDeferred = false
 }
 
+extension ReceivedMessage {
+    /// A message on its first delivery, locked for the receiver it is handed to as it is stored.
+    static func handed(
+        _ message: BusMessage,
+        sequence: Int64,
+        now: Int64,
+        expires: Int64?,
+        token: UUID,
+        until: Int64
+    ) -> ReceivedMessage {
+        ReceivedMessage(
+            message: message,
+            sequenceNumber: sequence,
+            enqueuedTime: now,
+            expiresAt: expires,
+            deliveryCount: 1,
+            lockToken: token,
+            lockedUntil: until,
+            deadLetterReason: nil,
+            deadLetterErrorDescription: nil,
+            isDeferred: false
+        )
+    }
+}
+
 /// How many messages an entity holds.
 public struct MessageCounts: Sendable, Hashable {
     /// Available or locked.

@@ -382,18 +382,7 @@ public struct QueueStore: Sendable {
                 }
                 handoffs.append(
                     waiter,
-                    ReceivedMessage(
-                        message: message,
-                        sequenceNumber: sequence,
-                        enqueuedTime: now,
-                        expiresAt: expires,
-                        deliveryCount: 1,
-                        lockToken: token,
-                        lockedUntil: until,
-                        deadLetterReason: nil,
-                        deadLetterErrorDescription: nil,
-                        isDeferred: false
-                    )
+                    .handed(message, sequence: sequence, now: now, expires: expires, token: token, until: until)
                 )
             }
         }
