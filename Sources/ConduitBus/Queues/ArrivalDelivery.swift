@@ -12,12 +12,14 @@ import Synchronization
 ///
 /// Its sequence number comes from a block reserved in the queue's row beforehand (so that sends by other paths never
 /// take the same numbers; a block left over when the process stops is a gap), together with the queue's settings,
-/// which the write checks again.
+/// which the write checks again. Updating or deleting the queue through this store drops its block.
 final class ArrivalDelivery: Sendable {
     /// Sequence numbers reserved at a time.
     static let blockSize: Int64 = 256
-    /// How long reserved settings are used before they are read again (with a new block).
-    static let refresh: Duration = .seconds(1)
+    /// How long reserved settings are used before they are read again (with a new block). Changes made through this
+    /// store drop the block at once; this bounds how long a change made by another process goes unseen (the write,
+    /// which checks the settings again, fails meanwhile).
+    static let refresh: Duration = .seconds(10)
 
     struct Block: Sendable {
         var description: QueueDescription

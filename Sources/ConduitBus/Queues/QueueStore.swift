@@ -156,6 +156,7 @@ public struct QueueStore: Sendable {
         try await store.transaction { db in
             try await Self.update(description, db: db)
         }
+        arrival.drop(description.name)
     }
 
     static func update(_ description: QueueDescription, db: any SQLDatabase) async throws {
@@ -181,6 +182,7 @@ public struct QueueStore: Sendable {
             guard try await Self.description(name, db: db) != nil else { throw Self.missing(name) }
             try await Self.delete(name, db: db)
         }
+        arrival.drop(name)
     }
 
     /// Deletes a queue row, its messages and its duplicate-detection history.
