@@ -24,7 +24,8 @@ extension QueueStore {
     /// Gives a locked message back without counting the delivery (a receiver released it unread).
     public func release(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
-        try await store.transaction { db in
+        // In the group commit's line, as every settlement: after the write of a message handed over on arrival.
+        try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             try await db.raw(
                 """
@@ -64,7 +65,7 @@ extension QueueStore {
     /// (``receiveDeferred(_:sequences:peekLock:now:)``).
     public func deferMessage(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
-        try await store.transaction { db in
+        try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             try await db.raw(
                 """
