@@ -31,19 +31,29 @@ final class ArrivalDelivery: Sendable {
 
     private let blocks = Mutex<[String: Block]>([:])
 
-    /// The next sequence number of `queue` and its settings, from the current block; `nil` when there is no usable
-    /// block (none yet, used up, or older than ``refresh``).
-    func take(_ queue: String) -> (sequence: Int64, block: Block)? {
+    /// What the current block of a queue gives a message.
+    enum Taking {
+        /// Its sequence number, and the settings it is handed over under.
+        case sequence(Int64, Block)
+        /// The queue's settings (or the message) rule delivery on arrival out; no number is taken.
+        case notApplicable
+        /// No usable block (none yet, used up, or older than ``refresh``).
+        case noBlock
+    }
+
+    /// The next sequence number of `queue` for `message`, from the current block, if delivery on arrival applies.
+    func take(_ queue: String, for message: BusMessage, now: Int64) -> Taking {
         blocks.withLock { blocks in
-            guard var block = blocks[queue] else { return nil }
+            guard var block = blocks[queue] else { return .noBlock }
             guard block.next < block.end, ContinuousClock.now - block.reservedAt < Self.refresh else {
                 blocks[queue] = nil
-                return nil
+                return .noBlock
             }
+            guard Self.applies(to: message, in: block.description, now: now) else { return .notApplicable }
             let sequence = block.next
             block.next += 1
             blocks[queue] = block
-            return (sequence, block)
+            return .sequence(sequence, block)
         }
     }
 
@@ -71,13 +81,12 @@ extension QueueStore {
         guard store.flavor == .sqlite else { return false }
         let name = entity.lowercased()
         guard !name.contains("/"), waiters.hasWaiters(name) else { return false }
-        guard let (sequence, block) = try await takeSequence(name) else { return false }
+        guard let (sequence, block) = try await takeSequence(name, for: message, now: now),
+            let waiter = waiters.claim(name)
+        else { return false }
         let description = block.description
-        guard ArrivalDelivery.applies(to: message, in: description, now: now), let waiter = waiters.claim(name) else {
-            return false
-        }
         let token = MessageLockToken.make(sequence: sequence)
-        let until = now + Int64(description.lockDurationSeconds * 1000)
+        let until = description.lockedUntil(now: now)
         let expires = Self.expiry(of: message, in: description, now: now)
         let received = ReceivedMessage.handed(
             message,
@@ -126,10 +135,18 @@ extension QueueStore {
         return true
     }
 
-    /// A sequence number of `queue` and its settings, reserving a new block when needed; `nil` when the queue does
-    /// not exist (the usual send says so).
-    private func takeSequence(_ name: String) async throws -> (Int64, ArrivalDelivery.Block)? {
-        if let taken = arrival.take(name) { return taken }
+    /// A sequence number of `queue` for `message` and the queue's settings, reserving a new block when needed; `nil`
+    /// when delivery on arrival does not apply or the queue does not exist (the usual send says so).
+    private func takeSequence(
+        _ name: String,
+        for message: BusMessage,
+        now: Int64
+    ) async throws -> (Int64, ArrivalDelivery.Block)? {
+        switch arrival.take(name, for: message, now: now) {
+        case .sequence(let sequence, let block): return (sequence, block)
+        case .notApplicable: return nil
+        case .noBlock: break
+        }
         let reserved: ArrivalDelivery.Block? = try await commits.run { db in
             let row = try await db.raw(
                 """
@@ -151,6 +168,7 @@ extension QueueStore {
         }
         guard let reserved else { return nil }
         arrival.store(reserved, for: name)
-        return arrival.take(name)
+        guard case .sequence(let sequence, let block) = arrival.take(name, for: message, now: now) else { return nil }
+        return (sequence, block)
     }
 }

@@ -23,6 +23,9 @@ public struct QueueDescription: Sendable, Hashable, Codable {
     /// Whether the queue holds sessions.
     public var isSessionful: Bool { requiresSession == true }
 
+    /// When a lock taken at `now` (Unix ms) on a message or session of this queue runs out.
+    func lockedUntil(now: Int64) -> Int64 { now + Int64(lockDurationSeconds * 1000) }
+
     public init(
         name: String,
         lockDurationSeconds: Double = 60,

@@ -102,7 +102,7 @@ extension QueueStore {
                 received.deliveryCount += 1
                 if peekLock {
                     let token = MessageLockToken.make(sequence: sequence)
-                    let until = now + Int64(description.lockDurationSeconds * 1000)
+                    let until = description.lockedUntil(now: now)
                     try await db.raw(
                         """
                         UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), \

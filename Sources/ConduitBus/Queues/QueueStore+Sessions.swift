@@ -44,7 +44,7 @@ extension QueueStore {
                 )
             }
             let token = UUID()
-            let until = now + Int64(description.lockDurationSeconds * 1000)
+            let until = description.lockedUntil(now: now)
             if existing == nil {
                 try await db.raw(
                     """
@@ -69,7 +69,7 @@ extension QueueStore {
         let name = queue.lowercased()
         return try await store.transaction { db in
             guard let description = try await Self.description(name, db: db) else { throw Self.missing(name) }
-            let until = now + Int64(description.lockDurationSeconds * 1000)
+            let until = description.lockedUntil(now: now)
             let renewed = try await db.raw(
                 """
                 UPDATE conduit_bus_session SET lockeduntil = \(bind: until) WHERE queue = \(bind: name) \

@@ -363,8 +363,9 @@ public struct QueueStore: Sendable {
             // Direct delivery: a receiver of this process waits, so the message is stored locked for it (one
             // statement) and handed over once the transaction committed.
             let waiter = available <= now && !description.isSessionful ? handoffs?.waiters.claim(name) : nil
-            let token = waiter.map { _ in MessageLockToken.make(sequence: sequence) }
-            let until = waiter.map { _ in now + Int64(description.lockDurationSeconds * 1000) }
+            let lock = waiter.map { _ in
+                (token: MessageLockToken.make(sequence: sequence), until: description.lockedUntil(now: now))
+            }
             try await insertRow(
                 message,
                 queue: name,
@@ -372,19 +373,26 @@ public struct QueueStore: Sendable {
                 now: now,
                 available: available,
                 expires: expires,
-                lock: token.flatMap { token in until.map { (token, $0) } },
+                lock: lock,
                 encoder: encoder,
                 db: db
             )
             sequences.append(sequence)
             if let handoffs {
-                guard let waiter, let token, let until else {
+                guard let waiter, let lock else {
                     handoffs.markMissed()
                     continue
                 }
                 handoffs.append(
                     waiter,
-                    .handed(message, sequence: sequence, now: now, expires: expires, token: token, until: until)
+                    .handed(
+                        message,
+                        sequence: sequence,
+                        now: now,
+                        expires: expires,
+                        token: lock.token,
+                        until: lock.until
+                    )
                 )
             }
         }
@@ -441,14 +449,7 @@ public struct QueueStore: Sendable {
     public func complete(_ entity: String, lockToken: UUID, now: Int64) async throws {
         let (queue, _) = Self.split(entity)
         try await commits.run { db in
-            // One statement: the message goes if it still holds the lock.
-            let deleted = try await db.raw(
-                """
-                DELETE FROM conduit_bus_message WHERE \(MessageLockToken.holder(queue, lockToken)) \
-                AND lockeduntil >= \(bind: now) RETURNING sequence
-                """
-            ).all()
-            if deleted.isEmpty {
+            if try await !Self.deleteLocked(queue, lockToken, now: now, db: db) {
                 // Says why: settled already, or the lock ran out.
                 _ = try await Self.locked(queue, lockToken, now: now, db: db)
                 throw BusError(.lockLost, "The lock \(lockToken.uuidString.lowercased()) of '\(queue)' was lost.")
@@ -462,14 +463,24 @@ public struct QueueStore: Sendable {
     /// process stops before the deletion is written, the message is delivered again once its lock runs out.
     public func completeSettled(_ entity: String, lockToken: UUID, now: Int64) {
         let (queue, _) = Self.split(entity)
-        commits.follow { db in
-            try await db.raw(
-                """
-                DELETE FROM conduit_bus_message WHERE \(MessageLockToken.holder(queue, lockToken)) \
-                AND lockeduntil >= \(bind: now)
-                """
-            ).run()
-        }
+        commits.follow { db in _ = try await Self.deleteLocked(queue, lockToken, now: now, db: db) }
+    }
+
+    /// Deletes the message of `queue` that still holds `token` at `now` (one statement); whether there was one.
+    private static func deleteLocked(
+        _ queue: String,
+        _ token: UUID,
+        now: Int64,
+        db: any SQLDatabase
+    ) async throws
+        -> Bool
+    {
+        try await !db.raw(
+            """
+            DELETE FROM conduit_bus_message WHERE \(MessageLockToken.holder(queue, token)) \
+            AND lockeduntil >= \(bind: now) RETURNING sequence
+            """
+        ).all().isEmpty
     }
 
     /// Releases a lock: the message is available again, or dead-lettered when it reached the maximum delivery count.
@@ -519,7 +530,7 @@ public struct QueueStore: Sendable {
         return try await commits.run { db in
             _ = try await Self.locked(queue, lockToken, now: now, db: db)
             guard let description = try await Self.description(queue, db: db) else { throw Self.missing(queue) }
-            let until = now + Int64(description.lockDurationSeconds * 1000)
+            let until = description.lockedUntil(now: now)
             try await db.raw(
                 """
                 UPDATE conduit_bus_message SET lockeduntil = \(bind: until) \
@@ -632,7 +643,7 @@ public struct QueueStore: Sendable {
                     return received
                 }
                 let token = MessageLockToken.make(sequence: sequence)
-                let until = now + Int64(description.lockDurationSeconds * 1000)
+                let until = description.lockedUntil(now: now)
                 try await db.raw(
                     """
                     UPDATE conduit_bus_message SET locktoken = \(bind: token.uuidString), lockeduntil = \(bind: until), \
