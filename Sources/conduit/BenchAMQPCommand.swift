@@ -54,8 +54,8 @@ extension BenchCommand {
             guard !parsedPairs.isEmpty, parsedPairs.count == pairs.split(separator: ",").count else {
                 throw ValidationError("--pairs takes SENDERS:RECEIVERS pairs separated by commas, e.g. 1:1,8:8.")
             }
-            if let rabbitmq { _ = try Broker.rabbitmq(url: rabbitmq, address: rabbitmqAddress) }
-            if let conduit { _ = try Broker.rabbitmq(url: conduit, address: "conduit-bench", name: "Conduit") }
+            if let rabbitmq { _ = try Broker.amqp(url: rabbitmq, address: rabbitmqAddress, name: "RabbitMQ") }
+            if let conduit { _ = try Broker.amqp(url: conduit, address: "conduit-bench", name: "Conduit") }
         }
 
         /// Where a run connects.
@@ -66,7 +66,8 @@ extension BenchCommand {
             var credentials: AMQPSASLCredentials
             var address: String
 
-            static func rabbitmq(url: String, address: String, name: String = "RabbitMQ") throws -> Broker {
+            /// A broker at `amqp://user:password@host:port` (`name` also names the option in errors).
+            static func amqp(url: String, address: String, name: String) throws -> Broker {
                 guard let parsed = URL(string: url), parsed.scheme == "amqp", let host = parsed.host else {
                     throw ValidationError(
                         "--\(name.lowercased()) must be amqp://user:password@host:port, not '\(url)'."
@@ -103,10 +104,10 @@ extension BenchCommand {
                     )
                     var brokers = [conduit]
                     if let url = options.conduit {
-                        brokers = [try Broker.rabbitmq(url: url, address: "conduit-bench", name: "Conduit (separate)")]
+                        brokers = [try Broker.amqp(url: url, address: "conduit-bench", name: "Conduit (separate)")]
                     }
                     if let url = options.rabbitmq {
-                        brokers.append(try Broker.rabbitmq(url: url, address: options.rabbitmqAddress))
+                        brokers.append(try Broker.amqp(url: url, address: options.rabbitmqAddress, name: "RabbitMQ"))
                     }
                     for (senders, receivers) in options.parsedPairs {
                         for broker in brokers {
