@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A broadcast signal for waiters that poll a database: "something you wait for may have been committed". A waiter
@@ -15,6 +17,8 @@ public final class Wake: Sendable {
     private struct State {
         var generation: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// The waiters' timeouts, cancelled when a signal comes first.
+        var timers: [UInt64: Scheduled<Void>] = [:]
         var nextWaiter: UInt64 = 0
     }
     private let state = Mutex(State())
@@ -26,11 +30,15 @@ public final class Wake: Sendable {
 
     /// Wakes every waiter.
     public func signal() {
-        let waiters = state.withLock { state in
+        let (waiters, timers) = state.withLock { state in
             state.generation &+= 1
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            defer {
+                state.waiters.removeAll()
+                state.timers.removeAll()
+            }
+            return (Array(state.waiters.values), Array(state.timers.values))
         }
+        for timer in timers { timer.cancel() }
         for waiter in waiters { waiter.resume() }
     }
 
@@ -52,10 +60,19 @@ public final class Wake: Sendable {
                     continuation.resume()
                     return
                 }
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    self?.resume(id)
+                // A scheduled task on an event loop (the current one when called on one), cancelled by an earlier
+                // signal: a sleeping task per wait outlived most waits and cost more than the wait.
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(timeout)) {
+                    [weak self] in
+                    guard let self else { return }
+                    self.resume(id)
                 }
+                let woken = state.withLock { state -> Bool in
+                    guard state.waiters[id] != nil else { return true }
+                    state.timers[id] = timer
+                    return false
+                }
+                if woken { timer.cancel() }
             }
         } onCancel: {
             resume(id)
@@ -63,6 +80,8 @@ public final class Wake: Sendable {
     }
 
     private func resume(_ id: UInt64) {
-        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        let (waiter, timer) = state.withLock { ($0.waiters.removeValue(forKey: id), $0.timers.removeValue(forKey: id)) }
+        timer?.cancel()
+        waiter?.resume()
     }
 }

@@ -57,6 +57,60 @@ struct ArrivalDeliveryTests {
         }
     }
 
+    @Test(
+        "a completion that comes before the message's round cancels its write: nothing is stored, nothing comes again"
+    )
+    func completedBeforeWritten() async throws {
+        try await TestBackend.sqliteFile.withStore { store in
+            try await store.migrate(BusNamespace.migrations)
+            // Every row ever inserted into the messages' table, whatever happens to it later.
+            try await store.transaction { db in
+                try await db.raw("CREATE TABLE test_inserted (sequence INTEGER)").run()
+                try await db.raw(
+                    """
+                    CREATE TRIGGER test_inserted_rows AFTER INSERT ON conduit_bus_message \
+                    BEGIN INSERT INTO test_inserted VALUES (NEW.sequence); END
+                    """
+                ).run()
+            }
+            let inserted: @Sendable () async throws -> Int = {
+                try await store.withDatabase { db in
+                    try await db.raw("SELECT count(*) AS n FROM test_inserted").first()?.decode(
+                        column: "n",
+                        as: Int.self
+                    )
+                        ?? -1
+                }
+            }
+            let bus = BusNamespace(store: store)
+            let t0 = QueueStoreTests.t0
+            let queues = bus.queues
+            try await queues.createQueue(QueueDescription(name: "orders", lockDurationSeconds: 30), now: t0)
+            let handed = DirectDeliveryTests.Handed()
+            // The receiver settles as it is handed the message, before the round that would store it.
+            queues.waiters.register(queue: "orders") { received in
+                handed.record(received)
+                if let token = received?.lockToken { queues.completeSettled("orders", lockToken: token, now: t0) }
+            }
+            try await bus.send([QueueStoreTests.text("a")], to: "orders", now: t0)
+            #expect(handed.all.count == 1)
+            #expect(try await inserted() == 0, "consumed before its round: never written")
+            // Its lock time over, nothing comes again.
+            #expect(try await queues.peekLock("orders", now: t0 + 31_000) == nil)
+            #expect(try await queues.counts("orders", now: t0 + 31_000).total == 0)
+
+            // A completion after the round wrote the message deletes it as usual.
+            queues.waiters.register(queue: "orders") { handed.record($0) }
+            try await bus.send([QueueStoreTests.text("b")], to: "orders", now: t0 + 1)
+            let b = try #require(handed.all.last ?? nil)
+            #expect(b.message.body == Data("b".utf8))
+            #expect(try await inserted() == 1)
+            #expect(try await queues.counts("orders", now: t0 + 2).active == 1)
+            try await queues.complete("orders", lockToken: try #require(b.lockToken), now: t0 + 2)
+            #expect(try await queues.counts("orders", now: t0 + 2).total == 0)
+        }
+    }
+
     @Test("sessions, forwarding, duplicate detection and schedules go the usual way")
     func notApplicable() async throws {
         try await Self.withBus { bus in

@@ -69,7 +69,7 @@ public final class AMQPClient: Sendable {
         let nio = channel.channel
         let executor = EventLoopTaskExecutor(nio.eventLoop)
         let connection = AMQPConnection(configuration: configuration, taskExecutor: executor, logger: logger)
-        let events = AMQPClientEvents()
+        let events = AMQPClientEvents(timers: nio.eventLoop)
         let runner = Task<Void, Never>(executorPreference: executor) {
             try? await channel.executeThenClose { inbound, _ in
                 await connection.run(

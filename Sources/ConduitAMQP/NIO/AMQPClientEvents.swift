@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// The client's side of the connection's events: each is kept until the task waiting for it takes it, so that an
@@ -39,11 +40,20 @@ final class AMQPClientEvents: AMQPConnectionHandler {
         /// Events nobody took yet, in arrival order per key.
         var ready: [Key: [Value]] = [:]
         var waiters: [Key: [Waiter]] = [:]
+        /// The timeouts of waiters that wait with one, by waiter id (cancelled when an event comes first).
+        var timers: [UInt64: Scheduled<Void>] = [:]
         var closed: AMQPError?
         var isClosed = false
     }
 
     private let state = Mutex(State())
+    /// Where the waits' timeouts run: a scheduled task on an event loop, cancelled when the event comes first (a
+    /// sleeping task per wait outlived most waits and cost more than the wait itself).
+    private let timers: any EventLoop
+
+    init(timers: any EventLoop = MultiThreadedEventLoopGroup.singleton.any()) {
+        self.timers = timers
+    }
 
     /// Why waits fail once the connection is over.
     func closedError() -> AMQPError {
@@ -53,17 +63,18 @@ final class AMQPClientEvents: AMQPConnectionHandler {
     }
 
     private func post(_ key: Key, _ value: Value) {
-        let waiter = state.withLock { state -> Waiter? in
+        let (waiter, timer) = state.withLock { state -> (Waiter?, Scheduled<Void>?) in
             if var waiting = state.waiters[key], !waiting.isEmpty {
                 let first = waiting.removeFirst()
                 state.waiters[key] = waiting.isEmpty ? nil : waiting
-                return first
+                return (first, state.timers.removeValue(forKey: first.id))
             }
             // Credit changes merge: one pending notice is enough.
-            if case .credit = key, state.ready[key]?.isEmpty == false { return nil }
+            if case .credit = key, state.ready[key]?.isEmpty == false { return (nil, nil) }
             state.ready[key, default: []].append(value)
-            return nil
+            return (nil, nil)
         }
+        timer?.cancel()
         waiter?.resume(returning: value)
     }
 
@@ -104,18 +115,28 @@ final class AMQPClientEvents: AMQPConnectionHandler {
                 return
             }
             guard let timeout else { return }
-            Task {
-                try? await Task.sleep(for: timeout)
-                let expired = self.state.withLock { state -> Waiter? in
-                    guard var waiting = state.waiters[key], let index = waiting.firstIndex(where: { $0.id == id })
-                    else { return nil }
-                    let waiter = waiting.remove(at: index)
-                    state.waiters[key] = waiting.isEmpty ? nil : waiting
-                    return waiter
-                }
-                expired?.resume(returning: nil)
+            let timer = timers.scheduleTask(in: TimeAmount(timeout)) { self.expire(key, id) }
+            let answered = state.withLock { state -> Bool in
+                guard state.waiters[key]?.contains(where: { $0.id == id }) == true else { return true }
+                state.timers[id] = timer
+                return false
             }
+            if answered { timer.cancel() }
         }
+    }
+
+    /// The timeout of waiter `id` of `key`: it gets `nil`, unless an event came first.
+    private func expire(_ key: Key, _ id: UInt64) {
+        let expired = state.withLock { state -> Waiter? in
+            state.timers[id] = nil
+            guard var waiting = state.waiters[key], let index = waiting.firstIndex(where: { $0.id == id }) else {
+                return nil
+            }
+            let waiter = waiting.remove(at: index)
+            state.waiters[key] = waiting.isEmpty ? nil : waiting
+            return waiter
+        }
+        expired?.resume(returning: nil)
     }
 
     /// Takes an event of `key` if one is there, without waiting.
@@ -163,7 +184,10 @@ final class AMQPClientEvents: AMQPConnectionHandler {
     func connectionClosed() async {
         let waiting = state.withLock { state -> [Waiter] in
             state.isClosed = true
-            defer { state.waiters = [:] }
+            defer {
+                state.waiters = [:]
+                state.timers = [:]
+            }
             return state.waiters.values.flatMap { $0 }
         }
         let error = closedError()

@@ -8,7 +8,8 @@ import Synchronization
 /// commit; the sender's answer still waits for the commit. The receiver's settlement is queued behind that write, so
 /// it applies to the stored message. If the write fails (the queue was deleted or changed meanwhile, the disk
 /// failed), the sender is told so and the receiver's settlement finds no lock: the message may have been seen though
-/// its send failed — at least once, never lost.
+/// its send failed — at least once, never lost. A completion that comes before the round takes the write's place:
+/// the message is consumed, so its row is never written (the sender is still answered after that round).
 ///
 /// Its sequence number comes from a block reserved in the queue's row beforehand (so that sends by other paths never
 /// take the same numbers; a block left over when the process stops is a gap), together with the queue's settings,
@@ -30,6 +31,19 @@ final class ArrivalDelivery: Sendable {
     }
 
     private let blocks = Mutex<[String: Block]>([:])
+
+    /// A message handed over whose row is not written yet.
+    private struct Unwritten: Sendable {
+        var queue: String
+        var lockedUntil: Int64
+        /// Its round is writing it (a completion can no longer take its place).
+        var writing = false
+    }
+
+    /// Messages handed over on arrival whose rows are not written yet, by lock token. A completion that comes first
+    /// takes the write's place: the message is consumed, so nothing is stored (as brokers skip the disk for a
+    /// message acknowledged before it got there).
+    private let unwritten = Mutex<[UUID: Unwritten]>([:])
 
     /// What the current block of a queue gives a message.
     enum Taking {
@@ -65,6 +79,38 @@ final class ArrivalDelivery: Sendable {
         blocks.withLock { _ = $0.removeValue(forKey: queue) }
     }
 
+    /// Notes a message handed over (locked by `token` until `lockedUntil`) whose row its round will write.
+    func handedOver(_ token: UUID, queue: String, lockedUntil: Int64) {
+        unwritten.withLock { $0[token] = Unwritten(queue: queue, lockedUntil: lockedUntil) }
+    }
+
+    /// Called by the round that writes the row of `token`: `false` when a completion came first (write nothing).
+    /// Once it returned `true`, a write run again after a failed shared round is still written.
+    func startWrite(_ token: UUID) -> Bool {
+        unwritten.withLock { unwritten in
+            guard unwritten[token] != nil else { return false }
+            unwritten[token]?.writing = true
+            return true
+        }
+    }
+
+    /// The row of `token` was written, or failed to be: forgotten.
+    func written(_ token: UUID) {
+        unwritten.withLock { _ = $0.removeValue(forKey: token) }
+    }
+
+    /// Completes a message of `queue` whose row is not written yet and whose lock holds at `now`: `true` when its
+    /// write is cancelled (the completion is done), `false` when the row is written or being written (delete it).
+    func completeUnwritten(_ token: UUID, queue: String, now: Int64) -> Bool {
+        unwritten.withLock { unwritten in
+            guard let entry = unwritten[token], entry.queue == queue, !entry.writing, entry.lockedUntil >= now else {
+                return false
+            }
+            unwritten[token] = nil
+            return true
+        }
+    }
+
     /// Whether a message may be handed over on arrival to a queue with these settings.
     static func applies(to message: BusMessage, in description: QueueDescription, now: Int64) -> Bool {
         !description.isSessionful && description.forwardTo == nil && description.duplicateDetectionWindowSeconds == nil
@@ -97,9 +143,14 @@ extension QueueStore {
             until: until
         )
         let createdOn = block.createdOn
+        let arrival = self.arrival
+        arrival.handedOver(token, queue: name, lockedUntil: until)
+        defer { arrival.written(token) }
         do {
             try await commits.run(
                 { db in
+                    // Completed before its round came: consumed, nothing to store.
+                    guard arrival.startWrite(token) else { return }
                     // The settings the message was handed over under must still hold.
                     let row = try await db.raw(
                         "SELECT description, createdon FROM conduit_bus_queue WHERE name = \(bind: name)"

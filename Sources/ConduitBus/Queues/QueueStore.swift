@@ -445,9 +445,11 @@ public struct QueueStore: Sendable {
         try await receive(entity, now: now, delete: true, session: session)
     }
 
-    /// Completes (deletes) a locked message.
+    /// Completes (deletes) a locked message. One handed over on arrival whose row is not written yet is completed at
+    /// once: its write is cancelled (``ArrivalDelivery``).
     public func complete(_ entity: String, lockToken: UUID, now: Int64) async throws {
-        let (queue, _) = Self.split(entity)
+        let (queue, deadLetters) = Self.split(entity)
+        if !deadLetters, arrival.completeUnwritten(lockToken, queue: queue, now: now) { return }
         try await commits.run { db in
             if try await !Self.deleteLocked(queue, lockToken, now: now, db: db) {
                 // Says why: settled already, or the lock ran out.
@@ -462,7 +464,8 @@ public struct QueueStore: Sendable {
     /// ``GroupCommit/followerDelay`` if none comes). A lock that ran out meanwhile leaves the message in place. If the
     /// process stops before the deletion is written, the message is delivered again once its lock runs out.
     public func completeSettled(_ entity: String, lockToken: UUID, now: Int64) {
-        let (queue, _) = Self.split(entity)
+        let (queue, deadLetters) = Self.split(entity)
+        if !deadLetters, arrival.completeUnwritten(lockToken, queue: queue, now: now) { return }
         commits.follow { db in _ = try await Self.deleteLocked(queue, lockToken, now: now, db: db) }
     }
 
