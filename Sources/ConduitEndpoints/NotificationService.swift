@@ -10,7 +10,8 @@ import Synchronization
 
 /// Conduit's `IServiceEndpointNotificationService`: reads the service endpoint, builds the message (format, 192 KB
 /// rule, Claims properties, stable `MessageId`) and posts it — to the embedded bus as a durable enqueue, or to a
-/// remote namespace over AMQP (`sb://`, `amqp://` addresses) or the Service Bus REST API (`https://`, `http://`).
+/// remote namespace over AMQP (`sb://`, `amqp://` addresses) or the Service Bus REST API (`https://`, `http://`) —
+/// or posts the JSON context to a webhook (``WebhookTransport``).
 ///
 /// ```swift
 /// let endpoints = try ServiceEndpoints.install(on: platform, bus: namespace, organizationURL: url, logger: logger)
@@ -22,6 +23,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
     private let local: EmbeddedBusTransport
     private let remote: ServiceBusRESTTransport
     private let remoteAMQP: ServiceBusAMQPTransport
+    private let webhooks: WebhookTransport
     private let cache = Mutex<[Guid: (endpoint: ServiceEndpoint, generation: Int, at: ContinuousClock.Instant)]>([:])
     /// How long a read endpoint is trusted when this node saw no change (other nodes' changes show after it).
     static let cacheLifetime: Duration = .seconds(5)
@@ -42,6 +44,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
         self.local = EmbeddedBusTransport(namespace: bus)
         self.remote = ServiceBusRESTTransport(client: httpClient, timeout: postTimeout)
         self.remoteAMQP = ServiceBusAMQPTransport(tls: tls, timeout: postTimeout, logger: logger)
+        self.webhooks = WebhookTransport(client: httpClient, timeout: postTimeout)
     }
 
     /// Closes the AMQP connections kept to remote namespaces.
@@ -73,6 +76,19 @@ public final class NotificationService: ServiceEndpointNotificationService {
     ) async throws -> String? {
         let endpoint = try await self.endpoint(serviceEndpoint.id, transaction: transaction)
         let (embedded, organizationURL) = addressing.withLock { ($0.embedded, $0.organizationURL) }
+        if endpoint.contract == .webhook {
+            // The environment's domain name, as Dataverse sends it.
+            let organization = URLComponents(string: organizationURL)?.host ?? platform.organization.name
+            _ = try await webhooks.post(
+                context,
+                to: endpoint,
+                organization: organization,
+                traceparent: traceparent,
+                synchronous: transaction != nil
+            )
+            logger.debug("Posted a context to a webhook", metadata: ["endpoint": "\(endpoint.id)"])
+            return nil
+        }
         let message: EndpointMessage
         do {
             message = try EndpointMessage.build(

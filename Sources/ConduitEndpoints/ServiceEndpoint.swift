@@ -29,7 +29,7 @@ public struct ServiceEndpoint: Sendable, Hashable {
         /// Whether this server can post to it yet.
         public var isSupported: Bool {
             switch self {
-            case .queue, .persistentQueue, .topic, .eventHub: true
+            case .queue, .persistentQueue, .topic, .eventHub, .webhook: true
             default: false
             }
         }
@@ -64,8 +64,10 @@ public struct ServiceEndpoint: Sendable, Hashable {
     public var sasKeyName: String?
     public var sasKey: String?
     public var sasToken: String?
-    /// `authvalue`: for `authtype` 7, the connection string.
+    /// `authvalue`: for `authtype` 7, the connection string; for a webhook, its key (4) or `<settings>` (5, 6).
     public var authValue: String?
+    /// `url`: a webhook's address.
+    public var url: String? = nil
 
     /// The address to post to: `namespaceaddress`, or `sb://<solutionnamespace>.servicebus.windows.net/` when only
     /// the name is given (Dataverse's `namespaceformat` 1).
@@ -85,17 +87,19 @@ extension ServiceEndpoint {
             return nil
         }
         guard let contractValue = option("contract") else {
-            throw ServiceEndpointError("A service endpoint needs a contract (2 Queue, 5 Topic, 6 Queue, 7 Event Hub).")
+            throw ServiceEndpointError(
+                "A service endpoint needs a contract (2 Queue, 5 Topic, 6 Queue, 7 Event Hub, 8 Webhook)."
+            )
         }
         guard let contract = Contract(rawValue: contractValue) else {
             throw ServiceEndpointError(
-                "\(contractValue) is not a contract: use 1 to 10 (2 Queue, 5 Topic, 7 Event Hub)."
+                "\(contractValue) is not a contract: use 1 to 10 (2 Queue, 5 Topic, 7 Event Hub, 8 Webhook)."
             )
         }
         let authValue = option("authtype") ?? AuthType.sasKey.rawValue
         guard let authType = AuthType(rawValue: authValue) else {
             throw ServiceEndpointError(
-                "\(authValue) is not an authtype: use 2 SAS Key, 3 SAS Token or 7 Connection String."
+                "\(authValue) is not an authtype: use 2 SAS Key, 3 SAS Token or 7 Connection String (webhooks: 4 WebhookKey, 5 HttpHeader, 6 HttpQueryString)."
             )
         }
         let formatValue = option("messageformat") ?? (contract == .eventHub ? 2 : 1)
@@ -119,7 +123,8 @@ extension ServiceEndpoint {
             sasKeyName: text("saskeyname"),
             sasKey: text("saskey"),
             sasToken: text("sastoken"),
-            authValue: text("authvalue")
+            authValue: text("authvalue"),
+            url: text("url")
         )
     }
 }

@@ -43,8 +43,12 @@ struct ServiceEndpointRules: Sendable {
         guard !endpoint.name.isEmpty else { throw ServiceEndpointError("it needs a name.") }
         guard endpoint.contract.isSupported else {
             throw ServiceEndpointError(
-                "contract \(endpoint.contract.rawValue) (\(endpoint.contract.label)) is not built yet in Conduit; this version posts to 2/6 Queue, 5 Topic and 7 Event Hub."
+                "contract \(endpoint.contract.rawValue) (\(endpoint.contract.label)) is not built yet in Conduit; this version posts to 2/6 Queue, 5 Topic, 7 Event Hub and 8 Webhook."
             )
+        }
+        if endpoint.contract == .webhook {
+            try validateWebhook(endpoint)
+            return
         }
         if let connectionMode, connectionMode != 1 {
             throw ServiceEndpointError(
@@ -105,6 +109,30 @@ struct ServiceEndpointRules: Sendable {
                     "a remote Event Hub is posted to over AMQP: give it an sb:// address (or amqp:// for a plain local test namespace), not an https:// or http:// one."
                 )
             }
+        }
+    }
+
+    /// A webhook: an http(s) url, and its authorization (4 WebhookKey, 5 HttpHeader, 6 HttpQueryString) in
+    /// `authvalue`. Any port is allowed (Dataverse allows only 80 and 443; a self-hosted server posts to its own).
+    private func validateWebhook(_ endpoint: ServiceEndpoint) throws(ServiceEndpointError) {
+        _ = try WebhookURL(endpoint)
+        switch endpoint.authType {
+        case .webhookKey:
+            guard endpoint.authValue != nil else {
+                throw ServiceEndpointError("authtype 4 (WebhookKey) needs the key in authvalue (sent as ?code=…).")
+            }
+        case .httpHeader, .httpQueryString:
+            guard let text = endpoint.authValue else {
+                throw ServiceEndpointError(
+                    "authtype \(endpoint.authType.rawValue) needs authvalue: <settings><setting name=\"…\" value=\"…\"/></settings>."
+                )
+            }
+            let settings = try WebhookSettings(parsing: text)
+            if endpoint.authType == .httpHeader { try settings.checkHeaders() }
+        default:
+            throw ServiceEndpointError(
+                "authtype \(endpoint.authType.rawValue) is not for webhooks: use 4 (WebhookKey), 5 (HttpHeader) or 6 (HttpQueryString)."
+            )
         }
     }
 

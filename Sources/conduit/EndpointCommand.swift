@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConduitBus
+import ConduitEndpoints
 import Foundation
 import NIOHTTP1
 
@@ -16,10 +17,10 @@ struct EndpointCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Remove.self, Test.self]
     )
 
-    static let contracts: [(name: String, value: Int)] = [("queue", 6), ("topic", 5), ("eventhub", 7)]
+    static let contracts: [(name: String, value: Int)] = [("queue", 6), ("topic", 5), ("eventhub", 7), ("webhook", 8)]
     static let formats: [(name: String, value: Int)] = [("binary", 1), ("json", 2), ("xml", 3)]
     static let columns =
-        "serviceendpointid,name,contract,messageformat,authtype,namespaceaddress,solutionnamespace,path,saskeyname,issaskeyset,issastokenset,isauthvalueset,userclaim"
+        "serviceendpointid,name,contract,messageformat,authtype,namespaceaddress,solutionnamespace,path,url,saskeyname,issaskeyset,issastokenset,isauthvalueset,userclaim"
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -30,12 +31,17 @@ struct EndpointCommand: AsyncParsableCommand {
                     --connection-string "Endpoint=sb://localhost/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=…" --path contacts
                   conduit endpoint add --name orders --contract topic --namespace-address https://contoso.servicebus.windows.net/ \\
                     --path orders --sas-key-name send --sas-key …
+                  conduit endpoint add --name crm-hook --contract webhook --webhook-url https://hooks.example.com/crm \\
+                    --header x-api-key=…          (or --webhook-key KEY, or --query name=value …)
+
+                A webhook is posted the JSON context (whatever --format says), with its authorization as a ?code=
+                key (--webhook-key), headers (--header, repeatable) or query parameters (--query, repeatable).
                 """
         )
 
         @OptionGroup var server: ServerOptions
         @Option(help: "The endpoint's name.") var name: String
-        @Option(help: "queue, topic or eventhub.") var contract: String = "queue"
+        @Option(help: "queue, topic, eventhub or webhook.") var contract: String = "queue"
         @Option(help: "binary (.NET binary XML), json or xml.") var format: String?
         @Option(
             name: .customLong("connection-string"),
@@ -49,13 +55,38 @@ struct EndpointCommand: AsyncParsableCommand {
         @Option(name: .customLong("sas-key"), help: "The SAS rule's key.") var sasKey: String?
         @Option(name: .customLong("sas-token"), help: "A SAS token instead of a key.") var sasToken: String?
         @Option(help: "A description.") var description: String?
+        @Option(name: .customLong("webhook-url"), help: "Webhooks: the http:// or https:// address to POST to.")
+        var webhookURL: String?
+        @Option(name: .customLong("webhook-key"), help: "Webhooks: a key sent as ?code=KEY (authtype 4).")
+        var webhookKey: String?
+        @Option(name: .customLong("header"), help: "Webhooks: NAME=VALUE, sent as a header (authtype 5; repeatable).")
+        var headers: [String] = []
+        @Option(
+            name: .customLong("query"),
+            help: "Webhooks: NAME=VALUE, sent as a query parameter (authtype 6; repeatable)."
+        )
+        var queries: [String] = []
 
         func validate() throws {
             guard EndpointCommand.contracts.contains(where: { $0.name == contract }) else {
-                throw ValidationError("--contract must be queue, topic or eventhub, not '\(contract)'.")
+                throw ValidationError("--contract must be queue, topic, eventhub or webhook, not '\(contract)'.")
             }
             if let format, !EndpointCommand.formats.contains(where: { $0.name == format }) {
                 throw ValidationError("--format must be binary, json or xml, not '\(format)'.")
+            }
+            if contract == "webhook" {
+                guard webhookURL != nil else { throw ValidationError("A webhook needs --webhook-url.") }
+                let given = [webhookKey != nil, !headers.isEmpty, !queries.isEmpty].filter { $0 }.count
+                guard given == 1 else {
+                    throw ValidationError(
+                        "A webhook needs one kind of authorization: --webhook-key, --header or --query."
+                    )
+                }
+                _ = try webhookSettings()
+                return
+            }
+            guard webhookURL == nil, webhookKey == nil, headers.isEmpty, queries.isEmpty else {
+                throw ValidationError("--webhook-url, --webhook-key, --header and --query are for --contract webhook.")
             }
             if connectionString == nil && namespaceAddress == nil {
                 throw ValidationError("Give --connection-string or --namespace-address.")
@@ -69,8 +100,51 @@ struct EndpointCommand: AsyncParsableCommand {
             }
         }
 
+        /// The `<settings>` of --header or --query pairs (`nil` with --webhook-key).
+        func webhookSettings() throws -> WebhookSettings? {
+            let pairs = headers.isEmpty ? queries : headers
+            guard !pairs.isEmpty else { return nil }
+            let option = headers.isEmpty ? "--query" : "--header"
+            let settings = WebhookSettings(
+                settings: try pairs.map { pair in
+                    guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                        throw ValidationError("\(option) takes NAME=VALUE, not '\(pair)'.")
+                    }
+                    return WebhookSettings.Setting(
+                        name: String(pair[..<equals]),
+                        value: String(pair[pair.index(after: equals)...])
+                    )
+                }
+            )
+            if !headers.isEmpty {
+                do {
+                    try settings.checkHeaders()
+                } catch {
+                    throw ValidationError("--header: \(error.message)")
+                }
+            }
+            return settings
+        }
+
+        /// The row of a webhook (contract 8).
+        func webhookRow() throws -> [String: Any] {
+            var row: [String: Any] = [
+                "name": name, "contract": 8, "url": webhookURL ?? "", "userclaim": 1, "connectionmode": 1,
+            ]
+            if let webhookKey {
+                row["authtype"] = 4
+                row["authvalue"] = webhookKey
+            } else if let settings = try webhookSettings() {
+                row["authtype"] = headers.isEmpty ? 6 : 5
+                row["authvalue"] = settings.xml
+            }
+            if let description { row["description"] = description }
+            return row
+        }
+
         /// The row to create.
         func row() throws -> [String: Any] {
+            if contract == "webhook" { return try webhookRow() }
             var row: [String: Any] = [
                 "name": name, "contract": EndpointCommand.contracts.first { $0.name == contract }!.value,
                 "userclaim": 1, "connectionmode": 1,
@@ -129,7 +203,7 @@ struct EndpointCommand: AsyncParsableCommand {
                         String(
                             decoding: try JSONSerialization.data(
                                 withJSONObject: rows,
-                                options: [.prettyPrinted, .sortedKeys]
+                                options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                             ),
                             as: UTF8.self
                         )
@@ -144,7 +218,8 @@ struct EndpointCommand: AsyncParsableCommand {
                                 row["serviceendpointid"] as? String ?? "", row["name"] as? String ?? "",
                                 EndpointCommand.name(of: row["contract"], in: EndpointCommand.contracts),
                                 EndpointCommand.name(of: row["messageformat"], in: EndpointCommand.formats),
-                                row["namespaceaddress"] as? String ?? row["solutionnamespace"] as? String ?? "",
+                                row["namespaceaddress"] as? String ?? row["url"] as? String
+                                    ?? row["solutionnamespace"] as? String ?? "",
                                 row["path"] as? String ?? "",
                             ]
                         }
@@ -168,7 +243,7 @@ struct EndpointCommand: AsyncParsableCommand {
                     String(
                         decoding: try JSONSerialization.data(
                             withJSONObject: clean,
-                            options: [.prettyPrinted, .sortedKeys]
+                            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                         ),
                         as: UTF8.self
                     )

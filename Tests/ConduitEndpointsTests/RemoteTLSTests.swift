@@ -37,7 +37,7 @@ struct RemoteTLSTests {
     func certificateVerification() async throws {
         let certificates = try TestCertificates.make()
         defer { certificates.remove() }
-        let server = try await TestHTTPSServer(certificates: certificates)
+        let server = try await TestHTTPServer(certificates: certificates)
         let trusting = try ServiceEndpoints.makeHTTPClient(remoteCAFile: certificates.caFile)
         let untrusting = try ServiceEndpoints.makeHTTPClient()
         do {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ConduitBus
 import ConduitContext
 import ConduitPlatform
+import ConduitTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -99,6 +100,23 @@ struct EndpointEndToEndTests {
         )
     }
 
+    /// Sets a contact's last name through the Web API (an Update).
+    static func renameContact(
+        _ client: HTTPClient,
+        _ server: CrashSafetyTests.Server,
+        _ contact: String,
+        to last: String
+    ) async throws {
+        let updated = try await CrashSafetyTests.send(
+            client,
+            server,
+            .PATCH,
+            "contacts(\(contact))",
+            #"{"lastname":"\#(last)"}"#
+        )
+        #expect(updated.status == 204, "\(updated.body)")
+    }
+
     @Test(
         "queue (binary, JSON, XML) and topic endpoints on the embedded bus, received with conduit listen and raw REST"
     )
@@ -184,14 +202,7 @@ struct EndpointEndToEndTests {
             }
 
             let contact = try await Self.createContact(client, server, "Byron")
-            let update = try await CrashSafetyTests.send(
-                client,
-                server,
-                .PATCH,
-                "contacts(\(contact))",
-                #"{"lastname":"Lovelace"}"#
-            )
-            #expect(update.status == 204)
+            try await Self.renameContact(client, server, contact, to: "Lovelace")
 
             // conduit listen, each format, each output.
             let json = try Self.cli(
@@ -387,6 +398,50 @@ struct EndpointEndToEndTests {
             )
             #expect(succeeded.body.components(separatedBy: "\"statuscode\"").count - 1 == 2)
         }
+    }
+
+    @Test("conduit endpoint add --contract webhook: a Web API update is POSTed to the webhook with its header")
+    func webhook() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-hook-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let hook = try await TestHTTPServer { _, _ in TestHTTPServer.Answer(status: .noContent) }
+        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        defer { server.stop() }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        do {
+            try await CrashSafetyTests.withClient { client in
+                let id = try Self.cli(
+                    [
+                        "endpoint", "add", "--name", "crm-hook", "--contract", "webhook", "--webhook-url",
+                        "http://127.0.0.1:\(hook.port)/crm", "--header", "x-api-key=s3cret",
+                    ] + api
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+                #expect(UUID(uuidString: id) != nil, "endpoint add printed '\(id)'")
+                let shown = try Self.cli(["endpoint", "show", id] + api)
+                #expect(shown.contains("http://127.0.0.1:\(hook.port)/crm") && !shown.contains("s3cret"), "\(shown)")
+                try await Self.registerStep(client, server, endpoint: id)
+                let contact = try await Self.createContact(client, server, "Byron")
+                try await Self.renameContact(client, server, contact, to: "Lovelace")
+                for _ in 0..<300 where hook.received.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+                let request = try #require(hook.received.first)
+                #expect(request.head.uri == "/crm" && request.head.headers.first(name: "x-api-key") == "s3cret")
+                #expect(request.head.headers.first(name: "x-ms-dynamics-request-name") == "Update")
+                let context = try ContextCodec.decode(request.body, format: .json)
+                #expect(context.primaryEntityId.description == contact)
+                #expect(context.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
+            }
+            let refused = try CLITests.run(
+                [
+                    "endpoint", "add", "--name", "x", "--contract", "webhook", "--webhook-url", "http://h/", "--header",
+                    "bad",
+                ] + api
+            )
+            #expect(refused.status != 0 && refused.stderr.contains("--header takes NAME=VALUE, not 'bad'"))
+        } catch {
+            await hook.stop()
+            throw error
+        }
+        await hook.stop()
     }
 
     @Test("a message the bus acknowledged (201) survives kill -9 of the server")

@@ -22,6 +22,7 @@ struct EndpointHarness: Sendable {
         _ backend: TestBackend,
         httpClient: HTTPClient = .shared,
         remoteTLS: TLSConfiguration? = nil,
+        postTimeout: Duration = .seconds(60),
         _ body: @Sendable (EndpointHarness) async throws -> T
     ) async throws -> T {
         try await backend.withFreshStore { store in
@@ -37,6 +38,7 @@ struct EndpointHarness: Sendable {
                 httpClient: httpClient,
                 remoteTLS: remoteTLS,
                 organizationURL: "http://conduit.test/",
+                postTimeout: postTimeout,
                 logger: logger
             )
             let harness = EndpointHarness(
