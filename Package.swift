@@ -18,7 +18,9 @@ let package = Package(
         .library(name: "ConduitEndpoints", targets: ["ConduitEndpoints"]),
         .library(name: "ConduitAtom", targets: ["ConduitAtom"]),
         .library(name: "ConduitAMQP", targets: ["ConduitAMQP"]),
+        .library(name: "ConduitListener", targets: ["ConduitListener"]),
         .executable(name: "conduit", targets: ["conduit"]),
+        .executable(name: "conduit-listener-example", targets: ["ConduitListenerExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -97,6 +99,18 @@ let package = Package(
         // The Service Bus management API's ATOM entities (queues, topics, subscriptions, rules), as pure codecs.
         .target(name: "ConduitAtom", swiftSettings: strictSettings),
         .target(
+            name: "ConduitListener",
+            dependencies: [
+                "ConduitAMQP",
+                "ConduitBus",
+                "ConduitContext",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ConduitEndpoints",
             dependencies: [
                 "ConduitContext",
@@ -133,9 +147,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "ConduitListenerExample",
+            dependencies: ["ConduitListener"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "conduit",
             dependencies: [
                 "ConduitAtom",
+                "ConduitListener",
                 "ConduitBus",
                 "ConduitContext",
                 "ConduitStore",
@@ -162,6 +182,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ConduitListenerTests",
+            dependencies: [
+                "ConduitListener", "ConduitBus", "ConduitContext", "ConduitTestSupport", "ConduitAMQP", "ConduitStore",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ConduitBus
+import ConduitListener
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -212,5 +213,17 @@ struct BusRESTClient {
         default: reason = "the bus answered \(response.status.code)"
         }
         return CommandFailure("cannot \(what): \(reason)\(detail.isEmpty ? "" : ": \(detail.prefix(300))")")
+    }
+}
+
+extension ListenedMessage {
+    init(_ received: BusRESTClient.Received) {
+        self.init(
+            body: received.body,
+            contentType: received.contentType,
+            messageId: received.messageId,
+            sequenceNumber: received.sequenceNumber,
+            isTruncated: received.isTruncated
+        )
     }
 }

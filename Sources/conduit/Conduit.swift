@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConduitListener
 import Foundation
 
 /// The `conduit` command line.
@@ -32,6 +33,9 @@ struct Conduit: AsyncParsableCommand {
             }
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("conduit: \(failure.description)\n".utf8))
+            Foundation.exit(2)
+        } catch let failure as ListenerError {
+            FileHandle.standardError.write(Data("conduit: \(failure.message)\n".utf8))
             Foundation.exit(2)
         } catch {
             Self.exit(withError: error)

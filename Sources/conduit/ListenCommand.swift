@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import ConduitAMQP
 import ConduitContext
+import ConduitListener
 import Foundation
 import NIOHTTP1
 import Synchronization
@@ -309,18 +310,12 @@ struct ListenCommand: AsyncParsableCommand {
 
     /// What to print for a message.
     func describe(_ received: ListenedMessage) throws -> String {
-        guard let type = received.contentType, let format = WireFormat(contentType: type) else {
-            throw CommandFailure(
-                "message \(received.messageId ?? "?") has the content type '\(received.contentType ?? "none")', not an execution context (application/msbin1, application/json or application/xml); abandoned"
-            )
-        }
         let context: RemoteExecutionContext
+        let format: WireFormat
         do {
-            context = try ContextCodec.decode(received.body, format: format)
+            (context, format) = try received.decodedContext()
         } catch {
-            throw CommandFailure(
-                "message \(received.messageId ?? "?") is not a readable \(format.rawValue) context: \(error); abandoned"
-            )
+            throw CommandFailure("\(error.message); abandoned")
         }
         switch output {
         case .json:

@@ -1,24 +1,23 @@
 import ConduitAMQP
 import ConduitBus
-import ConduitEndpoints
-import ConduitPlatform
 import Foundation
 import Logging
 import NIOSSL
 
-/// A Service Bus and Event Hubs client over AMQP for the command line, from a connection string, as the Azure SDKs
+/// A Service Bus and Event Hubs client over AMQP, from a connection string, as the Azure SDKs
 /// connect: `UseDevelopmentEmulator=true` is plain AMQP (port 5672 unless the endpoint names one, as the embedded bus
 /// of `conduit serve` is reached), anything else AMQP over TLS (port 5671) verified against the system's trust store
 /// or `caFile`; SASL ANONYMOUS, then a SAS token per entity through `$cbs`.
-struct BusAMQPClient: Sendable {
-    let client: AMQPClient
+public struct BusAMQPClient: Sendable {
+    public let client: AMQPClient
     let cbs: AMQPClientRequester
-    let connection: ConnectionString
+    public let connection: ConnectionString
     /// `amqp://host:port` or `amqps://host:port`, for messages.
-    let base: String
+    public let base: String
 
     /// - Parameter linkCredit: how many messages a receiver holds (prefetch).
-    static func connect(
+    /// - Throws: ``ListenerError`` saying what failed, with a hint for the usual mistakes.
+    public static func connect(
         connectionString text: String,
         caFile: String?,
         linkCredit: UInt32 = 50
@@ -27,18 +26,21 @@ struct BusAMQPClient: Sendable {
         do {
             connection = try ConnectionString(parsing: text)
         } catch {
-            throw CommandFailure("\(error)")
+            throw ListenerError("\(error)")
         }
         let secure = !connection.useDevelopmentEmulator
         let port = connection.port ?? (secure ? 5671 : 5672)
         let base = "\(secure ? "amqps" : "amqp")://\(connection.host):\(port)"
         var tls: NIOSSLContext?
         if secure {
-            // Verified as the endpoints' remote posts are: the system's trust store, or only the given CAs.
+            // Verified fully: the system's trust store, or only the given CAs.
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
             do {
-                tls = try NIOSSLContext(configuration: ServiceEndpoints.remoteTLS(remoteCAFile: caFile))
-            } catch let error as PlatformError {
-                throw CommandFailure("--ca: \(error.message)")
+                if let caFile { configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) }
+                tls = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw ListenerError("the CA file \(caFile ?? "") cannot be read as PEM certificates: \(error)")
             }
         }
         var logger = Logger(label: "conduit.listen")
@@ -56,19 +58,19 @@ struct BusAMQPClient: Sendable {
                 logger: logger
             )
         } catch {
-            throw CommandFailure(Self.explain("cannot connect to \(base)", error, secure: secure))
+            throw ListenerError(Self.explain("cannot connect to \(base)", error, secure: secure))
         }
         do {
             let cbs = try await client.openRequester(node: "$cbs")
             return BusAMQPClient(client: client, cbs: cbs, connection: connection, base: base)
         } catch {
             await client.close()
-            throw CommandFailure("\(base) has no $cbs node (is it a Service Bus namespace?): \(error)")
+            throw ListenerError("\(base) has no $cbs node (is it a Service Bus namespace?): \(error)")
         }
     }
 
     /// What went wrong, with a hint for the usual mistakes.
-    static func explain(_ what: String, _ error: any Error, secure: Bool) -> String {
+    public static func explain(_ what: String, _ error: any Error, secure: Bool) -> String {
         let text = (error as? AMQPError)?.errorDescription ?? "\(error)"
         var hint = ""
         if text.contains("HTTP/1.1") || text.contains("decode") || text.contains("protocol header")
@@ -86,31 +88,31 @@ struct BusAMQPClient: Sendable {
     }
 
     /// The SAS token for `entity`: the connection string's signature, or one made from its key.
-    func token(for entity: String) -> String { connection.token(for: entity) }
+    public func token(for entity: String) -> String { connection.token(for: entity) }
 
     /// Puts the token for `entity` on the connection.
-    func authorize(_ entity: String) async throws {
+    public func authorize(_ entity: String) async throws {
         do {
             try await AMQPClient.putToken(token(for: entity), audience: "sb://\(connection.host)/\(entity)", on: cbs)
         } catch {
-            throw CommandFailure("the namespace refused the credentials for '\(entity)': \(error)")
+            throw ListenerError("the namespace refused the credentials for '\(entity)': \(error)")
         }
     }
 
     /// A peek-lock receiver from a queue or `topic/Subscriptions/name`.
-    func receiver(entity: String, filter: [AMQPMapEntry]? = nil) async throws -> AMQPClientReceiver {
+    public func receiver(entity: String, filter: [AMQPMapEntry]? = nil) async throws -> AMQPClientReceiver {
         try await authorize(entity)
         do {
             return try await client.openReceiver(address: entity, filter: filter)
         } catch let error as AMQPError where error.condition == AMQPError.notFound {
-            throw CommandFailure("'\(entity)' does not exist in \(base): \(error.errorDescription ?? "")")
+            throw ListenerError("'\(entity)' does not exist in \(base): \(error.errorDescription ?? "")")
         } catch {
-            throw CommandFailure("cannot receive from '\(entity)': \(error)")
+            throw ListenerError("cannot receive from '\(entity)': \(error)")
         }
     }
 
     /// The partition ids of an event hub (`$management` READ of `com.microsoft:eventhub`).
-    func partitionIDs(hub: String) async throws -> [String] {
+    public func partitionIDs(hub: String) async throws -> [String] {
         let management = try await client.openRequester(node: "$management")
         defer { Task { try? await management.close() } }
         let answer = try await management.request(
@@ -130,7 +132,7 @@ struct BusAMQPClient: Sendable {
             let ids = body.first(where: { $0.key == .string("partition_ids") })?.value
         else {
             let reason = answer.applicationProperty("status-description").flatMap(\.text) ?? "no reason"
-            throw CommandFailure("cannot read the event hub '\(hub)' in \(base): \(reason)")
+            throw ListenerError("cannot read the event hub '\(hub)' in \(base): \(reason)")
         }
         let elements: [AMQPValue] =
             switch ids {
@@ -143,7 +145,7 @@ struct BusAMQPClient: Sendable {
 
     /// A receiver of one partition of an event hub, from `position` (a selector such as
     /// `amqp.annotation.x-opt-offset > '-1'`).
-    func partitionReceiver(
+    public func partitionReceiver(
         hub: String,
         consumerGroup: String,
         partition: String,
@@ -160,51 +162,14 @@ struct BusAMQPClient: Sendable {
         do {
             return try await client.openReceiver(address: address, settled: true, filter: filter)
         } catch {
-            throw CommandFailure("cannot read partition \(partition) of '\(hub)': \(error)")
+            throw ListenerError("cannot read partition \(partition) of '\(hub)': \(error)")
         }
     }
 
-    func close() async {
+    public func close() async {
         await client.close()
     }
 
 }
 
 /// A message `conduit listen` got, over AMQP or REST.
-struct ListenedMessage {
-    var body: [UInt8]
-    var contentType: String?
-    var messageId: String?
-    var sequenceNumber: Int64?
-    /// Whether the context was truncated to fit 192 KB (the `MessageMaxSizeExceeded` property).
-    var isTruncated: Bool
-
-    init(body: [UInt8], contentType: String?, messageId: String?, sequenceNumber: Int64?, isTruncated: Bool) {
-        self.body = body
-        self.contentType = contentType
-        self.messageId = messageId
-        self.sequenceNumber = sequenceNumber
-        self.isTruncated = isTruncated
-    }
-
-    init(_ received: BusRESTClient.Received) {
-        body = received.body
-        contentType = received.contentType
-        messageId = received.messageId
-        sequenceNumber = received.sequenceNumber
-        isTruncated = received.isTruncated
-    }
-
-    init(_ message: AMQPMessage) {
-        switch message.body {
-        case .data(let sections): body = sections.flatMap { $0 }
-        case .value(.binary(let bytes)): body = bytes
-        case .value(.string(let text)): body = Array(text.utf8)
-        default: body = []
-        }
-        contentType = message.properties?.contentType
-        messageId = message.properties?.messageId.text
-        if case .long(let number)? = message[annotation: "x-opt-sequence-number"] { sequenceNumber = number }
-        isTruncated = message.applicationProperty("MessageMaxSizeExceeded") != nil
-    }
-}
