@@ -275,14 +275,7 @@ struct NotificationTests {
         try await EndpointHarness.run(.sqliteFile) { h in
             let endpoint = try await h.createEndpoint(h.queueEndpoint("later"))
             try await h.registerEndpointStep(endpoint, message: "Create")
-            let fast = RetryPolicy(
-                initialDelay: .milliseconds(100),
-                multiplier: 1,
-                maximumDelay: .milliseconds(100),
-                minimumDelay: .milliseconds(50),
-                giveUpAfter: .seconds(60)
-            )
-            try await h.withAsyncService(retryPolicy: fast) {
+            try await h.withAsyncService(retryPolicy: EndpointHarness.retryEvery(.milliseconds(100))) {
                 _ = try await h.createContact("Wait", "ForIt")
                 var waiting: Entity?
                 for _ in 0..<200 {

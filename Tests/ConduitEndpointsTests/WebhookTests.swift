@@ -107,14 +107,7 @@ struct WebhookTests {
                 let endpoint = try await h.createEndpoint(Self.webhook(server))
                 try await h.registerEndpointStep(endpoint, message: "Create")
                 // Each Waiting state lasts 500 ms, long enough to be seen on a loaded machine.
-                let slow = RetryPolicy(
-                    initialDelay: .milliseconds(500),
-                    multiplier: 1,
-                    maximumDelay: .milliseconds(500),
-                    minimumDelay: .milliseconds(500),
-                    giveUpAfter: .seconds(60)
-                )
-                try await h.withAsyncService(retryPolicy: slow) {
+                try await h.withAsyncService(retryPolicy: EndpointHarness.retryEvery(.milliseconds(500))) {
                     _ = try await h.createContact("Wait", "ForIt")
                     var messages: Set<String> = []
                     var job: Entity?

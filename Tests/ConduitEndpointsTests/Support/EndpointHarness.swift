@@ -113,6 +113,17 @@ struct EndpointHarness: Sendable {
         )
     }
 
+    /// A retry policy that waits `delay` before every retry and gives up after a minute.
+    static func retryEvery(_ delay: Duration) -> RetryPolicy {
+        RetryPolicy(
+            initialDelay: delay,
+            multiplier: 1,
+            maximumDelay: delay,
+            minimumDelay: delay,
+            giveUpAfter: .seconds(60)
+        )
+    }
+
     /// Runs `body` with the asynchronous service running.
     func withAsyncService<T: Sendable>(
         retryPolicy: RetryPolicy = .default,
