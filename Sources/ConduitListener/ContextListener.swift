@@ -41,12 +41,17 @@ public final class ContextListener: Service, Sendable {
     public enum Source: Sendable, Hashable {
         case queue(String)
         case subscription(topic: String, subscription: String)
+        /// Every partition of an event hub, from the start of each (or only new events with `latest`). Events are
+        /// not settled: one whose handler throws is logged and not seen again, and each partition is handled in
+        /// order, one event at a time.
+        case eventHub(String, consumerGroup: String = "$Default", latest: Bool = false)
 
-        /// The AMQP address.
+        /// The AMQP address (an event hub's name).
         public var address: String {
             switch self {
             case .queue(let name): name
             case .subscription(let topic, let subscription): "\(topic)/Subscriptions/\(subscription)"
+            case .eventHub(let hub, _, _): hub
             }
         }
     }
@@ -111,6 +116,17 @@ public final class ContextListener: Service, Sendable {
             caFile: options.caFile,
             linkCredit: options.prefetch
         )
+        if case .eventHub(let hub, let group, let latest) = source {
+            do {
+                try await read(bus, hub: hub, consumerGroup: group, latest: latest)
+            } catch {
+                await bus.close()
+                if error is CancellationError { return }
+                throw error
+            }
+            await bus.close()
+            return
+        }
         do {
             let receiver = try await bus.receiver(entity: source.address)
             try await cancelWhenGracefulShutdown {
@@ -129,6 +145,31 @@ public final class ContextListener: Service, Sendable {
             throw error
         }
         await bus.close()
+    }
+
+    /// Reads every partition of `hub`, one worker each, until cancelled.
+    private func read(_ bus: BusAMQPClient, hub: String, consumerGroup: String, latest: Bool) async throws {
+        let position = latest ? "amqp.annotation.x-opt-offset > '@latest'" : "amqp.annotation.x-opt-offset > '-1'"
+        var receivers: [AMQPClientReceiver] = []
+        for partition in try await bus.partitionIDs(hub: hub) {
+            receivers.append(
+                try await bus.partitionReceiver(
+                    hub: hub,
+                    consumerGroup: consumerGroup,
+                    partition: partition,
+                    position: position
+                )
+            )
+        }
+        let partitions = receivers
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for receiver in partitions {
+                    group.addTask { try await self.work(receiver) }
+                }
+                try await group.waitForAll()
+            }
+        }
     }
 
     /// One worker: receives and handles until cancelled.

@@ -121,6 +121,37 @@ struct ContextListenerTests {
         }
     }
 
+    @Test("an event hub: every partition is read, each context handled once, one row's changes in order")
+    func eventHub() async throws {
+        try await Self.withQueue { bus, connectionString in
+            try await bus.eventHubs.createHub(EventHubDescription(name: "changes", partitionCount: 4), now: Self.now)
+            let row = Guid.random()
+            var events: [BusMessage] = []
+            for index in 0..<6 {
+                var event = Self.message(Guid.random(), entity: index < 3 ? row : Guid.random())
+                event.partitionKey = (index < 3 ? row : Guid.random()).description
+                events.append(event)
+            }
+            events.append(events[4])  // the same context again (a retried job)
+            for event in events { try await bus.eventHubs.send([event], to: "changes", now: Self.now) }
+            let handled = Mutex<[RemoteExecutionContext]>([])
+            let listener = ContextListener(connectionString: connectionString, source: .eventHub("changes")) {
+                received in
+                handled.withLock { $0.append(received.context) }
+            }
+            let running = Task { try await listener.run() }
+            let all = try await Self.eventually { handled.withLock { $0.count } >= 6 }
+            try await Task.sleep(for: .milliseconds(300))
+            running.cancel()
+            try await running.value
+            let contexts = handled.withLock { $0 }
+            #expect(all && contexts.count == 6, "six contexts, the repeated one once")
+            #expect(Set(contexts.map(\.operationId)).count == 6)
+            let sent = try events.prefix(3).map { try ContextCodec.decode(Array($0.body), format: .json).operationId }
+            #expect(contexts.filter { $0.primaryEntityId == row }.map(\.operationId) == sent, "in the order sent")
+        }
+    }
+
     @Test("a namespace that is not there, or a queue that does not exist, is a clear error")
     func refusals() async throws {
         try await Self.withQueue { _, connectionString in
