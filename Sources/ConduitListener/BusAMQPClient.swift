@@ -166,6 +166,27 @@ public struct BusAMQPClient: Sendable {
         }
     }
 
+    /// A receiver of each partition of `hub`, from the start of each or (`latest`) only new events.
+    public func partitionReceivers(
+        hub: String,
+        consumerGroup: String,
+        latest: Bool
+    ) async throws -> [AMQPClientReceiver] {
+        let position = latest ? "amqp.annotation.x-opt-offset > '@latest'" : "amqp.annotation.x-opt-offset > '-1'"
+        var receivers: [AMQPClientReceiver] = []
+        for partition in try await partitionIDs(hub: hub) {
+            receivers.append(
+                try await partitionReceiver(
+                    hub: hub,
+                    consumerGroup: consumerGroup,
+                    partition: partition,
+                    position: position
+                )
+            )
+        }
+        return receivers
+    }
+
     public func close() async {
         await client.close()
     }

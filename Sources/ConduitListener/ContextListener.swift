@@ -149,19 +149,7 @@ public final class ContextListener: Service, Sendable {
 
     /// Reads every partition of `hub`, one worker each, until cancelled.
     private func read(_ bus: BusAMQPClient, hub: String, consumerGroup: String, latest: Bool) async throws {
-        let position = latest ? "amqp.annotation.x-opt-offset > '@latest'" : "amqp.annotation.x-opt-offset > '-1'"
-        var receivers: [AMQPClientReceiver] = []
-        for partition in try await bus.partitionIDs(hub: hub) {
-            receivers.append(
-                try await bus.partitionReceiver(
-                    hub: hub,
-                    consumerGroup: consumerGroup,
-                    partition: partition,
-                    position: position
-                )
-            )
-        }
-        let partitions = receivers
+        let partitions = try await bus.partitionReceivers(hub: hub, consumerGroup: consumerGroup, latest: latest)
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for receiver in partitions {

@@ -165,22 +165,13 @@ struct ListenCommand: AsyncParsableCommand {
 
     /// Reads every partition of an event hub over AMQP, printing each event as it comes.
     func read(from bus: BusAMQPClient, hub: String) async throws {
-        let partitions = try await bus.partitionIDs(hub: hub)
-        let position =
-            from == .latest ? "amqp.annotation.x-opt-offset > '@latest'" : "amqp.annotation.x-opt-offset > '-1'"
-        var receivers: [AMQPClientReceiver] = []
-        for partition in partitions {
-            receivers.append(
-                try await bus.partitionReceiver(
-                    hub: hub,
-                    consumerGroup: consumerGroup,
-                    partition: partition,
-                    position: position
-                )
-            )
-        }
+        let receivers = try await bus.partitionReceivers(
+            hub: hub,
+            consumerGroup: consumerGroup,
+            latest: from == .latest
+        )
         FileHandle.standardError.write(
-            Data("Listening on \(bus.base)/\(hub), \(partitions.count) partitions, over AMQP (Ctrl-C stops)\n".utf8)
+            Data("Listening on \(bus.base)/\(hub), \(receivers.count) partitions, over AMQP (Ctrl-C stops)\n".utf8)
         )
         let handled = MessageCount()
         let limit = maxMessages
