@@ -14,32 +14,33 @@ struct EmbeddedBusTransport: Sendable {
         self.namespace = namespace
     }
 
+    /// Checks the endpoint's SAS credentials against the namespace's and the entity's rules, with the Send right.
+    /// - Throws: ``ExternalServiceError`` (the job retries once the credentials are fixed) when they are refused.
+    static func authorize(
+        _ endpoint: ServiceEndpoint,
+        namespace: BusNamespace,
+        transaction: (any SQLDatabase)?
+    ) async throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        let host = (try? EndpointAddress(parsing: endpoint.address))?.host ?? "localhost"
+        let resource = "sb://\(host)/\(endpoint.path)"
+        let header = try EndpointCredentials.authorization(for: endpoint, resource: resource, now: now)
+        do {
+            try await namespace.authorize(header, resource: resource, right: .send, now: now, transaction: transaction)
+        } catch let error as AuthorizationError {
+            throw PostFailure.refusedCredentials(
+                "The embedded bus refused the endpoint's credentials (\(error.httpStatus)): \(error.message)"
+            )
+        }
+    }
+
     func post(
         _ message: EndpointMessage,
         to endpoint: ServiceEndpoint,
         transaction: (any SQLDatabase)?
     ) async throws {
         let now = Date()
-        let host = (try? EndpointAddress(parsing: endpoint.address))?.host ?? "localhost"
-        let resource = "sb://\(host)/\(endpoint.path)"
-        let header = try EndpointCredentials.authorization(
-            for: endpoint,
-            resource: resource,
-            now: Int64(now.timeIntervalSince1970)
-        )
-        do {
-            try await namespace.authorize(
-                header,
-                resource: resource,
-                right: .send,
-                now: Int64(now.timeIntervalSince1970),
-                transaction: transaction
-            )
-        } catch let error as AuthorizationError {
-            throw PostFailure.refusedCredentials(
-                "The embedded bus refused the endpoint's credentials (\(error.httpStatus)): \(error.message)"
-            )
-        }
+        try await Self.authorize(endpoint, namespace: namespace, transaction: transaction)
         let milliseconds = Int64(now.timeIntervalSince1970 * 1000)
         guard endpoint.contract.isServiceBus || endpoint.contract == .eventHub else {
             throw PlatformError(

@@ -11,7 +11,8 @@ import Synchronization
 /// Conduit's `IServiceEndpointNotificationService`: reads the service endpoint, builds the message (format, 192 KB
 /// rule, Claims properties, stable `MessageId`) and posts it — to the embedded bus as a durable enqueue, or to a
 /// remote namespace over AMQP (`sb://`, `amqp://` addresses) or the Service Bus REST API (`https://`, `http://`) —
-/// or posts the JSON context to a webhook (``WebhookTransport``).
+/// or to a relay listener through a hybrid connection (``RelayTransport``, contracts 1, 3 and 4), or posts the JSON
+/// context to a webhook (``WebhookTransport``).
 ///
 /// ```swift
 /// let endpoints = try ServiceEndpoints.install(on: platform, bus: namespace, organizationURL: url, logger: logger)
@@ -24,6 +25,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
     private let remote: ServiceBusRESTTransport
     private let remoteAMQP: ServiceBusAMQPTransport
     private let webhooks: WebhookTransport
+    private let relays: RelayTransport
     private let cache = Mutex<[Guid: (endpoint: ServiceEndpoint, generation: Int, at: ContinuousClock.Instant)]>([:])
     /// How long a read endpoint is trusted when this node saw no change (other nodes' changes show after it).
     static let cacheLifetime: Duration = .seconds(5)
@@ -45,6 +47,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
         self.remote = ServiceBusRESTTransport(client: httpClient, timeout: postTimeout)
         self.remoteAMQP = ServiceBusAMQPTransport(tls: tls, timeout: postTimeout, logger: logger)
         self.webhooks = WebhookTransport(client: httpClient, timeout: postTimeout)
+        self.relays = RelayTransport(client: httpClient, namespace: bus, timeout: postTimeout)
     }
 
     /// Closes the AMQP connections kept to remote namespaces.
@@ -110,7 +113,22 @@ public final class NotificationService: ServiceEndpointNotificationService {
         } catch {
             throw PlatformError(.invalidArgument, error.message)
         }
-        if isLocal {
+        if endpoint.contract.isRelay {
+            let answer = try await relays.post(
+                message,
+                context: context,
+                to: endpoint,
+                organization: URLComponents(string: organizationURL)?.host ?? platform.organization.name,
+                isLocal: isLocal
+            )
+            logger.debug(
+                "Posted a context to a relay listener",
+                metadata: [
+                    "endpoint": "\(endpoint.id)", "path": "\(endpoint.path)", "answer": "\(answer?.count ?? 0) chars",
+                ]
+            )
+            return answer
+        } else if isLocal {
             try await local.post(message, to: endpoint, transaction: transaction)
         } else if try EndpointAddress(parsing: endpoint.address).isAMQP {
             guard endpoint.contract.isServiceBus || endpoint.contract == .eventHub else {

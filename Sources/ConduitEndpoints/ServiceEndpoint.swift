@@ -29,13 +29,16 @@ public struct ServiceEndpoint: Sendable, Hashable {
         /// Whether this server can post to it yet.
         public var isSupported: Bool {
             switch self {
-            case .queue, .persistentQueue, .topic, .eventHub, .webhook: true
+            case .queue, .persistentQueue, .topic, .eventHub, .webhook, .oneWay, .twoWay, .rest: true
             default: false
             }
         }
 
         /// The Service Bus contracts (queue and topic), whose messages carry the Claims property bag.
         public var isServiceBus: Bool { self == .queue || self == .persistentQueue || self == .topic }
+
+        /// The relay contracts (1 OneWay, 3 REST, 4 TwoWay), posted through a hybrid connection.
+        public var isRelay: Bool { self == .oneWay || self == .rest || self == .twoWay }
     }
 
     /// `authtype`.

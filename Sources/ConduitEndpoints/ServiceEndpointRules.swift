@@ -43,7 +43,7 @@ struct ServiceEndpointRules: Sendable {
         guard !endpoint.name.isEmpty else { throw ServiceEndpointError("it needs a name.") }
         guard endpoint.contract.isSupported else {
             throw ServiceEndpointError(
-                "contract \(endpoint.contract.rawValue) (\(endpoint.contract.label)) is not built yet in Conduit; this version posts to 2/6 Queue, 5 Topic, 7 Event Hub and 8 Webhook."
+                "contract \(endpoint.contract.rawValue) (\(endpoint.contract.label)) is not built yet in Conduit; this version posts to 1 OneWay, 2/6 Queue, 3 Rest, 4 TwoWay, 5 Topic, 7 Event Hub and 8 Webhook."
             )
         }
         if endpoint.contract == .webhook {
@@ -98,7 +98,9 @@ struct ServiceEndpointRules: Sendable {
                 "an Event Hub takes messageformat 2 (Json) or 3 (Text XML), not 1 (Binary XML), as in Dataverse."
             )
         }
-        if !(try embedded.contains(endpoint)), !(try EndpointAddress(parsing: endpoint.address)).isAMQP {
+        if !endpoint.contract.isRelay, !(try embedded.contains(endpoint)),
+            !(try EndpointAddress(parsing: endpoint.address)).isAMQP
+        {
             if endpoint.format == .binary {
                 throw ServiceEndpointError(
                     "messageformat 1 (Binary XML) cannot go over the Service Bus REST API (an https:// or http:// address): it carries the Claims properties only in its JSON batch form, which holds text bodies. Use an sb:// address (AMQP), or 2 (Json) or 3 (Text XML)."

@@ -139,8 +139,10 @@ public final class ConduitHTTPServer: Service, Sendable {
             platform: platform,
             keys: keys,
             bus: bus,
-            namespaceName: configuration.namespaceName
+            namespaceName: configuration.namespaceName,
+            logger: logger
         )
+        let relays = RelayController(namespace: bus, logger: logger)
         let configuration = self.configuration
         let onReady = self.onReady
         let amqp = configuration.amqpPort.map {
@@ -148,7 +150,11 @@ public final class ConduitHTTPServer: Service, Sendable {
         }
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade { request, channel, _ in
+            server: .http1WebSocketUpgrade(
+                configuration: .init(ws: WebSocketServerConfiguration(maxFrameSize: RelayController.maximumBody))
+            ) { request, channel, _ in
+                // Relay listeners' control channels and rendezvous sockets (`/$hc/{path}?sb-hc-action=…`).
+                if let relay = await relays.shouldUpgrade(request) { return relay }
                 // AMQP over WebSockets, as the Azure SDKs open it (`TransportType.AmqpOverWebsocket`).
                 guard let amqp, request.path?.split(separator: "?").first == "/$servicebus/websocket" else {
                     return .dontUpgrade

@@ -9,6 +9,8 @@ public struct BusNamespace: Sendable {
     public let queues: QueueStore
     public let topics: TopicStore
     public let eventHubs: EventHubStore
+    /// The relay's hybrid connections and their listeners on this node.
+    public let relays: RelayStore
     /// Who reads which event hub partition, with which owner level (AMQP readers of this server).
     public let eventHubOwners = EventHubOwnership()
     private let ruleCache = RuleCache()
@@ -20,6 +22,7 @@ public struct BusNamespace: Sendable {
         self.queues = QueueStore(store: store)
         self.topics = TopicStore(store: store)
         self.eventHubs = EventHubStore(store: store)
+        self.relays = RelayStore(store: store)
     }
 
     /// The bus schema: queues (200) and namespace rules (201).
@@ -27,7 +30,7 @@ public struct BusNamespace: Sendable {
         QueueStore.migrations + TopicStore.migrations + EventHubStore.migrations + [
             QueueStore.expiryMigration, QueueStore.deferralMigration, QueueStore.sessionMigration,
             QueueStore.leanIndexMigration,
-        ] + [
+        ] + RelayStore.migrations + [
             Migration(version: 201, name: "bus namespace rules") { db, _ in
                 try await db.raw(
                     """

@@ -211,9 +211,10 @@ public final class AsyncService: Service, Sendable {
         tally.withLock { $0.started += 1 }
         let step: StepRegistration?
         let outcome: JobRunOutcome
+        var answer: String?
         do {
             step = try await executor.step(of: job)
-            outcome = await executor.run(job, step: step)
+            (outcome, answer) = await executor.run(job, step: step)
         } catch {
             step = nil
             outcome = .externalFailure(
@@ -224,6 +225,7 @@ public final class AsyncService: Service, Sendable {
             JobQueue.Finished(
                 job: job,
                 outcome: outcome,
+                answer: answer,
                 autoDelete: step?.asyncAutoDelete ?? false,
                 random: Double.random(in: 0..<1)
             )

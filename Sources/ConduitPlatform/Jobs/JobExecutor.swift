@@ -1,4 +1,5 @@
 import ConduitContext
+import Synchronization
 
 /// Runs one claimed system job: decodes its execution context, finds its step's plug-in and runs it, as the step's
 /// user, within the execution budget. Says how the run ended; never throws.
@@ -14,7 +15,18 @@ struct JobExecutor: Sendable {
         return try await platform.steps.step(id: id, store: platform.store)
     }
 
-    func run(_ job: ClaimedJob, step: StepRegistration?) async -> JobRunOutcome {
+    /// Runs the job: how the run ended, and the answer of a two-way or REST relay listener (kept on the job).
+    func run(_ job: ClaimedJob, step: StepRegistration?) async -> (outcome: JobRunOutcome, answer: String?) {
+        let answer = Mutex<String?>(nil)
+        let outcome = await run(job, step: step) { text in answer.withLock { $0 = text } }
+        return (outcome, answer.withLock { $0 })
+    }
+
+    private func run(
+        _ job: ClaimedJob,
+        step: StepRegistration?,
+        answered: @escaping @Sendable (String?) -> Void
+    ) async -> JobRunOutcome {
         guard let data = job.data, !data.isEmpty else {
             return .internalFailure(Self.error(.unexpected, "The system job '\(job.name)' has no execution context."))
         }
@@ -52,13 +64,14 @@ struct JobExecutor: Sendable {
             let platform = self.platform
             handlerName = "service endpoint \(endpoint.id)"
             body = {
-                _ = try await platform.notificationService().execute(
+                let answer = try await platform.notificationService().execute(
                     endpoint,
                     context: context,
                     transaction: nil,
                     messageId: context.operationId.description,
                     traceparent: caller.traceparent
                 )
+                answered(answer)
             }
         } else if let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) {
             let services = PluginServices(platform: platform, caller: caller)

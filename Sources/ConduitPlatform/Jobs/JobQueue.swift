@@ -102,6 +102,8 @@ struct JobQueue: Sendable {
     struct Finished: Sendable {
         var job: ClaimedJob
         var outcome: JobRunOutcome
+        /// A two-way or REST relay listener's answer, kept in `conduit_response`.
+        var answer: String? = nil
         var autoDelete: Bool
         /// A number in [0, 1) for the retry delay's jitter.
         var random: Double
@@ -137,6 +139,7 @@ struct JobQueue: Sendable {
                         db: db,
                         now: now,
                         executionSeconds: job.executionSeconds(now),
+                        answer: item.answer,
                         onlyIfRunningOn: hostId
                     )
                     if updated {
@@ -167,7 +170,8 @@ struct JobQueue: Sendable {
                         to: job.id,
                         db: db,
                         now: now,
-                        executionSeconds: job.executionSeconds(now)
+                        executionSeconds: job.executionSeconds(now),
+                        answer: item.answer
                     )
                 }
                 statuses.append(change.status)
@@ -185,6 +189,7 @@ struct JobQueue: Sendable {
         db: any SQLDatabase,
         now: Int64,
         executionSeconds: Double? = nil,
+        answer: String? = nil,
         onlyIfRunningOn host: String? = nil
     ) async throws -> Bool {
         var sql: SQLQueryString = """
@@ -204,6 +209,10 @@ struct JobQueue: Sendable {
         if let completed = change.completedOn {
             sql.appendLiteral(", completedon = ")
             sql.appendInterpolation(bind: completed)
+        }
+        if let answer, change.status == .succeeded {
+            sql.appendLiteral(", conduit_response = ")
+            sql.appendInterpolation(bind: String(answer.prefix(100_000)))
         }
         if let executionSeconds {
             sql.appendLiteral(", executiontimespan = ")

@@ -363,6 +363,8 @@ public enum BuiltInTables {
             AttributeMetadata("conduit_leaseexpireson", .datetime),
             // Conduit's: the W3C trace context of the request that wrote the job, for the messages it posts.
             AttributeMetadata("conduit_traceparent", .string, maxLength: 55),
+            // Conduit's: the answer of a two-way or REST relay listener to the job's post (up to 100,000 characters).
+            AttributeMetadata("conduit_response", .memo, maxLength: 100_000),
         ]
     )
 }

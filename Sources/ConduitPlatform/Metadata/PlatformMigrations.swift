@@ -54,5 +54,8 @@ enum PlatformMigrations {
         Migration(version: 5, name: "system job trace context") { db, flavor in
             try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
         },
+        Migration(version: 6, name: "system job listener answers") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+        },
     ]
 }

@@ -23,12 +23,18 @@ struct EndpointHarness: Sendable {
         httpClient: HTTPClient = .shared,
         remoteTLS: TLSConfiguration? = nil,
         postTimeout: Duration = .seconds(60),
+        plugins: PluginRegistry = PluginRegistry(),
         _ body: @Sendable (EndpointHarness) async throws -> T
     ) async throws -> T {
         try await backend.withFreshStore { store in
             var logger = Logger(label: "conduit.test.endpoints")
             logger.logLevel = .warning
-            let platform = try await Platform.open(store: store, migrations: BusNamespace.migrations, logger: logger)
+            let platform = try await Platform.open(
+                store: store,
+                plugins: plugins,
+                migrations: BusNamespace.migrations,
+                logger: logger
+            )
             let bus = BusNamespace(store: store)
             let root = try await bus.ensureRootRule()
             let notifications = try ServiceEndpoints.install(
@@ -127,6 +133,7 @@ struct EndpointHarness: Sendable {
     /// Runs `body` with the asynchronous service running.
     func withAsyncService<T: Sendable>(
         retryPolicy: RetryPolicy = .default,
+        clock: (@Sendable () -> Int64)? = nil,
         _ body: @Sendable () async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "conduit.test.jobs")
@@ -138,7 +145,8 @@ struct EndpointHarness: Sendable {
                 pollInterval: .milliseconds(50),
                 retryPolicy: retryPolicy
             ),
-            logger: logger
+            logger: logger,
+            clock: clock ?? { DotNetDateTime.now().ticks }
         )
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
