@@ -191,7 +191,10 @@ let package = Package(
             name: "ConduitListenerTests",
             dependencies: [
                 "ConduitListener", "ConduitBus", "ConduitContext", "ConduitTestSupport", "ConduitAMQP", "ConduitStore",
-                .product(name: "Logging", package: "swift-log"),
+                "ConduitServer", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

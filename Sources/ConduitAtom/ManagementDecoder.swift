@@ -47,12 +47,15 @@ public struct ManagementDecoder: Sendable {
             return .rule(try RuleDescription(decoding: node, path: RuleDescription.elementName))
         case EventHubDescription.elementName:
             return .eventHub(try EventHubDescription(decoding: node))
+        case HybridConnectionDescription.elementName:
+            return .hybridConnection(try HybridConnectionDescription(decoding: node))
         default:
             throw ManagementCodecError(
                 kind: .unexpectedRoot,
                 element: path,
                 message: "Unexpected element '\(node.localName.truncatedForMessage())' at \(path): expected "
-                    + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription or EventHubDescription."
+                    + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription, EventHubDescription or "
+                    + "HybridConnectionDescription."
             )
         }
     }
@@ -64,6 +67,17 @@ public struct ManagementDecoder: Sendable {
             throw mismatch(expected: QueueDescription.elementName, found: entity.elementName)
         }
         return queue
+    }
+
+    /// Decodes a body that must hold a `HybridConnectionDescription`.
+    public func decodeHybridConnection(
+        _ body: some Collection<UInt8>
+    ) throws(ManagementCodecError) -> HybridConnectionDescription {
+        let entity = try decodeEntity(body)
+        guard case .hybridConnection(let relay) = entity else {
+            throw mismatch(expected: HybridConnectionDescription.elementName, found: entity.elementName)
+        }
+        return relay
     }
 
     /// Decodes a body that must hold a `TopicDescription`.

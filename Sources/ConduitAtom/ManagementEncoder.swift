@@ -53,6 +53,45 @@ public struct ManagementEncoder: Sendable {
         }
     }
 
+    /// The entry for a relay hybrid connection (`PUT` and `GET /{name}`).
+    public func hybridConnectionEntry(
+        _ relay: HybridConnectionDescription,
+        name: String,
+        published: Date,
+        updated: Date
+    ) -> String {
+        document { writer in
+            writeEntry(
+                EntryHead(path: name, title: name, times: (published, updated), author: true),
+                base: nil,
+                to: &writer
+            ) {
+                relay.write(to: &$0, mode: .response)
+            }
+        }
+    }
+
+    /// The feed for `GET /$Resources/HybridConnections`.
+    public func hybridConnectionFeed(
+        _ items: [AtomFeedItem<HybridConnectionDescription>],
+        page: FeedPage,
+        updated: Date
+    ) -> String {
+        feed(title: "HybridConnections", path: "$Resources/hybridconnections", page: page, updated: updated) {
+            writer,
+            base in
+            for item in items {
+                writeEntry(
+                    EntryHead(path: item.name, title: item.name, times: item.times, author: true),
+                    base: base,
+                    to: &writer
+                ) {
+                    item.description.write(to: &$0, mode: .response)
+                }
+            }
+        }
+    }
+
     /// The entry for a topic (`PUT` and `GET /{topic}`).
     public func topicEntry(_ topic: TopicDescription, name: String, published: Date, updated: Date) -> String {
         document { writer in

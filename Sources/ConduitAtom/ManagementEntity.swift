@@ -12,6 +12,8 @@ public enum ManagementEntity: Sendable, Hashable {
     case rule(RuleDescription)
     /// An `EventHubDescription`.
     case eventHub(EventHubDescription)
+    /// A relay's `HybridConnectionDescription`.
+    case hybridConnection(HybridConnectionDescription)
 
     /// The name of the content element, e.g. `QueueDescription`.
     public var elementName: String {
@@ -21,6 +23,7 @@ public enum ManagementEntity: Sendable, Hashable {
         case .subscription: SubscriptionDescription.elementName
         case .rule: RuleDescription.elementName
         case .eventHub: EventHubDescription.elementName
+        case .hybridConnection: HybridConnectionDescription.elementName
         }
     }
 
@@ -32,6 +35,7 @@ public enum ManagementEntity: Sendable, Hashable {
         case .subscription(let subscription): subscription.write(to: &writer, mode: mode)
         case .rule(let rule): rule.write(to: &writer, mode: mode)
         case .eventHub(let hub): hub.write(to: &writer, mode: mode)
+        case .hybridConnection(let relay): relay.write(to: &writer, mode: mode)
         }
     }
 }

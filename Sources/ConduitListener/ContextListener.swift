@@ -15,8 +15,9 @@ public struct ListenedContext: Sendable {
     public var message: ListenedMessage
 }
 
-/// Receives Dataverse execution contexts from a queue or a topic subscription (of `conduit serve`'s embedded bus or
-/// an Azure namespace) over AMQP and hands each, decoded from whatever format it came in, to a handler:
+/// Receives Dataverse execution contexts from a queue, a topic subscription or an event hub over AMQP, or from a
+/// relay's hybrid connection (of `conduit serve`'s embedded bus or Azure), and hands each, decoded from whatever
+/// format it came in, to a handler:
 ///
 /// - the message is completed after the handler returns, and abandoned (delivered again, dead-lettered after the
 ///   entity's maximum delivery count) when it throws or the body is not a context;
@@ -45,6 +46,11 @@ public final class ContextListener: Service, Sendable {
         /// not settled: one whose handler throws is logged and not seen again, and each partition is handled in
         /// order, one event at a time.
         case eventHub(String, consumerGroup: String = "$Default", latest: Bool = false)
+        /// A relay's hybrid connection (one-way, two-way and REST endpoints), on the HTTP port of the namespace (use
+        /// `bus.connection` of `conduit serve`). Each post is answered after the handler: 200 with
+        /// ``Options/relayAnswer``, 500 when the handler throws (the system job retries), 400 when the body is not
+        /// a context.
+        case relay(String)
 
         /// The AMQP address (an event hub's name).
         public var address: String {
@@ -52,6 +58,7 @@ public final class ContextListener: Service, Sendable {
             case .queue(let name): name
             case .subscription(let topic, let subscription): "\(topic)/Subscriptions/\(subscription)"
             case .eventHub(let hub, _, _): hub
+            case .relay(let name): name
             }
         }
     }
@@ -67,14 +74,18 @@ public final class ContextListener: Service, Sendable {
         public var caFile: String?
         /// How long a shutdown may wait for the bus before it ends a receive.
         public var receiveWait: Duration
+        /// Relays: the answer a two-way or REST post gets (the calling plug-in receives it).
+        public var relayAnswer: String
 
         public init(
             concurrency: Int = 1,
             deduplicationWindow: Int = 10_000,
             prefetch: UInt32 = 20,
             caFile: String? = nil,
-            receiveWait: Duration = .seconds(1)
+            receiveWait: Duration = .seconds(1),
+            relayAnswer: String = "Success"
         ) {
+            self.relayAnswer = relayAnswer
             self.concurrency = max(1, concurrency)
             self.deduplicationWindow = deduplicationWindow
             self.prefetch = max(1, prefetch)
@@ -111,6 +122,10 @@ public final class ContextListener: Service, Sendable {
     /// - Throws: ``ListenerError`` when the namespace cannot be reached, refuses the credentials, or has no such
     ///   entity, or when the connection is lost.
     public func run() async throws {
+        if case .relay(let name) = source {
+            try await listen(relay: name)
+            return
+        }
         let bus = try await BusAMQPClient.connect(
             connectionString: connectionString,
             caFile: options.caFile,
@@ -147,6 +162,27 @@ public final class ContextListener: Service, Sendable {
         await bus.close()
     }
 
+    /// Answers the posts to a hybrid connection until cancelled. Requests are handled as they come (the relay's
+    /// listener runs each in its own task); ``Options/concurrency`` does not apply.
+    private func listen(relay: String) async throws {
+        let answer = options.relayAnswer
+        let listener = try RelayListener(
+            connectionString: connectionString,
+            relay: relay,
+            caFile: options.caFile,
+            logger: logger
+        ) { request in
+            switch await self.handle(ListenedMessage(relayed: request)) {
+            case .handled, .duplicate: .text(answer)
+            // Answered while the same operation is handled elsewhere: the sender tries again later.
+            case .inProgress: .text("The same operation is being handled.", statusCode: 503)
+            case .notContext(let reason): .text(reason, statusCode: 400)
+            case .failed(let reason): .text("The listener failed: \(reason)", statusCode: 500)
+            }
+        }
+        try await listener.run()
+    }
+
     /// Reads every partition of `hub`, one worker each, until cancelled.
     private func read(_ bus: BusAMQPClient, hub: String, consumerGroup: String, latest: Bool) async throws {
         let partitions = try await bus.partitionReceivers(hub: hub, consumerGroup: consumerGroup, latest: latest)
@@ -181,12 +217,27 @@ public final class ContextListener: Service, Sendable {
 
     /// Handles one delivery; returns how to settle it.
     func handle(_ delivery: AMQPClientDelivery) async -> AMQPDeliveryState {
-        let abandon = AMQPDeliveryState.modified(
-            deliveryFailed: true,
-            undeliverableHere: false,
-            messageAnnotations: nil
-        )
-        let message = ListenedMessage(delivery.message)
+        switch await handle(ListenedMessage(delivery.message)) {
+        case .handled, .duplicate: .accepted
+        case .inProgress: .released
+        case .notContext, .failed:
+            .modified(deliveryFailed: true, undeliverableHere: false, messageAnnotations: nil)
+        }
+    }
+
+    /// How handling one message ended.
+    enum Verdict: Sendable, Hashable {
+        case handled
+        /// Its operation was handled already.
+        case duplicate
+        /// Its operation is being handled by another worker.
+        case inProgress
+        case notContext(String)
+        case failed(String)
+    }
+
+    /// Decodes, de-duplicates and hands one message to the handler.
+    func handle(_ message: ListenedMessage) async -> Verdict {
         let received: ListenedContext
         do {
             let (context, format) = try message.decodedContext()
@@ -196,29 +247,29 @@ public final class ContextListener: Service, Sendable {
                 "A message is not an execution context; abandoned",
                 metadata: ["messageId": "\(message.messageId ?? "")", "error": "\(error)"]
             )
-            return abandon
+            return .notContext("\(error)")
         }
         let operation = received.context.operationId.description
         switch window.withLock({ $0.claim(operation) }) {
         case .handled:
             logger.debug("A duplicate context; completed unhandled", metadata: ["operationId": "\(operation)"])
-            return .accepted
+            return .duplicate
         case .inProgress:
-            return .released
+            return .inProgress
         case .new:
             break
         }
         do {
             try await handler(received)
             window.withLock { $0.finished(operation, handled: true) }
-            return .accepted
+            return .handled
         } catch {
             window.withLock { $0.finished(operation, handled: false) }
             logger.warning(
                 "The handler failed; the message is abandoned",
                 metadata: ["operationId": "\(operation)", "error": "\(error)"]
             )
-            return abandon
+            return .failed("\(error)")
         }
     }
 }

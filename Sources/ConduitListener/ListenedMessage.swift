@@ -31,6 +31,16 @@ public struct ListenedMessage: Sendable {
         isTruncated = message.applicationProperty("MessageMaxSizeExceeded") != nil
     }
 
+    /// A request relayed through a hybrid connection: its body, `Content-Type`, and the `x-conduit-message-id` and
+    /// `x-ms-dynamics-msg-size-exceeded` headers of a Conduit post.
+    public init(relayed request: RelayListener.Request) {
+        body = request.body
+        contentType = request.header("Content-Type")
+        messageId = request.header("x-conduit-message-id")
+        sequenceNumber = nil
+        isTruncated = request.header("x-ms-dynamics-msg-size-exceeded") != nil
+    }
+
     /// The execution context in the body, decoded by the content type, and its format.
     /// - Throws: ``ListenerError`` when the content type is not a context's or the body does not decode.
     public func decodedContext() throws(ListenerError) -> (context: RemoteExecutionContext, format: WireFormat) {

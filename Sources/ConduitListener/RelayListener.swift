@@ -88,8 +88,8 @@ public final class RelayListener: Service, Sendable {
         self.handler = handler
     }
 
-    /// `ws://host:port` or `wss://host:port`.
-    var base: String {
+    /// Where the relay is: `ws://host:port` or `wss://host:port`.
+    public var base: String {
         let secure = !connection.useDevelopmentEmulator
         let port = connection.port ?? (secure ? 443 : 80)
         return "\(secure ? "wss" : "ws")://\(connection.host):\(port)"

@@ -10,7 +10,7 @@ struct BusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bus",
         abstract:
-            "Create, list, inspect and delete queues, topics, subscriptions and rules; peek and resubmit dead letters.",
+            "Create, list, inspect and delete queues, topics, subscriptions, rules, event hubs and relays; peek and resubmit dead letters.",
         discussion: """
             Uses the Service Bus management API (ATOM) and REST data plane of the namespace in --connection-string \
             (default: CONDUIT_CONNECTION_STRING, or ./conduit-data/bus.connection as 'conduit serve' writes it). \
@@ -19,12 +19,15 @@ struct BusCommand: AsyncParsableCommand {
             Examples:
               conduit bus queue create contacts --max-delivery-count 5
               conduit bus topic create changes
+              conduit bus relay create approvals
               conduit bus subscription create changes contacts --sql "\\"http://schemas.microsoft.com/xrm/2011/Claims/EntityLogicalName\\" = 'contact'"
               conduit bus list
               conduit bus deadletter peek contacts
               conduit bus deadletter resubmit contacts
             """,
-        subcommands: [List.self, Queue.self, Topic.self, Subscription.self, Rule.self, EventHub.self, DeadLetter.self]
+        subcommands: [
+            List.self, Queue.self, Topic.self, Subscription.self, Rule.self, EventHub.self, Relay.self, DeadLetter.self,
+        ]
     )
 
     /// The connection string option every subcommand takes.
@@ -324,6 +327,61 @@ struct BusCommand: AsyncParsableCommand {
                     entity: name,
                     saying: "Created event hub \(name) with \(partitions) partitions."
                 )
+            }
+        }
+
+        typealias Delete = Queue.Delete
+    }
+
+    struct Relay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "relay",
+            abstract: "Create, list or delete a relay hybrid connection (for one-way, two-way and REST endpoints).",
+            subcommands: [Create.self, List.self, Delete.self]
+        )
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a hybrid connection.")
+            @OptionGroup var connection: Connection
+            @Argument(help: "The hybrid connection's name (the endpoint's path).") var name: String
+            @Flag(help: "Let senders post without a SAS token (listeners always need one with Listen).")
+            var noClientAuthorization = false
+            @Option(help: "Free text kept with it.") var metadata: String?
+
+            func run() async throws {
+                var relay = HybridConnectionDescription()
+                relay.requiresClientAuthorization = !noClientAuthorization
+                relay.userMetadata = metadata
+                try await connection.create(
+                    .hybridConnection(relay),
+                    at: name,
+                    entity: name,
+                    saying: "Created hybrid connection \(name). Listen with: conduit listen --relay \(name)"
+                )
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List hybrid connections with their listeners."
+            )
+            @OptionGroup var connection: Connection
+
+            func run() async throws {
+                try await connection.with { bus in
+                    let feed = try await BusCommand.manage(bus, .GET, "/$Resources/HybridConnections", entity: "")
+                    var rows: [[String]] = []
+                    for name in BusCommand.titles(feed) {
+                        let relay = try ManagementDecoder().decodeHybridConnection(
+                            Array(try await BusCommand.manage(bus, .GET, "/\(name)", entity: name).utf8)
+                        )
+                        rows.append([
+                            name, "\(relay.listenerCount)", relay.requiresClientAuthorization ? "yes" : "no",
+                            relay.userMetadata ?? "",
+                        ])
+                    }
+                    print(formatTable(["NAME", "LISTENERS", "SENDERS NEED A TOKEN", "METADATA"], rows))
+                }
             }
         }
 

@@ -4,15 +4,17 @@ import ConduitAMQP
 import ConduitContext
 import ConduitListener
 import Foundation
+import Logging
 import NIOHTTP1
 import Synchronization
 import UnixSignals
 
-/// `conduit listen`: receives execution contexts from a queue or a topic subscription and prints them.
+/// `conduit listen`: receives execution contexts from a queue, a topic subscription, an event hub or a relay's hybrid
+/// connection and prints them.
 struct ListenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
-        abstract: "Receive execution contexts from a queue, topic subscription or event hub and print them.",
+        abstract: "Receive execution contexts from a queue, topic subscription, event hub or relay and print them.",
         discussion: """
             Receives with peek-lock over AMQP 1.0, as the Azure SDKs do (the embedded bus of 'conduit serve', or an \
             Azure namespace: UseDevelopmentEmulator=true in the connection string means plain AMQP, anything else \
@@ -27,6 +29,7 @@ struct ListenCommand: AsyncParsableCommand {
             and conduit-data/bus.connection (its HTTP port, for --transport rest and the 'conduit bus' commands).
 
             Example: conduit listen --connection-string "$(cat conduit-data/amqp.connection)" --queue contacts
+                     conduit listen --connection-string "$(cat conduit-data/bus.connection)" --relay approvals --reply OK
             """
     )
 
@@ -46,6 +49,11 @@ struct ListenCommand: AsyncParsableCommand {
     @Option(help: "The topic (with --subscription).") var topic: String?
     @Option(help: "The topic's subscription.") var subscription: String?
     @Option(help: "The event hub.") var eventhub: String?
+    @Option(
+        help: "The relay's hybrid connection to listen on (one-way, two-way and REST contracts), on the HTTP port."
+    ) var relay: String?
+    @Option(help: "--relay: the answer returned to a two-way or REST post (the calling plug-in gets it).") var reply =
+        "Success"
     @Option(name: .customLong("consumer-group"), help: "The event hub's consumer group.") var consumerGroup = "$Default"
     @Option(help: "Event hubs: read from the start of each partition, or only new events (latest).") var from:
         StartPosition = .start
@@ -61,10 +69,14 @@ struct ListenCommand: AsyncParsableCommand {
             throw ValidationError("Give --connection-string (or set CONDUIT_CONNECTION_STRING).")
         }
         switch (queue, topic, subscription) {
-        case (nil, nil, nil) where eventhub != nil: break
-        case (.some, nil, nil) where eventhub == nil, (nil, .some, .some) where eventhub == nil: break
+        case (nil, nil, nil) where eventhub != nil && relay == nil: break
+        case (nil, nil, nil) where relay != nil && eventhub == nil: break
+        case (.some, nil, nil) where eventhub == nil && relay == nil,
+            (nil, .some, .some) where eventhub == nil && relay == nil:
+            break
         case (nil, .some, nil): throw ValidationError("--topic needs --subscription.")
-        default: throw ValidationError("Give one of --queue, --topic with --subscription, or --eventhub.")
+        default:
+            throw ValidationError("Give one of --queue, --topic with --subscription, --eventhub or --relay.")
         }
         guard (1...60).contains(wait) else { throw ValidationError("--wait must be 1 to 60 seconds, not \(wait).") }
         if let maxMessages, maxMessages < 1 { throw ValidationError("--max-messages must be at least 1.") }
@@ -79,6 +91,10 @@ struct ListenCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let relay {
+            try await listen(relay: relay)
+            return
+        }
         switch transport {
         case .amqp: try await runAMQP()
         case .rest: try await runREST()
@@ -101,6 +117,52 @@ struct ListenCommand: AsyncParsableCommand {
         } stop: {
             // Ends a receive that waits: what it held unsettled goes back to the bus.
             await bus.close()
+        }
+    }
+
+    /// Listens on a hybrid connection: prints each relayed context and answers it with `--reply` (a body that is not
+    /// a context is answered 400).
+    func listen(relay: String) async throws {
+        let handled = MessageCount()
+        let limit = maxMessages
+        let done = AsyncStream<Void>.makeStream()
+        var logger = Logger(label: "conduit.listen")
+        logger.logLevel = .error
+        let reply = self.reply
+        let listener = try RelayListener(
+            connectionString: connectionString ?? "",
+            relay: relay,
+            caFile: ca,
+            logger: logger
+        ) { request in
+            let line: String
+            do {
+                line = try self.describe(ListenedMessage(relayed: request))
+            } catch {
+                FileHandle.standardError.write(Data("conduit listen: \(error)\n".utf8))
+                return .text("\(error)", statusCode: 400)
+            }
+            FileHandle.standardOutput.write(Data(line.utf8))
+            let count = handled.value.withLock { count -> Int in
+                count += 1
+                return count
+            }
+            if let limit, count >= limit { done.continuation.yield() }
+            return .text(reply)
+        }
+        try await untilInterrupted {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await listener.run() }
+                group.addTask {
+                    await listener.waitUntilConnected()
+                    FileHandle.standardError.write(
+                        Data("Listening on \(listener.base)/$hc/\(relay) (relay; Ctrl-C stops)\n".utf8)
+                    )
+                    for await _ in done.stream { return }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import NIOCore
 
 /// The Service Bus management API of the embedded namespace, as the Azure administration clients use it
 /// (`ServiceBusAdministrationClient` in Python and .NET; docs/management-api.md): ATOM entries for queues, topics,
-/// subscriptions and rules — create (`PUT`), update (`PUT` with `If-Match: *`), get, delete, list
+/// subscriptions, rules, event hubs and relay hybrid connections — create (`PUT`), update (`PUT` with `If-Match: *`), get, delete, list
 /// (`GET /$Resources/queues|topics`, `…/Subscriptions`, `…/Rules`) and `GET /$namespaceinfo`. Needs a SAS token with
 /// the Manage right.
 struct BusManagementController: Sendable {
@@ -23,6 +23,9 @@ struct BusManagementController: Sendable {
             router.get(RouterPath("$Resources/\(kind)")) { request, _ in
                 try await self.list(request, topics: kind.lowercased() == "topics")
             }
+        }
+        for kind in ["hybridconnections", "HybridConnections"] {
+            router.get(RouterPath("$Resources/\(kind)")) { request, _ in try await self.listRelays(request) }
         }
         router.put(":entity") { request, context in try await self.putEntity(request, context: context) }
         router.get(":entity") { request, context in try await self.getEntity(request, context: context) }
@@ -88,6 +91,26 @@ struct BusManagementController: Sendable {
         return Self.feed(encoder.queueFeed(slice, page: paged, updated: Date()))
     }
 
+    private func listRelays(_ request: Request) async throws -> Response {
+        try await namespace.authorize(request, entity: "", right: .manage)
+        let items = try await namespace.relays.relays().map { relay, createdOn in
+            Self.item(relay.name, relayAtom(relay, createdOn: createdOn), createdOn)
+        }
+        let (slice, paged) = Self.slice(items, Self.page(request))
+        return Self.feed(encoder(request).hybridConnectionFeed(slice, page: paged, updated: Date()))
+    }
+
+    /// A hybrid connection as the management API shows it, with the listeners connected to this node.
+    private func relayAtom(_ relay: ConduitBus.HybridConnection, createdOn: Int64) -> HybridConnectionDescription {
+        var atom = HybridConnectionDescription()
+        atom.requiresClientAuthorization = relay.requiresClientAuthorization
+        atom.userMetadata = relay.userMetadata
+        atom.listenerCount = namespace.relays.hub.listenerCount(relay.name)
+        atom.createdAt = Self.date(createdOn)
+        atom.updatedAt = Self.date(createdOn)
+        return atom
+    }
+
     private func putEntity(_ request: Request, context: ConduitRequestContext) async throws -> Response {
         let name = try context.parameters.require("entity").lowercased()
         try await namespace.authorize(request, entity: name, right: .manage)
@@ -150,10 +173,31 @@ struct BusManagementController: Sendable {
                     ),
                     status: .created
                 )
+            case .hybridConnection(let atom):
+                let relay = ConduitBus.HybridConnection(
+                    name: name,
+                    requiresClientAuthorization: atom.requiresClientAuthorization,
+                    userMetadata: atom.userMetadata
+                )
+                if update {
+                    try await namespace.relays.updateRelay(relay)
+                } else {
+                    try await namespace.relays.createRelay(relay, now: now)
+                }
+                let createdOn = try await namespace.relays.relays(named: name).first?.createdOn ?? now
+                return Self.entry(
+                    encoder(request).hybridConnectionEntry(
+                        relayAtom(relay, createdOn: createdOn),
+                        name: name,
+                        published: Self.date(createdOn),
+                        updated: Date()
+                    ),
+                    status: update ? .ok : .created
+                )
             default:
                 return Self.error(
                     400,
-                    "SubCode=40000. Bad Request. PUT /\(name) takes a QueueDescription, TopicDescription or EventHubDescription."
+                    "SubCode=40000. Bad Request. PUT /\(name) takes a QueueDescription, TopicDescription, EventHubDescription or HybridConnectionDescription."
                 )
             }
         } catch {
@@ -196,6 +240,16 @@ struct BusManagementController: Sendable {
                 )
             )
         }
+        if let (relay, createdOn) = try await namespace.relays.relays(named: name).first {
+            return Self.entry(
+                encoder(request).hybridConnectionEntry(
+                    relayAtom(relay, createdOn: createdOn),
+                    name: name,
+                    published: Self.date(createdOn),
+                    updated: Self.date(createdOn)
+                )
+            )
+        }
         // Azure answers a GET of a missing entity with an empty feed; the clients read it as "not found".
         return Self.feed(encoder(request).entityNotFoundFeed(updated: Date()))
     }
@@ -208,6 +262,8 @@ struct BusManagementController: Sendable {
                 try await namespace.queues.deleteQueue(name)
             } else if try await namespace.eventHubs.hub(name) != nil {
                 try await namespace.eventHubs.deleteHub(name)
+            } else if try await namespace.relays.relay(name) != nil {
+                try await namespace.relays.deleteRelay(name)
             } else {
                 try await namespace.topics.deleteTopic(name)
             }
