@@ -170,6 +170,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -191,7 +192,7 @@ let package = Package(
             name: "ConduitListenerTests",
             dependencies: [
                 "ConduitListener", "ConduitBus", "ConduitContext", "ConduitTestSupport", "ConduitAMQP", "ConduitStore",
-                "ConduitServer", .product(name: "Logging", package: "swift-log"),
+                "ConduitServer", "ConduitPlatform", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

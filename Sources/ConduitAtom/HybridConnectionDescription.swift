@@ -25,6 +25,7 @@ extension HybridConnectionDescription {
             switch child.localName {
             case "RequiresClientAuthorization": requiresClientAuthorization = try fields.bool(child)
             case "UserMetadata": userMetadata = fields.optionalString(child)
+            case "ListenerCount": listenerCount = try fields.int(child, in: 0...Int.max)
             case "CreatedAt": createdAt = try fields.date(child)
             case "UpdatedAt": updatedAt = try fields.date(child)
             default: continue

@@ -67,16 +67,21 @@ public final class RelayListener: Service, Sendable {
     let caFile: String?
     let logger: Logger
     let handler: Handler
+    let answered: (@Sendable (Request, Response) -> Void)?
     private let state = Mutex<(connected: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
+    /// - Parameter answered: Called after an answer was written to the relay (the sender has it, unless the
+    ///   socket breaks).
     /// - Throws: ``ListenerError`` when the connection string cannot be read.
     public init(
         connectionString: String,
         relay: String,
         caFile: String? = nil,
         logger: Logger,
+        answered: (@Sendable (Request, Response) -> Void)? = nil,
         handler: @escaping Handler
     ) throws {
+        self.answered = answered
         do {
             connection = try ConnectionString(parsing: connectionString.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
@@ -165,11 +170,12 @@ public final class RelayListener: Service, Sendable {
         outbound: WebSocketOutboundWriter,
         tls: TLSConfiguration?
     ) async throws {
-        let (answers, answer) = AsyncStream.makeStream(of: (RelayResponseHead, [UInt8]).self)
+        let (answers, answer) = AsyncStream.makeStream(of: Answer.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await (head, body) in answers {
-                    try await Self.write(head, body: body, to: outbound)
+                for await reply in answers {
+                    try await Self.write(reply.head, body: reply.response.body, to: outbound)
+                    self.answered?(reply.request, reply.response)
                 }
             }
             var waiting: RelayRequestHead?
@@ -218,8 +224,9 @@ public final class RelayListener: Service, Sendable {
                     if let head = waiting { request = (head, Array(buffer.readableBytesView)) }
                 }
                 if let (head, body) = request {
-                    let (answerHead, answerBody) = await self.answer(head, body: body)
-                    try await Self.write(answerHead, body: answerBody, to: outbound)
+                    let reply = await self.answer(head, body: body)
+                    try await Self.write(reply.head, body: reply.response.body, to: outbound)
+                    self.answered?(reply.request, reply.response)
                     try await outbound.close(.normalClosure, reason: nil)
                     return
                 }
@@ -232,8 +239,15 @@ public final class RelayListener: Service, Sendable {
         }
     }
 
+    /// A handled request and its answer, to be written.
+    private struct Answer: Sendable {
+        var request: Request
+        var response: Response
+        var head: RelayResponseHead
+    }
+
     /// Runs the handler for one request: its answer, or 500 with the error.
-    private func answer(_ head: RelayRequestHead, body: [UInt8]) async -> (RelayResponseHead, [UInt8]) {
+    private func answer(_ head: RelayRequestHead, body: [UInt8]) async -> Answer {
         let request = Request(
             method: head.method ?? "GET",
             target: head.requestTarget ?? "/",
@@ -247,15 +261,16 @@ public final class RelayListener: Service, Sendable {
             logger.warning("The relay handler failed; answered 500", metadata: ["error": "\(error)"])
             response = .text("The listener failed: \(error)", statusCode: 500)
         }
-        return (
-            RelayResponseHead(
+        return Answer(
+            request: request,
+            response: response,
+            head: RelayResponseHead(
                 requestId: head.id,
                 statusCode: response.statusCode,
                 statusDescription: nil,
                 responseHeaders: response.headers,
                 body: !response.body.isEmpty
-            ),
-            response.body
+            )
         )
     }
 

@@ -149,7 +149,7 @@ public final class Platform: Sendable {
     }
 
     /// The installed notification service.
-    func notificationService() -> any ServiceEndpointNotificationService {
+    public func notificationService() -> any ServiceEndpointNotificationService {
         notifications.withLock { $0 }
     }
 

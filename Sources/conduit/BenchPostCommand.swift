@@ -40,6 +40,14 @@ extension BenchCommand {
         enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
             case json, xml, binary
 
+            var wireFormat: WireFormat {
+                switch self {
+                case .binary: .binary
+                case .json: .json
+                case .xml: .xml
+                }
+            }
+
             var messageFormat: Int {
                 switch self {
                 case .binary: 1

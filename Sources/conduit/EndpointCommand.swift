@@ -17,7 +17,9 @@ struct EndpointCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Remove.self, Test.self]
     )
 
-    static let contracts: [(name: String, value: Int)] = [("queue", 6), ("topic", 5), ("eventhub", 7), ("webhook", 8)]
+    static let contracts: [(name: String, value: Int)] = [
+        ("queue", 6), ("topic", 5), ("eventhub", 7), ("webhook", 8), ("oneway", 1), ("twoway", 4), ("rest", 3),
+    ]
     static let formats: [(name: String, value: Int)] = [("binary", 1), ("json", 2), ("xml", 3)]
     static let columns =
         "serviceendpointid,name,contract,messageformat,authtype,namespaceaddress,solutionnamespace,path,url,saskeyname,issaskeyset,issastokenset,isauthvalueset,userclaim"
@@ -33,15 +35,20 @@ struct EndpointCommand: AsyncParsableCommand {
                     --path orders --sas-key-name send --sas-key …
                   conduit endpoint add --name crm-hook --contract webhook --webhook-url https://hooks.example.com/crm \\
                     --header x-api-key=…          (or --webhook-key KEY, or --query name=value …)
+                  conduit endpoint add --name approvals --contract twoway --format xml \\
+                    --connection-string "$(cat conduit-data/bus.connection)" --path approvals
 
                 A webhook is posted the JSON context (whatever --format says), with its authorization as a ?code=
                 key (--webhook-key), headers (--header, repeatable) or query parameters (--query, repeatable).
+                A relay endpoint (oneway, twoway, rest) posts through a hybrid connection named by --path (create it
+                with 'conduit bus relay create'); a listener must be online ('conduit listen --relay').
                 """
         )
 
         @OptionGroup var server: ServerOptions
         @Option(help: "The endpoint's name.") var name: String
-        @Option(help: "queue, topic, eventhub or webhook.") var contract: String = "queue"
+        @Option(help: "queue, topic, eventhub, webhook, or a relay's oneway, twoway or rest.") var contract: String =
+            "queue"
         @Option(help: "binary (.NET binary XML), json or xml.") var format: String?
         @Option(
             name: .customLong("connection-string"),
@@ -69,7 +76,9 @@ struct EndpointCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard EndpointCommand.contracts.contains(where: { $0.name == contract }) else {
-                throw ValidationError("--contract must be queue, topic, eventhub or webhook, not '\(contract)'.")
+                throw ValidationError(
+                    "--contract must be queue, topic, eventhub, webhook, oneway, twoway or rest, not '\(contract)'."
+                )
             }
             if let format, !EndpointCommand.formats.contains(where: { $0.name == format }) {
                 throw ValidationError("--format must be binary, json or xml, not '\(format)'.")

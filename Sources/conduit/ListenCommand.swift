@@ -133,7 +133,16 @@ struct ListenCommand: AsyncParsableCommand {
             connectionString: connectionString ?? "",
             relay: relay,
             caFile: ca,
-            logger: logger
+            logger: logger,
+            answered: { _, response in
+                // Counted once the answer is on its way: stopping earlier would leave the sender without it.
+                guard response.statusCode == 200 else { return }
+                let count = handled.value.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                if let limit, count >= limit { done.continuation.yield() }
+            }
         ) { request in
             let line: String
             do {
@@ -143,11 +152,6 @@ struct ListenCommand: AsyncParsableCommand {
                 return .text("\(error)", statusCode: 400)
             }
             FileHandle.standardOutput.write(Data(line.utf8))
-            let count = handled.value.withLock { count -> Int in
-                count += 1
-                return count
-            }
-            if let limit, count >= limit { done.continuation.yield() }
             return .text(reply)
         }
         try await untilInterrupted {

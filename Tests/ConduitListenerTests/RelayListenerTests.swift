@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ConduitBus
 import ConduitContext
 import ConduitListener
+import ConduitPlatform
 import ConduitServer
 import ConduitStore
 import ConduitTestSupport
@@ -38,7 +39,10 @@ struct RelayListenerTests {
     }
 
     /// Runs `body` against a private server on a free loopback port.
-    static func withServer(_ body: @Sendable (Server) async throws -> Void) async throws {
+    static func withServer(
+        jobs: AsyncServiceConfiguration? = nil,
+        _ body: @Sendable (Server) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "conduit.test.relay")
         logger.logLevel = .warning
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-relay-\(UUID())").path
@@ -50,7 +54,7 @@ struct RelayListenerTests {
         )
         let ready = AsyncStream<ServerReady>.makeStream()
         let server = ConduitHTTPServer(
-            configuration: ServerConfiguration(port: 0, dataDirectory: directory, jobs: nil),
+            configuration: ServerConfiguration(port: 0, dataDirectory: directory, jobs: jobs),
             store: store,
             logger: logger
         ) { ready.continuation.yield($0) }
@@ -278,6 +282,71 @@ extension RelayListenerTests {
                 )
                 #expect(notContext.status == 400)
                 group.cancelAll()
+            }
+        }
+    }
+}
+
+extension RelayListenerTests {
+    @Test("A remote relay (another Conduit) is posted to over HTTP with SAS; a wrong key leaves the job waiting")
+    func remoteRelay() async throws {
+        let jobs = AsyncServiceConfiguration(workers: 2, pollInterval: .milliseconds(50))
+        try await Self.withServer { remote in
+            try await remote.createRelay("remote")
+            let listener = try RelayListener(
+                connectionString: remote.ready.busConnectionString,
+                relay: "remote",
+                logger: Self.logger()
+            ) { request in
+                .text("remote OK: \(request.header("x-conduit-contract") ?? "?")")
+            }
+            try await Self.whileListening(listener) {
+                try await Self.withServer(jobs: jobs) { local in
+                    let service = local.ready.platform.organizationService(userId: local.ready.platform.administratorId)
+                    let key = try ConnectionString(parsing: remote.ready.busConnectionString).key ?? ""
+                    var endpoints: [Guid] = []
+                    for (name, saskey) in [("right", key), ("wrong", BusNamespace.randomKey())] {
+                        var row = Entity(logicalName: "serviceendpoint")
+                        row.attributes = [
+                            ("name", .string(name)), ("contract", .optionSetValue(OptionSetValue(3))),
+                            ("authtype", .optionSetValue(OptionSetValue(2))),
+                            ("messageformat", .optionSetValue(OptionSetValue(3))),
+                            ("namespaceaddress", .string("http://127.0.0.1:\(remote.ready.port)/")),
+                            ("path", .string("remote")), ("saskeyname", .string(BusNamespace.rootRuleName)),
+                            ("saskey", .string(saskey)), ("userclaim", .optionSetValue(OptionSetValue(1))),
+                            ("connectionmode", .optionSetValue(OptionSetValue(1))),
+                        ]
+                        endpoints.append(try await service.create(row))
+                    }
+                    for endpoint in endpoints {
+                        try await service.registerStep(
+                            "relay \(endpoint)",
+                            message: "Create",
+                            table: "contact",
+                            handler: EntityReference(logicalName: "serviceendpoint", id: endpoint)
+                        )
+                    }
+                    _ = try await service.create(
+                        Entity(logicalName: "contact", attributes: [("lastname", .string("Remote"))])
+                    )
+                    var rows: [Entity] = []
+                    for _ in 0..<400 {
+                        rows = try await service.retrieveMultiple(
+                            QueryExpression(entityName: "asyncoperation", orders: [OrderExpression("name")])
+                        ).entities
+                        let statuses = rows.compactMap { $0.attributes["statuscode"]?.optionValue }
+                        if statuses.contains(30) && statuses.contains(10) { break }
+                        try await Task.sleep(for: .milliseconds(25))
+                    }
+                    let succeeded = rows.first { $0.attributes["statuscode"]?.optionValue == 30 }
+                    #expect(succeeded?.attributes["conduit_response"] == .string("remote OK: Rest"))
+                    let waiting = rows.first { $0.attributes["statuscode"]?.optionValue == 10 }
+                    guard case .string(let message)? = waiting?.attributes["message"] else {
+                        Issue.record("No job waits after the wrong key: \(rows.map(\.attributes))")
+                        return
+                    }
+                    #expect(message.contains("refused the endpoint's credentials") && message.contains("(401)"))
+                }
             }
         }
     }

@@ -444,6 +444,73 @@ struct EndpointEndToEndTests {
         await hook.stop()
     }
 
+    @Test("a two-way relay: conduit bus relay create, conduit listen --relay --reply, the answer kept on the job")
+    func twoWayRelay() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-relay-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        defer { server.stop() }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        let bus = ["--connection-string", server.busConnectionString]
+        #expect(try Self.cli(["bus", "relay", "create", "approvals"] + bus).contains("Created hybrid connection"))
+        let id = try Self.cli(
+            [
+                "endpoint", "add", "--name", "approvals", "--contract", "twoway", "--format", "xml", "--path",
+                "approvals",
+            ]
+                + bus + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(UUID(uuidString: id) != nil, "endpoint add printed '\(id)'")
+        try await CrashSafetyTests.withClient { client in
+            try await Self.registerStep(client, server, endpoint: id)
+            // The listener runs as its own process until it has answered one post.
+            async let listened = Self.background(
+                ["listen", "--relay", "approvals", "--reply", "Approved by the listener", "--max-messages", "1"] + bus
+            )
+            var listeners = ""
+            for _ in 0..<200 {
+                listeners = try Self.cli(["bus", "relay", "list"] + bus)
+                if listeners.contains("approvals  1") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(listeners.contains("approvals  1"), "\(listeners)")
+            let contact = try await Self.createContact(client, server, "Byron")
+            try await Self.renameContact(client, server, contact, to: "Lovelace")
+            let run = try await listened
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(String(decoding: run.stdout, as: UTF8.self).contains("Update contact \(contact)"))
+            var jobs = ""
+            for _ in 0..<200 {
+                jobs = try await CrashSafetyTests.send(
+                    client,
+                    server,
+                    .GET,
+                    "asyncoperations?$select=statuscode,conduit_response&$filter=statuscode%20eq%2030"
+                ).body
+                if jobs.contains(#""conduit_response":""#) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let all = try await CrashSafetyTests.send(
+                client,
+                server,
+                .GET,
+                "asyncoperations?$select=statuscode,message,conduit_response"
+            ).body
+            #expect(jobs.contains(#""conduit_response":"Approved by the listener""#), "\(all)")
+        }
+        let refused = try CLITests.run(["listen", "--relay", "x", "--queue", "y"] + bus)
+        #expect(refused.status != 0 && refused.stderr.contains("Give one of --queue"), "\(refused.stderr)")
+    }
+
+    /// Runs a conduit command on a thread of its own (it blocks until the process ends).
+    static func background(_ arguments: [String]) async throws -> CLITests.Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try CLITests.run(arguments) })
+            }
+        }
+    }
+
     @Test("a message the bus acknowledged (201) survives kill -9 of the server")
     func busSurvivesKill() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bus-kill-\(UUID())").path
