@@ -172,7 +172,8 @@ struct BadInputTests {
         #expect(
             banana.message
                 == "Unexpected element 'BananaDescription' at entry/content/BananaDescription: expected "
-                + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription or EventHubDescription."
+                + "QueueDescription, TopicDescription, SubscriptionDescription, RuleDescription, EventHubDescription or "
+                + "HybridConnectionDescription."
         )
         let info = try #require(decodeFailure(Self.entryStart + "<NamespaceInfo/>" + Self.entryEnd))
         #expect(info.kind == .unexpectedRoot)

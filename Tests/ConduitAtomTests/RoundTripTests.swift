@@ -133,6 +133,27 @@ struct RoundTripTests {
         #expect(entry.contains("<id>http://127.0.0.1:8080/orders/eu?api-version=2021-05</id>"))
     }
 
+    @Test("hybrid connection: request body and response entry with its listener count")
+    func hybridConnection() throws {
+        var relay = HybridConnectionDescription()
+        relay.requiresClientAuthorization = false
+        relay.userMetadata = "approvals <&> listeners"
+        #expect(
+            try decoder.decodeEntity(encoder.requestBody(.hybridConnection(relay)).utf8) == .hybridConnection(relay)
+        )
+        var runtime = relay
+        runtime.listenerCount = 3
+        runtime.createdAt = time
+        runtime.updatedAt = time
+        let entry = encoder.hybridConnectionEntry(runtime, name: "approvals", published: time, updated: time)
+        let decoded = try decoder.decodeHybridConnection(entry.utf8)
+        #expect(decoded.listenerCount == 3 && decoded.userMetadata == relay.userMetadata)
+        #expect(!decoded.requiresClientAuthorization && sameInstant(decoded.createdAt, time))
+        #expect(throws: ManagementCodecError.self) {
+            try decoder.decodeHybridConnection(encoder.requestBody(.topic(Self.fullTopic())).utf8)
+        }
+    }
+
     @Test("topic: request body and response entry")
     func topic() throws {
         let topic = Self.fullTopic()

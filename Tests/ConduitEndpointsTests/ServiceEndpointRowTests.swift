@@ -32,7 +32,7 @@ struct ServiceEndpointRowTests {
         "Invalid combinations are refused on create with the reason",
         arguments: [
             ("contract", ContextValue.null, "needs a contract"),
-            ("contract", .optionSetValue(OptionSetValue(3)), "contract 3 (Rest) is not built yet"),
+            ("contract", .optionSetValue(OptionSetValue(9)), "contract 9 (Event Grid) is not built yet"),
             ("contract", .optionSetValue(OptionSetValue(42)), "42 is not a contract"),
             ("path", .string(""), "needs a path"),
             ("path", .string("a b"), "may not contain spaces"),
