@@ -135,6 +135,12 @@ public final class ConduitHTTPServer: Service, Sendable {
             postTimeout: configuration.postTimeout,
             logger: logger
         )
+        // Dataverse's sample custom Azure-aware plug-in, ready for steps (docs/endpoints.md).
+        try await platform.registerPluginType(
+            AzureAwarePlugin.self,
+            typeName: AzureAwarePlugin.typeName,
+            friendlyName: "Azure-aware plug-in (posts the context to the service endpoint in its configuration)"
+        )
         let router = ConduitApplication.router(
             platform: platform,
             keys: keys,

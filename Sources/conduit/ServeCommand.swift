@@ -25,7 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
             port; its connection string is printed and written to <data-dir>/bus.connection. The bus also speaks \
             AMQP 1.0 for the Azure Service Bus and Event Hubs SDKs, on --amqp-port (5672; CONDUIT_AMQP_PORT) and \
             over WebSockets on the HTTP port; that connection string is in <data-dir>/amqp.connection. \
-            Not built yet: relays, webhooks, the System Jobs console, TLS listeners (see README.md).
+            The relay's hybrid connections (one-way, two-way and REST endpoints) are on the HTTP port too \
+            (/$hc/{name} for listeners). Not built yet: workflows, the System Jobs console, TLS listeners (see \
+            README.md).
             """
     )
 
