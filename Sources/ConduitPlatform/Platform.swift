@@ -36,6 +36,8 @@ public final class Platform: Sendable {
     let jobSequence: Atomic<Int64>
     /// Wakes the asynchronous service when system jobs are committed.
     public let jobWake = JobWake()
+    /// The custom workflow activities compiled into this server.
+    public let workflowActivities = WorkflowActivityRegistry()
     /// The installed `IServiceEndpointNotificationService`.
     private let notifications = Mutex<any ServiceEndpointNotificationService>(UnavailableNotificationService())
     /// Counts committed changes to step registrations and service endpoints on this node.
@@ -124,6 +126,7 @@ public final class Platform: Sendable {
             contextMembers: contextMembers,
             logger: logger
         )
+        try await WorkflowActivation.install(on: platform)
         return platform
     }
 
@@ -200,6 +203,18 @@ public final class Platform: Sendable {
         customMessages.withLock { $0[name] != nil }
     }
 
+    /// Registers a custom workflow activity compiled into the server (its `plugintype` row has
+    /// `isworkflowactivity` set); workflow definitions call it by `typeName`.
+    @discardableResult
+    public func registerWorkflowActivity<A: WorkflowActivity>(
+        _ type: A.Type,
+        typeName: String,
+        friendlyName: String? = nil
+    ) async throws -> Guid {
+        workflowActivities.register(type, typeName: typeName)
+        return try await ensurePluginTypeRow(typeName: typeName, friendlyName: friendlyName, isWorkflowActivity: true)
+    }
+
     /// Registers a plug-in type compiled into the server and makes sure its `plugintype` row exists.
     /// Returns the row's id, for steps' `eventhandler`.
     @discardableResult
@@ -214,7 +229,13 @@ public final class Platform: Sendable {
         return try await ensurePluginTypeRow(typeName: typeName, friendlyName: friendlyName)
     }
 
-    func ensurePluginTypeRow(typeName: String, friendlyName: String?) async throws -> Guid {
+    func ensurePluginTypeRow(
+        typeName: String,
+        friendlyName: String?,
+        isWorkflowActivity: Bool = false
+    ) async throws
+        -> Guid
+    {
         let id = NameBasedGuid.make("plugintype:" + typeName)
         let service = organizationService(userId: organization.systemUserId)
         if try await service.retrieveIfExists(EntityReference(logicalName: "plugintype", id: id)) == nil {
@@ -225,7 +246,7 @@ public final class Platform: Sendable {
                     attributes: [
                         ("name", .string(typeName)), ("typename", .string(typeName)),
                         ("friendlyname", .string(friendlyName ?? typeName)), ("assemblyname", .string("Conduit")),
-                        ("isworkflowactivity", .boolean(false)),
+                        ("isworkflowactivity", .boolean(isWorkflowActivity)),
                     ]
                 )
             )

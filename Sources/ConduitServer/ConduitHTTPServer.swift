@@ -141,6 +141,11 @@ public final class ConduitHTTPServer: Service, Sendable {
             typeName: AzureAwarePlugin.typeName,
             friendlyName: "Azure-aware plug-in (posts the context to the service endpoint in its configuration)"
         )
+        try await platform.registerWorkflowActivity(
+            ConcatenateActivity.self,
+            typeName: ConcatenateActivity.typeName,
+            friendlyName: "Concatenate (sample custom workflow activity)"
+        )
         let router = ConduitApplication.router(
             platform: platform,
             keys: keys,

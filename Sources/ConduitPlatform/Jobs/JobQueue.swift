@@ -34,7 +34,7 @@ struct JobQueue: Sendable {
         ((j.statecode = 0 AND (j.postponeuntil IS NULL OR j.postponeuntil <= \(bind: now))) \
         OR (j.statecode = 1 AND j.postponeuntil IS NOT NULL AND j.postponeuntil <= \(bind: now)) \
         OR (j.statecode = 2 AND j.statuscode = 20 AND j.conduit_leaseexpireson < \(bind: now))) \
-        AND j.operationtype = 1 \
+        AND j.operationtype IN (1, 10) \
         AND NOT EXISTS (SELECT 1 FROM asyncoperation e WHERE e.regardingobjectid = j.regardingobjectid \
         AND e.owningextensionid = j.owningextensionid AND e.sequence < j.sequence AND e.statecode <> 3)
         """

@@ -4,8 +4,60 @@ public enum BuiltInTables {
     /// All built-in tables.
     public static let all: [EntityMetadata] = [
         organization, businessunit, systemuser, account, contact, sdkmessage, sdkmessagefilter, plugintype,
-        sdkmessageprocessingstep, sdkmessageprocessingstepimage, serviceendpoint, asyncoperation,
+        sdkmessageprocessingstep, sdkmessageprocessingstepimage, serviceendpoint, asyncoperation, workflow,
     ]
+
+    /// Processes (`workflow`): Conduit runs background workflows (category 0, mode 0) whose definition is JSON in
+    /// `clientdata` (docs/workflows.md); `xaml` is kept but not run.
+    public static let workflow = EntityMetadata(
+        logicalName: "workflow",
+        entitySetName: "workflows",
+        displayName: "Process",
+        primaryNameMaxLength: 100,
+        states: [OptionMetadata(0, "Draft"), OptionMetadata(1, "Activated")],
+        statuses: [OptionMetadata(1, "Draft", state: 0), OptionMetadata(2, "Activated", state: 1)],
+        columns: [
+            AttributeMetadata(
+                "type",
+                .picklist,
+                options: [
+                    OptionMetadata(1, "Definition"), OptionMetadata(2, "Activation"), OptionMetadata(3, "Template"),
+                ]
+            ),
+            AttributeMetadata(
+                "category",
+                .picklist,
+                options: [
+                    OptionMetadata(0, "Workflow"), OptionMetadata(1, "Dialog"), OptionMetadata(2, "Business Rule"),
+                    OptionMetadata(3, "Action"), OptionMetadata(4, "Business Process Flow"),
+                    OptionMetadata(5, "Modern Flow"),
+                ]
+            ),
+            AttributeMetadata(
+                "mode",
+                .picklist,
+                options: [OptionMetadata(0, "Background"), OptionMetadata(1, "Real-time")]
+            ),
+            AttributeMetadata(
+                "scope",
+                .picklist,
+                options: [
+                    OptionMetadata(1, "User"), OptionMetadata(2, "Business Unit"),
+                    OptionMetadata(3, "Parent: Child Business Units"), OptionMetadata(4, "Organization"),
+                ]
+            ),
+            AttributeMetadata("primaryentity", .string, maxLength: 100),
+            AttributeMetadata("ondemand", .boolean),
+            AttributeMetadata("subprocess", .boolean),
+            AttributeMetadata("triggeroncreate", .boolean),
+            AttributeMetadata("triggerondelete", .boolean),
+            AttributeMetadata("triggeronupdateattributelist", .memo, maxLength: 1_073_741_823),
+            AttributeMetadata("asyncautodelete", .boolean),
+            AttributeMetadata("description", .memo),
+            AttributeMetadata("clientdata", .memo, maxLength: 1_073_741_823),
+            AttributeMetadata("xaml", .memo, maxLength: 1_073_741_823),
+        ]
+    )
 
     public static let organization = EntityMetadata(
         logicalName: "organization",
@@ -365,6 +417,10 @@ public enum BuiltInTables {
             AttributeMetadata("conduit_traceparent", .string, maxLength: 55),
             // Conduit's: the answer of a two-way or REST relay listener to the job's post (up to 100,000 characters).
             AttributeMetadata("conduit_response", .memo, maxLength: 100_000),
+            // The workflow a workflow job (operationtype 10) runs.
+            AttributeMetadata("workflowactivationid", .lookup, targets: ["workflow"]),
+            // Conduit's: how far a workflow job got (activities done, branches taken, variables), to resume there.
+            AttributeMetadata("conduit_workflowstate", .memo, maxLength: 1_073_741_823),
         ]
     )
 }

@@ -57,5 +57,16 @@ enum PlatformMigrations {
         Migration(version: 6, name: "system job listener answers") { db, flavor in
             try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
         },
+        Migration(version: 7, name: "workflows") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+            let exists = try await MetadataCatalog.load(db: db).contains { $0.logicalName == "workflow" }
+            guard !exists else { return }
+            try await db.raw(SQLQueryString(MetadataCatalog.createTable(BuiltInTables.workflow, flavor: flavor))).run()
+            try await MetadataCatalog.save(BuiltInTables.workflow, db: db, flavor: flavor)
+            // An organization made before this version has its messages: the new table gets its filters.
+            if try await db.raw("SELECT sdkmessageid FROM sdkmessage").first() != nil {
+                try await Bootstrap.insertFilters(for: "workflow", db: db)
+            }
+        },
     ]
 }

@@ -3,7 +3,7 @@ import Foundation
 import SQLKit
 
 /// Writes the system job (`asyncoperation`) of an asynchronous step, in the operation's transaction: state Ready
-/// (0/0), `operationtype` 1 (System Event), `owningextensionid` the step, `data` the step's execution context as
+/// (0/0), `operationtype` 1 (System Event; 10 Workflow for a workflow's step), `owningextensionid` the step, `data` the step's execution context as
 /// JSON. The context's `OperationId` and `OperationCreatedOn` are the job's id and `createdon`.
 struct AsyncJobWriter {
     let platform: Platform
@@ -46,10 +46,15 @@ struct AsyncJobWriter {
         let data = String(decoding: ContextCodec.encode(context, format: .json), as: UTF8.self)
         let user = EntityReference(logicalName: "systemuser", id: context.userId)
         let regarding = EntityReference(logicalName: context.primaryEntityName, id: context.primaryEntityId)
+        // A workflow's job: operationtype 10, with the workflow it runs.
+        let workflow =
+            step.pluginTypeName == WorkflowRunner.typeName
+            ? step.configuration.flatMap { Guid($0) }.map { EntityReference(logicalName: "workflow", id: $0) } : nil
         let values: [(String, ContextValue)] = [
             ("asyncoperationid", .guid(jobId)),
             ("name", .string(step.name)),
-            ("operationtype", .optionSetValue(OptionSetValue(1))),
+            ("operationtype", .optionSetValue(OptionSetValue(workflow == nil ? 1 : 10))),
+            ("workflowactivationid", workflow.map { .entityReference($0) } ?? .null),
             ("messagename", .string(context.messageName ?? "")),
             ("primaryentitytype", .string(context.primaryEntityName ?? "")),
             ("regardingobjectid", .entityReference(regarding)),

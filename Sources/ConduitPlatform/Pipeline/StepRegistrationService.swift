@@ -43,7 +43,9 @@ extension OrganizationService {
         handler: EntityReference,
         configuration: String? = nil,
         filteringAttributes: String? = nil,
-        images: [StepImage] = []
+        images: [StepImage] = [],
+        impersonatingUserId: Guid? = nil,
+        asyncAutoDelete: Bool = false
     ) async throws -> Guid {
         var step = Entity(logicalName: "sdkmessageprocessingstep")
         step.attributes = [
@@ -67,6 +69,12 @@ extension OrganizationService {
         ]
         if let configuration { step.attributes["configuration"] = .string(configuration) }
         if let filteringAttributes { step.attributes["filteringattributes"] = .string(filteringAttributes) }
+        if let impersonatingUserId {
+            step.attributes["impersonatinguserid"] = .entityReference(
+                EntityReference(logicalName: "systemuser", id: impersonatingUserId)
+            )
+        }
+        if asyncAutoDelete { step.attributes["asyncautodelete"] = .boolean(true) }
         let id = try await create(step)
         for image in images {
             var row = Entity(logicalName: "sdkmessageprocessingstepimage")
