@@ -11,13 +11,13 @@ struct Conduit: AsyncParsableCommand {
         discussion: """
             Built so far: 'conduit serve' (the Web API, the organization service, the event pipeline, the \
             asynchronous service and the embedded bus), 'conduit listen' (receive posted contexts), 'conduit endpoint' \
-            (service endpoints), 'conduit bus' (queues, topics, subscriptions, rules, dead letters), 'conduit jobs' \
-            (system jobs), 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
+            (service endpoints), 'conduit bus' (queues, topics, subscriptions, rules, event hubs, relays, dead \
+            letters), 'conduit jobs' (system jobs), 'conduit workflow' (background workflows), 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
             formats) and 'conduit bench'. Not built yet: step (see README.md).
             """,
         subcommands: [
             ServeCommand.self, ListenCommand.self, EndpointCommand.self, BusCommand.self, JobsCommand.self,
-            ContextCommand.self,
+            WorkflowCommand.self, ContextCommand.self,
             BenchCommand.self,
         ]
     )

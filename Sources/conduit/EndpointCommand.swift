@@ -301,16 +301,6 @@ struct EndpointCommand: AsyncParsableCommand {
 
     /// An id as given, or the id of the endpoint with that name.
     static func resolve(_ text: String, api: WebAPIClient) async throws -> String {
-        if UUID(uuidString: text) != nil { return text.lowercased() }
-        let rows = try await api.rows(
-            "serviceendpoints?$select=serviceendpointid&$filter=name%20eq%20'\(queryEncoded(text.replacingOccurrences(of: "'", with: "''")))'"
-        )
-        guard let id = rows.first?["serviceendpointid"] as? String else {
-            throw CommandFailure("no service endpoint is named '\(text)'")
-        }
-        guard rows.count == 1 else {
-            throw CommandFailure("\(rows.count) service endpoints are named '\(text)'; give the id")
-        }
-        return id
+        try await api.resolve(text, in: "serviceendpoints", idColumn: "serviceendpointid", what: "service endpoint")
     }
 }

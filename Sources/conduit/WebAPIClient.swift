@@ -86,6 +86,28 @@ struct WebAPIClient {
     func rows(_ path: String) async throws -> [[String: Any]] {
         (try await send(.GET, path) as? [String: Any])?["value"] as? [[String: Any]] ?? []
     }
+
+    /// An id as given, or the id of the one row of `set` whose `name` is `text` (`what` names the rows in errors).
+    func resolve(_ text: String, in set: String, idColumn: String, what: String) async throws -> String {
+        if UUID(uuidString: text) != nil { return text.lowercased() }
+        let name = queryEncoded(text.replacingOccurrences(of: "'", with: "''"))
+        let rows = try await rows("\(set)?$select=\(idColumn)&$filter=name%20eq%20'\(name)'")
+        guard let id = rows.first?[idColumn] as? String else { throw CommandFailure("no \(what) is named '\(text)'") }
+        guard rows.count == 1 else {
+            throw CommandFailure("\(rows.count) \(what)s are named '\(text)'; give the id")
+        }
+        return id
+    }
+
+    /// Prints a JSON value, pretty, without the `@odata` annotations of a row.
+    static func printJSON(_ value: Any) throws {
+        let clean = (value as? [String: Any]).map { row in row.filter { !$0.key.hasPrefix("@") } as Any } ?? value
+        let data = try JSONSerialization.data(
+            withJSONObject: clean,
+            options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        )
+        print(String(decoding: data, as: UTF8.self))
+    }
 }
 
 /// Percent-encodes a query option's value (spaces, quotes, …).

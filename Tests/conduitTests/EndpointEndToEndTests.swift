@@ -502,6 +502,83 @@ struct EndpointEndToEndTests {
         #expect(refused.status != 0 && refused.stderr.contains("Give one of --queue"), "\(refused.stderr)")
     }
 
+    @Test("conduit workflow: a background workflow with a condition, a custom activity, an update and a post")
+    func workflow() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-flow-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        defer { server.stop() }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        let bus = ["--connection-string", server.busConnectionString]
+        _ = try Self.cli(["bus", "queue", "create", "greetings"] + bus)
+        let endpoint = try Self.cli(
+            [
+                "endpoint", "add", "--name", "greetings", "--contract", "queue", "--format", "json", "--path",
+                "greetings",
+            ]
+                + bus + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        let definition = directory + "/greet.json"
+        try """
+        {"activities": [
+          {"type": "condition", "if": {"attribute": "lastname", "operator": "eq", "value": "Lovelace"},
+           "then": [
+             {"type": "custom", "activity": "Conduit.Samples.Concatenate",
+              "inputs": {"first": {"value": "Dear"}, "second": {"attribute": "firstname"}},
+              "outputs": {"text": "salutation"}},
+             {"type": "update", "attributes": {"description": {"variable": "salutation"}}},
+             {"type": "post", "serviceendpointid": "\(endpoint)"}
+           ]}
+        ]}
+        """.write(toFile: definition, atomically: true, encoding: .utf8)
+        #expect(try Self.cli(["workflow", "activities"] + api).contains("Conduit.Samples.Concatenate"))
+        let id = try Self.cli(
+            [
+                "workflow", "create", "--name", "Greet", "--table", "contact", "--on-update", "lastname",
+                "--definition",
+                definition, "--activate",
+            ] + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(UUID(uuidString: id) != nil, "workflow create printed '\(id)'")
+        let listed = try Self.cli(["workflow", "list"] + api)
+        #expect(
+            listed.contains("Greet") && listed.contains("Activated") && listed.contains("update(lastname)"),
+            "\(listed)"
+        )
+        try await CrashSafetyTests.withClient { client in
+            let contact = try await Self.createContact(client, server, "Byron")
+            try await Self.renameContact(client, server, contact, to: "Lovelace")
+            let received = try Self.cli(
+                ["listen", "--queue", "greetings", "--transport", "rest", "--max-messages", "1", "--output", "json"]
+                    + bus
+            )
+            #expect(try ContextCodec.decode(Array(received.utf8), format: .json).primaryEntityId.description == contact)
+            let row = try await CrashSafetyTests.send(client, server, .GET, "contacts(\(contact))?$select=description")
+            #expect(row.body.contains(#""description":"Dear Ada""#), "\(row.body)")
+            let jobs = try await CrashSafetyTests.send(
+                client,
+                server,
+                .GET,
+                "asyncoperations?$select=statuscode,operationtype&$filter=operationtype%20eq%2010"
+            )
+            #expect(jobs.body.contains(#""statuscode":30"#), "\(jobs.body)")
+        }
+        // A definition that does not check is refused with the place and the reason.
+        try
+            #"{"activities": [{"type": "custom", "activity": "Conduit.Samples.Concatenate", "inputs": {"first": {"value": 1}, "second": {"value": "x"}}}]}"#
+            .write(toFile: definition, atomically: true, encoding: .utf8)
+        let refused = try CLITests.run(
+            ["workflow", "create", "--name", "Bad", "--table", "contact", "--on-create", "--definition", definition]
+                + api
+        )
+        #expect(
+            refused.status != 0 && refused.stderr.contains("activities[0].inputs.first: 1 is not a string"),
+            "\(refused.stderr)"
+        )
+        #expect(try Self.cli(["workflow", "deactivate", "Greet"] + api).contains("Deactivated"))
+        #expect(try Self.cli(["workflow", "delete", "Greet"] + api).contains("Deleted"))
+    }
+
     /// Runs a conduit command on a thread of its own (it blocks until the process ends).
     static func background(_ arguments: [String]) async throws -> CLITests.Run {
         try await withCheckedThrowingContinuation { continuation in
