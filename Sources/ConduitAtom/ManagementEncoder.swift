@@ -29,28 +29,12 @@ public struct ManagementEncoder: Sendable {
 
     /// The entry for a queue (`PUT` and `GET /{queue}`).
     public func queueEntry(_ queue: QueueDescription, name: String, published: Date, updated: Date) -> String {
-        document { writer in
-            writeEntry(
-                EntryHead(path: name, title: name, times: (published, updated), author: true),
-                base: nil,
-                to: &writer
-            ) {
-                queue.write(to: &$0, mode: .response)
-            }
-        }
+        entityEntry(name: name, published: published, updated: updated) { queue.write(to: &$0, mode: .response) }
     }
 
     /// The entry for an event hub (`PUT` and `GET /{hub}`).
     public func eventHubEntry(_ hub: EventHubDescription, name: String, published: Date, updated: Date) -> String {
-        document { writer in
-            writeEntry(
-                EntryHead(path: name, title: name, times: (published, updated), author: true),
-                base: nil,
-                to: &writer
-            ) {
-                hub.write(to: &$0, mode: .response)
-            }
-        }
+        entityEntry(name: name, published: published, updated: updated) { hub.write(to: &$0, mode: .response) }
     }
 
     /// The entry for a relay hybrid connection (`PUT` and `GET /{name}`).
@@ -60,14 +44,23 @@ public struct ManagementEncoder: Sendable {
         published: Date,
         updated: Date
     ) -> String {
+        entityEntry(name: name, published: published, updated: updated) { relay.write(to: &$0, mode: .response) }
+    }
+
+    /// The entry of a namespace-level entity (queue, topic, event hub, hybrid connection) named `name`.
+    private func entityEntry(
+        name: String,
+        published: Date,
+        updated: Date,
+        description: (inout XMLWriter) -> Void
+    ) -> String {
         document { writer in
             writeEntry(
                 EntryHead(path: name, title: name, times: (published, updated), author: true),
                 base: nil,
-                to: &writer
-            ) {
-                relay.write(to: &$0, mode: .response)
-            }
+                to: &writer,
+                content: description
+            )
         }
     }
 
@@ -94,15 +87,7 @@ public struct ManagementEncoder: Sendable {
 
     /// The entry for a topic (`PUT` and `GET /{topic}`).
     public func topicEntry(_ topic: TopicDescription, name: String, published: Date, updated: Date) -> String {
-        document { writer in
-            writeEntry(
-                EntryHead(path: name, title: name, times: (published, updated), author: true),
-                base: nil,
-                to: &writer
-            ) {
-                topic.write(to: &$0, mode: .response)
-            }
-        }
+        entityEntry(name: name, published: published, updated: updated) { topic.write(to: &$0, mode: .response) }
     }
 
     /// The entry for a subscription (`PUT` and `GET /{topic}/Subscriptions/{name}`).

@@ -32,18 +32,14 @@ extension BenchCommand {
 
         enum Sender: String, ExpressibleByArgument, CaseIterable { case notification, http }
 
-        @Option(help: "Concurrent callers.") var concurrency = 16
-        @Option(help: "Seconds the callers post for.") var seconds = 10
+        @OptionGroup var common: ContractBench.Options
         @Option(help: "The endpoint's message format: json, xml or binary.") var format = Post.Format.json
         @Option(help: "Who posts: notification (the notification service) or http (HTTP request mode).")
         var sender = Sender.notification
-        @Option(help: "Write the results as JSON to this file.") var json: String?
 
-        func validate() throws {
-            guard concurrency > 0, seconds > 0 else {
-                throw ValidationError("--concurrency and --seconds must be positive.")
-            }
-        }
+        var concurrency: Int { common.concurrency }
+        var seconds: Int { common.seconds }
+        var json: String? { common.json }
 
         func run() async throws {
             let options = self
@@ -146,15 +142,11 @@ extension BenchCommand {
                 """
         )
 
-        @Option(help: "Concurrent callers.") var concurrency = 16
-        @Option(help: "Seconds the callers post for.") var seconds = 10
-        @Option(help: "Write the results as JSON to this file.") var json: String?
+        @OptionGroup var common: ContractBench.Options
 
-        func validate() throws {
-            guard concurrency > 0, seconds > 0 else {
-                throw ValidationError("--concurrency and --seconds must be positive.")
-            }
-        }
+        var concurrency: Int { common.concurrency }
+        var seconds: Int { common.seconds }
+        var json: String? { common.json }
 
         func run() async throws {
             let options = self
@@ -233,6 +225,19 @@ extension BenchCommand {
 
 /// What the contract benchmarks share: the context posted, the endpoint, a closed-loop driver and its report.
 enum ContractBench {
+    /// The options every contract benchmark takes.
+    struct Options: ParsableArguments {
+        @Option(help: "Concurrent callers.") var concurrency = 16
+        @Option(help: "Seconds the callers post for.") var seconds = 10
+        @Option(help: "Write the results as JSON to this file.") var json: String?
+
+        func validate() throws {
+            guard concurrency > 0, seconds > 0 else {
+                throw ValidationError("--concurrency and --seconds must be positive.")
+            }
+        }
+    }
+
     /// A closed-loop run: each caller calls one after another for the run's length.
     struct Run: Sendable {
         var count: Int

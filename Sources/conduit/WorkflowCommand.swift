@@ -151,11 +151,7 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Argument(help: "The workflow's id or name.") var workflow: String
 
         func run() async throws {
-            try await WebAPIClient.with(server) { api in
-                let id = try await WorkflowCommand.resolve(workflow, api: api)
-                try await api.send(.PATCH, "workflows(\(id))", body: ["statecode": 1])
-                print("Activated \(id).")
-            }
+            try await WorkflowCommand.setState(1, of: workflow, server: server, saying: "Activated")
         }
     }
 
@@ -167,11 +163,16 @@ struct WorkflowCommand: AsyncParsableCommand {
         @Argument(help: "The workflow's id or name.") var workflow: String
 
         func run() async throws {
-            try await WebAPIClient.with(server) { api in
-                let id = try await WorkflowCommand.resolve(workflow, api: api)
-                try await api.send(.PATCH, "workflows(\(id))", body: ["statecode": 0])
-                print("Deactivated \(id).")
-            }
+            try await WorkflowCommand.setState(0, of: workflow, server: server, saying: "Deactivated")
+        }
+    }
+
+    /// Sets a workflow's `statecode` (0 Draft, 1 Activated) and prints `saying` with its id.
+    static func setState(_ state: Int, of workflow: String, server: ServerOptions, saying: String) async throws {
+        try await WebAPIClient.with(server) { api in
+            let id = try await resolve(workflow, api: api)
+            try await api.send(.PATCH, "workflows(\(id))", body: ["statecode": state])
+            print("\(saying) \(id).")
         }
     }
 

@@ -3,7 +3,7 @@ import Testing
 
 /// `conduit bench post` and `conduit bench bus`, run briefly as processes: their JSON is well formed and no message
 /// is lost or doubled.
-@Suite("conduit bench post and bus", .serialized)
+@Suite("conduit bench post, bus, amqp, relay and webhook", .serialized)
 struct BenchCLITests {
     /// Runs `conduit <arguments> --json <file>` and returns the file's JSON object.
     static func results(_ arguments: [String]) throws -> [String: Any] {
@@ -68,6 +68,23 @@ struct BenchCLITests {
         }
     }
 
+    @Test(
+        "bench relay and bench webhook: closed-loop posts with answers checked",
+        arguments: [["relay"], ["relay", "--sender", "http", "--format", "xml"], ["webhook"]]
+    )
+    func contracts(arguments: [String]) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try CLITests.run(["bench"] + arguments + ["--seconds", "1", "--concurrency", "4", "--json", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(String(decoding: run.stdout, as: UTF8.self).contains("latency p99"))
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        )
+        #expect((json["count"] as? Int ?? 0) > 0 && (json["perSecond"] as? Double ?? 0) > 0)
+        #expect((json["p99Milliseconds"] as? Double ?? -1) >= 0)
+    }
+
     @Test("bad options say what is wrong")
     func badOptions() throws {
         let format = try CLITests.run(["bench", "post", "--format", "yaml"])
@@ -76,5 +93,7 @@ struct BenchCLITests {
         #expect(size.status != 0 && size.stderr.contains("--size must be 16 bytes or more"))
         let pairs = try CLITests.run(["bench", "amqp", "--pairs", "8"])
         #expect(pairs.status != 0 && pairs.stderr.contains("--pairs takes SENDERS:RECEIVERS"))
+        let callers = try CLITests.run(["bench", "relay", "--concurrency", "0"])
+        #expect(callers.status != 0 && callers.stderr.contains("--concurrency and --seconds must be positive"))
     }
 }
