@@ -8,9 +8,10 @@ import ServiceLifecycle
 import Synchronization
 import WSClient
 
-/// A listener on a hybrid connection, Azure Relay's or Conduit's embedded relay (HTTP request mode, reference §5.2):
-/// keeps the control channel `…/$hc/{relay}?sb-hc-action=listen` open, hands each relayed request to the handler
-/// and sends back its answer. Requests too large for the control channel are fetched at their rendezvous address.
+/// A listener on a hybrid connection, Azure Relay's or Conduit's embedded relay (reference §5.2): keeps the control
+/// channel `…/$hc/{relay}?sb-hc-action=listen` open, hands each relayed HTTP request to the handler and sends back its
+/// answer. Requests too large for the control channel are fetched at their rendezvous address. WebSocket senders
+/// are joined at their rendezvous and served by the `connections` handler (rejected without one).
 ///
 /// The connection string is the namespace's (`Endpoint=sb://host[:port]/;SharedAccessKeyName=…;SharedAccessKey=…`):
 /// with `UseDevelopmentEmulator=true` (the embedded bus, on the HTTP port of `conduit serve`) it connects over
@@ -62,16 +63,23 @@ public final class RelayListener: Service, Sendable {
 
     public typealias Handler = @Sendable (Request) async throws -> Response
 
+    /// Serves a WebSocket sender the relay joined with this listener (its `accept`): the sender's connect headers,
+    /// and the socket's two directions. The socket closes when it returns.
+    public typealias ConnectionHandler =
+        @Sendable (RelayAccept, WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
+
     let relay: String
     let connection: ConnectionString
     let caFile: String?
     let logger: Logger
     let handler: Handler
     let answered: (@Sendable (Request, Response) -> Void)?
+    let connections: ConnectionHandler?
     private let state = Mutex<(connected: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    /// - Parameter answered: Called after an answer was written to the relay (the sender has it, unless the
-    ///   socket breaks).
+    /// - Parameters:
+    ///   - answered: Called after an answer was written to the relay (the sender has it, unless the socket breaks).
+    ///   - connections: Serves WebSocket senders; without it they are rejected (501).
     /// - Throws: ``ListenerError`` when the connection string cannot be read.
     public init(
         connectionString: String,
@@ -79,9 +87,11 @@ public final class RelayListener: Service, Sendable {
         caFile: String? = nil,
         logger: Logger,
         answered: (@Sendable (Request, Response) -> Void)? = nil,
+        connections: ConnectionHandler? = nil,
         handler: @escaping Handler
     ) throws {
         self.answered = answered
+        self.connections = connections
         do {
             connection = try ConnectionString(parsing: connectionString.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
@@ -182,10 +192,12 @@ public final class RelayListener: Service, Sendable {
             for try await message in inbound.messages(maxSize: Self.maximumMessage) {
                 switch message {
                 case .text(let text):
-                    guard case .request(let head) = try RelayControlMessage(json: Array(text.utf8)) else {
-                        // `accept` (WebSocket senders) is not handled by this listener: the sender times out.
+                    let control = try RelayControlMessage(json: Array(text.utf8))
+                    if case .accept(let accept) = control {
+                        group.addTask { await self.accept(accept, tls: tls) }
                         continue
                     }
+                    guard case .request(let head) = control else { continue }
                     if head.method == nil, let address = head.address {
                         group.addTask { await self.rendezvous(address, tls: tls) }
                     } else if head.body {
@@ -202,6 +214,37 @@ public final class RelayListener: Service, Sendable {
             }
             answer.finish()
             group.cancelAll()
+        }
+    }
+
+    /// Joins a WebSocket sender at its rendezvous address, or rejects it (no ``connections`` handler: 501).
+    private func accept(_ accept: RelayAccept, tls: TLSConfiguration?) async {
+        guard let connections else {
+            let reason = "This listener takes HTTP requests only."
+            let rejection =
+                "\(accept.address)&sb-hc-statusCode=501&sb-hc-statusDescription=\(Self.encode(reason))"
+            // The relay answers a rejection's handshake with 410, on purpose.
+            _ = try? await WebSocketClient(
+                url: rejection,
+                configuration: Self.configuration,
+                tlsConfiguration: tls,
+                logger: logger
+            ) { _, _, _ in }
+            .run()
+            return
+        }
+        let client = WebSocketClient(
+            url: accept.address,
+            configuration: Self.configuration,
+            tlsConfiguration: tls,
+            logger: logger
+        ) { inbound, outbound, _ in
+            try await connections(accept, inbound, outbound)
+        }
+        do {
+            try await client.run()
+        } catch {
+            logger.warning("A relayed WebSocket connection failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -165,7 +165,9 @@ public final class ConduitHTTPServer: Service, Sendable {
                 configuration: .init(ws: WebSocketServerConfiguration(maxFrameSize: RelayController.maximumBody))
             ) { request, channel, _ in
                 // Relay listeners' control channels and rendezvous sockets (`/$hc/{path}?sb-hc-action=…`).
-                if let relay = await relays.shouldUpgrade(request) { return relay }
+                if let relay = await relays.shouldUpgrade(request, connection: ObjectIdentifier(channel)) {
+                    return relay
+                }
                 // AMQP over WebSockets, as the Azure SDKs open it (`TransportType.AmqpOverWebsocket`).
                 guard let amqp, request.path?.split(separator: "?").first == "/$servicebus/websocket" else {
                     return .dontUpgrade

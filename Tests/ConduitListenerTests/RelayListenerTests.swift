@@ -10,9 +10,11 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 import Testing
+import WSClient
 
 /// The embedded relay over real sockets: `conduit serve`'s HTTP port with a ``RelayListener`` on its control
 /// channel (WebSocket), and senders in HTTP request mode.
@@ -187,7 +189,7 @@ struct RelayListenerTests {
                 .GET,
                 "\(server.base)/$hc/lonely?sb-hc-action=connect&sb-hc-token=\(RelayListenerTestsSupport.encode(token))"
             )
-            #expect(senders.status == 501)
+            #expect(senders.status == 400 && senders.body.contains("connects as a WebSocket"))
         }
     }
 
@@ -346,6 +348,71 @@ extension RelayListenerTests {
                         return
                     }
                     #expect(message.contains("refused the endpoint's credentials") && message.contains("(401)"))
+                }
+            }
+        }
+    }
+}
+
+extension RelayListenerTests {
+    @Test("A WebSocket sender is joined with a listener (accept, rendezvous); a listener without a handler rejects it")
+    func webSocketSenders() async throws {
+        try await Self.withServer { server in
+            try await server.createRelay("chat")
+            try await server.createRelay("plain")
+            let chat = try RelayListener(
+                connectionString: server.ready.busConnectionString,
+                relay: "chat",
+                logger: Self.logger(),
+                connections: { accept, inbound, outbound in
+                    #expect(accept.connectHeaders["Host"] == "127.0.0.1:\(server.ready.port)")
+                    for try await message in inbound.messages(maxSize: 1 << 16) {
+                        if case .text(let text) = message { try await outbound.write(.text(text.uppercased())) }
+                    }
+                }
+            ) { _ in .text("http") }
+            let plain = try RelayListener(
+                connectionString: server.ready.busConnectionString,
+                relay: "plain",
+                logger: Self.logger()
+            ) { _ in .text("http") }
+            try await Self.whileListening(chat) {
+                try await Self.whileListening(plain) {
+                    let replies = Mutex<[String]>([])
+                    let token = RelayListenerTestsSupport.encode(try server.token("chat"))
+                    let sender = WebSocketClient(
+                        url: "ws://127.0.0.1:\(server.ready.port)/$hc/chat?sb-hc-action=connect&sb-hc-token=\(token)",
+                        logger: Self.logger()
+                    ) { inbound, outbound, _ in
+                        try await outbound.write(.text("hello"))
+                        try await outbound.write(.text("relay"))
+                        for try await message in inbound.messages(maxSize: 1 << 16) {
+                            guard case .text(let text) = message else { continue }
+                            let count = replies.withLock { replies -> Int in
+                                replies.append(text)
+                                return replies.count
+                            }
+                            if count == 2 { try await outbound.close(.normalClosure, reason: nil) }
+                        }
+                    }
+                    try await sender.run()
+                    #expect(replies.withLock { $0 } == ["HELLO", "RELAY"])
+                    // A listener with no connection handler rejects: the sender's handshake fails.
+                    let plainToken = RelayListenerTestsSupport.encode(try server.token("plain"))
+                    let rejected = WebSocketClient(
+                        url:
+                            "ws://127.0.0.1:\(server.ready.port)/$hc/plain?sb-hc-action=connect&sb-hc-token=\(plainToken)",
+                        logger: Self.logger()
+                    ) { _, _, _ in Issue.record("A rejected sender was connected") }
+                    await #expect(throws: (any Error).self) { try await rejected.run() }
+                    // A plain GET is told to upgrade; a sender without a token is refused.
+                    let notUpgraded = try await Self.send(
+                        .GET,
+                        "\(server.base)/$hc/chat?sb-hc-action=connect&sb-hc-token=\(token)"
+                    )
+                    #expect(notUpgraded.status == 400)
+                    let unauthorized = try await Self.send(.GET, "\(server.base)/$hc/chat?sb-hc-action=connect")
+                    #expect(unauthorized.status == 401)
                 }
             }
         }

@@ -118,7 +118,8 @@ public struct EventHubStore: Sendable {
             let hub = try await Self.description(description.name, db: db)
             let queue = try await QueueStore.description(description.name, db: db)
             let topic = try await TopicStore.description(description.name, db: db)
-            if hub != nil || queue != nil || topic != nil {
+            let relay = try await RelayStore.description(description.name, db: db)
+            if hub != nil || queue != nil || topic != nil || relay != nil {
                 throw BusError(.conflict, "An entity named '\(description.name)' already exists.")
             }
             try await db.raw(

@@ -126,6 +126,12 @@ public struct QueueStore: Sendable {
             if try await EventHubStore.description(description.name, db: db) != nil {
                 throw BusError(.conflict, "An event hub named '\(description.name)' exists; entities share names.")
             }
+            if try await RelayStore.description(description.name, db: db) != nil {
+                throw BusError(
+                    .conflict,
+                    "A hybrid connection named '\(description.name)' exists; entities share names."
+                )
+            }
             try await Self.insert(description, now: now, db: db)
         }
     }

@@ -64,6 +64,16 @@ public final class RelayHub: Sendable {
         var timers: [String: Task<Void, Never>] = [:]
         /// Requests waiting for their rendezvous.
         var parked: [String: (head: RelayRequestHead, body: [UInt8])] = [:]
+        /// WebSocket senders waiting for a listener to accept (or reject) them, by the accept's id.
+        var accepts: [String: PendingAccept] = [:]
+        /// Why a sender's upgrade was refused, by its connection, for the answer the HTTP side gives.
+        var refusals: [ObjectIdentifier: RelayFailure] = [:]
+    }
+
+    struct PendingAccept: Sendable {
+        var channel: Int
+        var bridge: RelayBridge
+        var waiter: CheckedContinuation<RelayBridge, any Error>?
     }
 
     private let live: Mutex<Live>
@@ -129,18 +139,122 @@ public final class RelayHub: Sendable {
         return true
     }
 
-    /// A channel's WebSocket closed: requests it can no longer answer fail with 502.
+    /// A channel's WebSocket closed: requests it can no longer answer fail with 502, and so do WebSocket senders
+    /// it was asked to accept.
     public func close(_ channel: Int) {
-        let lost = live.withLock { live -> [CheckedContinuation<Response, any Error>] in
+        let (lost, senders) = live.withLock {
+            live -> ([CheckedContinuation<Response, any Error>], [CheckedContinuation<RelayBridge, any Error>]) in
             live.outbound.removeValue(forKey: channel)?.finish()
             live.addresses[channel] = nil
-            return live.state.close(channel: channel).compactMap { Self.finish($0, in: &live) }
+            let waiting = live.accepts.filter { $0.value.channel == channel && $0.value.waiter != nil }
+            for id in waiting.keys { live.accepts[id] = nil }
+            return (
+                live.state.close(channel: channel).compactMap { Self.finish($0, in: &live) },
+                waiting.values.compactMap(\.waiter)
+            )
         }
         for waiter in lost {
             waiter.resume(
                 throwing: RelayFailure(.listenerGone, "The listener disconnected before it answered the request.")
             )
         }
+        for waiter in senders {
+            waiter.resume(throwing: RelayFailure(.listenerGone, "The listener disconnected before it accepted."))
+        }
+    }
+
+    // MARK: - WebSocket senders (accept and rendezvous)
+
+    /// A WebSocket sender connects to `relay`: one of its listeners gets an `accept` with a rendezvous address and
+    /// has `timeout` to open it (accept) or open it with a status (reject).
+    /// - Parameters:
+    ///   - address: `ws://host:port/$hc/{path}` as the sender reached the relay.
+    ///   - headers: The sender's `Host`, `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions`.
+    /// - Returns: The bridge to the listener's rendezvous socket.
+    /// - Throws: ``RelayFailure``: no listener, the listener rejected (its status) or did not answer in time.
+    public func connect(
+        relay: String,
+        address: String,
+        headers: [String: String],
+        timeout: Duration = .seconds(30)
+    ) async throws -> RelayBridge {
+        let id = UUID().uuidString.lowercased()
+        let relay = relay.lowercased()
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            self?.failAccept(
+                id,
+                RelayFailure(.timeout, "No listener accepted the connection within \(timeout.components.seconds) s.")
+            )
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<RelayBridge, any Error>) in
+                let sent = live.withLock { live -> Bool in
+                    guard let channel = live.state.listener(of: relay, pick: { Int.random(in: 0..<$0) }),
+                        let outbound = live.outbound[channel]
+                    else { return false }
+                    live.accepts[id] = PendingAccept(channel: channel, bridge: RelayBridge(id: id), waiter: waiter)
+                    let accept = RelayAccept(
+                        address: "\(address)?sb-hc-action=accept&sb-hc-id=\(id)",
+                        id: id,
+                        connectHeaders: headers
+                    )
+                    outbound.yield(.text(RelayControlMessage.accept(accept).json))
+                    return true
+                }
+                if !sent {
+                    waiter.resume(
+                        throwing: RelayFailure(
+                            .noListener,
+                            "No listener is connected to the hybrid connection '\(relay)'."
+                        )
+                    )
+                }
+            }
+        } onCancel: {
+            failAccept(id, RelayFailure(.listenerGone, "The sender went away."))
+        }
+    }
+
+    /// The listener opened the rendezvous of accept `id`: the bridge to its sender, or `nil` when no sender waits
+    /// with that id (it gave up, or the address was used).
+    public func accept(_ id: String) -> RelayBridge? {
+        let (bridge, waiter) = live.withLock { live -> (RelayBridge?, CheckedContinuation<RelayBridge, any Error>?) in
+            guard var pending = live.accepts[id], let waiter = pending.waiter else { return (nil, nil) }
+            pending.waiter = nil
+            live.accepts[id] = nil
+            return (pending.bridge, waiter)
+        }
+        if let bridge { waiter?.resume(returning: bridge) }
+        return bridge
+    }
+
+    /// The listener rejected accept `id` with an HTTP status and a description: the sender's handshake fails with
+    /// them. Returns whether a sender waited.
+    @discardableResult
+    public func reject(_ id: String, status: Int, description: String) -> Bool {
+        failAccept(id, RelayFailure(.rejected(status: status), description))
+    }
+
+    @discardableResult
+    private func failAccept(_ id: String, _ failure: RelayFailure) -> Bool {
+        let waiter = live.withLock { live -> CheckedContinuation<RelayBridge, any Error>? in
+            live.accepts.removeValue(forKey: id)?.waiter
+        }
+        waiter?.resume(throwing: failure)
+        return waiter != nil
+    }
+
+    /// Keeps why a sender's upgrade on `connection` was refused, for the HTTP answer that follows.
+    public func noteRefusal(_ failure: RelayFailure, connection: ObjectIdentifier) {
+        live.withLock { $0.refusals[connection] = failure }
+    }
+
+    /// The refusal kept for `connection` (once).
+    public func takeRefusal(connection: ObjectIdentifier) -> RelayFailure? {
+        live.withLock { $0.refusals.removeValue(forKey: connection) }
     }
 
     /// Disconnects every listener of `relay` (it was deleted or disabled): close code 1001, as Azure sends.
@@ -296,6 +410,8 @@ public struct RelayFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case timeout
         /// The hybrid connection has the most listeners it takes.
         case listenerLimit
+        /// The listener rejected a WebSocket sender with this HTTP status.
+        case rejected(status: Int)
     }
 
     public var kind: Kind
@@ -312,8 +428,27 @@ public struct RelayFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .noListener, .listenerGone: 502
         case .timeout: 504
         case .listenerLimit: 403
+        case .rejected(let status): (400...599).contains(status) ? status : 403
         }
     }
 
     public var description: String { message }
+}
+
+/// A WebSocket sender joined with a listener's rendezvous socket: what each side sends goes to the other. Either side
+/// finishing (its socket closed) finishes the other's stream, and the adapter closes that socket.
+public final class RelayBridge: Sendable {
+    public let id: String
+    /// What the sender sends, for the listener.
+    public let toListener: AsyncStream<RelayHub.Frame>
+    public let fromSender: AsyncStream<RelayHub.Frame>.Continuation
+    /// What the listener sends, for the sender.
+    public let toSender: AsyncStream<RelayHub.Frame>
+    public let fromListener: AsyncStream<RelayHub.Frame>.Continuation
+
+    init(id: String) {
+        self.id = id
+        (toListener, fromSender) = AsyncStream.makeStream(of: RelayHub.Frame.self)
+        (toSender, fromListener) = AsyncStream.makeStream(of: RelayHub.Frame.self)
+    }
 }

@@ -74,6 +74,12 @@ struct RelayState: Sendable {
         return .forward(channel: channel)
     }
 
+    /// One of `relay`'s listeners, chosen by `pick`, for a WebSocket sender; `nil` when none is connected.
+    func listener(of relay: String, pick: (Int) -> Int) -> Int? {
+        guard let candidates = listeners[relay], !candidates.isEmpty else { return nil }
+        return candidates[min(max(pick(candidates.count), 0), candidates.count - 1)]
+    }
+
     /// A response for `request` came on `channel`: whether it answers the request (then the request is done). A
     /// response for an unknown, finished or other channel's request is not taken.
     mutating func answer(request: String, from channel: Int) -> Bool {

@@ -58,6 +58,12 @@ public struct TopicStore: Sendable {
             if try await EventHubStore.description(description.name, db: db) != nil {
                 throw BusError(.conflict, "An event hub named '\(description.name)' exists; entities share names.")
             }
+            if try await RelayStore.description(description.name, db: db) != nil {
+                throw BusError(
+                    .conflict,
+                    "A hybrid connection named '\(description.name)' exists; entities share names."
+                )
+            }
             try await db.raw(
                 """
                 INSERT INTO conduit_bus_topic (name, description, createdon) \

@@ -12,9 +12,10 @@ import NIOWebSocket
 ///   Listen (in `sb-hc-token`, `ServiceBusAuthorization` or `Authorization`);
 /// - rendezvous sockets for requests too large for the control channel (`sb-hc-action=request&sb-hc-id=…`);
 /// - HTTP request mode: any request to `/{path}[/…]` is forwarded to a listener and its answer returned; 502 when
-///   no listener is connected, 504 when it does not answer within 60 s.
-///
-/// WebSocket senders (`sb-hc-action=connect`, the `accept` operation) are not built yet: they are refused with 501.
+///   no listener is connected, 504 when it does not answer within 60 s;
+/// - WebSocket senders: `GET /$hc/{path}?sb-hc-action=connect` (SAS Send unless the hybrid connection is open); a
+///   listener gets an `accept` and opens its rendezvous (`sb-hc-action=accept&sb-hc-id=…`), or rejects it
+///   (`…&sb-hc-statusCode=…`: the sender's handshake fails with that status), within 30 s; then frames pass both ways.
 struct RelayController: Sendable {
     let namespace: BusNamespace
     let logger: Logger
@@ -29,13 +30,45 @@ struct RelayController: Sendable {
     /// Decides a WebSocket upgrade of `/$hc/…`: `nil` when the path is not the relay's. A refused upgrade is not
     /// upgraded; the router then answers it with the reason (``registerRefusals(on:)``).
     func shouldUpgrade(
-        _ request: HTTPRequest
+        _ request: HTTPRequest,
+        connection: ObjectIdentifier
     ) async -> ShouldUpgradeResult<
         WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
     >? {
         guard let target = RelayTarget(request) else { return nil }
         guard case .success(let relay) = await check(target, request: request) else { return .dontUpgrade }
         switch target.action {
+        case "connect":
+            // The sender's handshake completes once a listener accepts (or fails with its rejection).
+            var headers: [String: String] = [:]
+            // HTTP types keep Host as the request's authority.
+            if let host = request.authority { headers["Host"] = host }
+            for name in ["Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"] {
+                if let value = request.headerFields[HTTPField.Name(name)!] { headers[name] = value }
+            }
+            let bridge: RelayBridge
+            do {
+                bridge = try await hub.connect(relay: relay, address: target.rendezvousBase, headers: headers)
+            } catch let failure as RelayFailure {
+                hub.noteRefusal(failure, connection: connection)
+                return .dontUpgrade
+            } catch {
+                return .dontUpgrade
+            }
+            return .upgrade([:]) { inbound, outbound, _ in
+                await Self.pipe(inbound, outbound, receive: bridge.toSender, send: bridge.fromSender)
+            }
+        case "accept":
+            guard let id = target.id else { return .dontUpgrade }
+            if let status = target.statusCode {
+                // A rejection: the sender gets the status; this handshake fails on purpose (410).
+                hub.reject(id, status: status, description: target.statusDescription ?? "Rejected by the listener.")
+                return .dontUpgrade
+            }
+            guard let bridge = hub.accept(id) else { return .dontUpgrade }
+            return .upgrade([:]) { inbound, outbound, _ in
+                await Self.pipe(inbound, outbound, receive: bridge.toListener, send: bridge.fromListener)
+            }
         case "listen":
             let channel: RelayHub.Channel
             do {
@@ -60,7 +93,7 @@ struct RelayController: Sendable {
     /// Answers `/$hc/…` requests that were not upgraded, with the status Azure gives.
     func registerRefusals(on router: Router<ConduitRequestContext>) {
         for path in ["$hc/:relay", "$hc/:relay/**"] {
-            router.get(RouterPath(path)) { request, _ -> Response in
+            router.get(RouterPath(path)) { request, context -> Response in
                 guard let target = RelayTarget(request.head) else { return Self.refusal(404, "Not a relay address.") }
                 if case .failure(let refusal) = await self.check(target, request: request.head) {
                     return Self.refusal(refusal.status, refusal.message)
@@ -82,10 +115,22 @@ struct RelayController: Sendable {
                         404,
                         "No request waits for a rendezvous with id '\(target.id ?? "")' (it was answered, or timed out)."
                     )
-                case "connect", "accept":
+                case "connect":
+                    if request.headers[.upgrade]?.lowercased() != "websocket" {
+                        return Self.refusal(400, "A sender connects as a WebSocket (Upgrade: websocket).")
+                    }
+                    let failure = hub.takeRefusal(connection: context.connection)
                     return Self.refusal(
-                        501,
-                        "WebSocket senders (sb-hc-action=connect and accept) are not built yet in Conduit's relay; use HTTP request mode (POST /{path})."
+                        failure?.httpStatus ?? 502,
+                        failure?.message ?? "No listener is connected to the hybrid connection '\(target.relay)'."
+                    )
+                case "accept":
+                    if target.statusCode != nil {
+                        return Self.refusal(410, "The connection was rejected, as the listener asked.")
+                    }
+                    return Self.refusal(
+                        404,
+                        "No sender waits with id '\(target.id ?? "")' (it gave up, or the address was used)."
                     )
                 default:
                     return Self.refusal(
@@ -133,6 +178,48 @@ struct RelayController: Sendable {
         )
     }
 
+    /// Joins a WebSocket to its bridge: what it sends goes to `send`, what `receive` brings is written to it. When
+    /// its socket closes the other side's stream ends; when the other side's ends, this socket is closed.
+    private static func pipe(
+        _ inbound: WebSocketInboundStream,
+        _ outbound: WebSocketOutboundWriter,
+        receive: AsyncStream<RelayHub.Frame>,
+        send: AsyncStream<RelayHub.Frame>.Continuation
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in receive {
+                    guard (try? await write(frame, to: outbound)) == true else { break }
+                }
+                try? await outbound.close(.normalClosure, reason: nil)
+            }
+            do {
+                for try await message in inbound.messages(maxSize: maximumBody) {
+                    switch message {
+                    case .text(let text): send.yield(.text(Array(text.utf8)))
+                    case .binary(let buffer): send.yield(.binary(Array(buffer.readableBytesView)))
+                    }
+                }
+            } catch {
+                // The socket broke: the other side is closed as if it had closed.
+            }
+            send.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Writes one frame; `false` after a close frame.
+    private static func write(_ frame: RelayHub.Frame, to outbound: WebSocketOutboundWriter) async throws -> Bool {
+        switch frame {
+        case .text(let bytes): try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+        case .close(let code, let reason):
+            try await outbound.close(.init(codeNumber: code), reason: reason)
+            return false
+        }
+        return true
+    }
+
     /// Runs one listener socket: writes what the hub sends it, hands the hub the listener's responses.
     private func serve(
         _ channel: RelayHub.Channel,
@@ -141,18 +228,9 @@ struct RelayController: Sendable {
     ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                do {
-                    for await frame in channel.frames {
-                        switch frame {
-                        case .text(let bytes): try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
-                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        case .close(let code, let reason):
-                            try await outbound.close(.init(codeNumber: code), reason: reason)
-                            return
-                        }
-                    }
-                } catch {
-                    // The socket is gone; the reader below ends too.
+                // Until the socket is gone or closed; the reader below then ends too.
+                for await frame in channel.frames {
+                    guard (try? await Self.write(frame, to: outbound)) == true else { return }
                 }
             }
             var awaitingBody: RelayResponseHead?
@@ -309,6 +387,9 @@ struct RelayTarget {
     var action: String
     var id: String?
     var token: String?
+    /// A listener's rejection of a sender (`sb-hc-statusCode`, `sb-hc-statusDescription`).
+    var statusCode: Int?
+    var statusDescription: String?
     /// `ws://host/$hc/{path}` as the caller reached it, for rendezvous addresses.
     var rendezvousBase: String
 
@@ -323,6 +404,8 @@ struct RelayTarget {
         id = query.first { $0.name == "sb-hc-id" }?.value
         // `sbc-hc-token` is a spelling in Azure's documentation; both are taken.
         token = query.first { $0.name == "sb-hc-token" || $0.name == "sbc-hc-token" }?.value
+        statusCode = query.first { $0.name == "sb-hc-statusCode" }.flatMap { Int($0.value) }
+        statusDescription = query.first { $0.name == "sb-hc-statusDescription" }?.value
         rendezvousBase = "ws://\(request.authority ?? "localhost")/$hc/\(relay)"
     }
 }

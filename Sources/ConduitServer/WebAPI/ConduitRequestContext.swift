@@ -7,10 +7,13 @@ public struct ConduitRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The `systemuser` the request runs as.
     public var userId: Guid?
+    /// The connection the request came on (a refused relay WebSocket upgrade leaves its reason under it).
+    public var connection: ObjectIdentifier
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.userId = nil
+        self.connection = ObjectIdentifier(source.channel)
     }
 
     /// Request bodies above this are refused with 413.
