@@ -4,6 +4,7 @@ import ConduitContext
 import ConduitPlatform
 import Foundation
 import Logging
+import Metrics
 import NIOSSL
 import SQLKit
 import Synchronization
@@ -26,6 +27,7 @@ public final class NotificationService: ServiceEndpointNotificationService {
     private let remoteAMQP: ServiceBusAMQPTransport
     private let webhooks: WebhookTransport
     private let relays: RelayTransport
+    private let metrics: PostMetrics
     private let cache = Mutex<[Guid: (endpoint: ServiceEndpoint, generation: Int, at: ContinuousClock.Instant)]>([:])
     /// How long a read endpoint is trusted when this node saw no change (other nodes' changes show after it).
     static let cacheLifetime: Duration = .seconds(5)
@@ -38,8 +40,10 @@ public final class NotificationService: ServiceEndpointNotificationService {
         tls: NIOSSLContext,
         organizationURL: String,
         postTimeout: Duration,
+        metrics: any MetricsFactory,
         logger: Logger
     ) {
+        self.metrics = PostMetrics(factory: metrics)
         self.platform = platform
         self.addressing = Mutex((embedded, organizationURL))
         self.logger = logger
@@ -77,7 +81,36 @@ public final class NotificationService: ServiceEndpointNotificationService {
         messageId: String?,
         traceparent: String?
     ) async throws -> String? {
+        let started = ContinuousClock.now
+        var endpoint: ServiceEndpoint?
+        do {
+            let answer = try await post(
+                serviceEndpoint,
+                context: context,
+                transaction: transaction,
+                messageId: messageId,
+                traceparent: traceparent,
+                endpoint: &endpoint
+            )
+            metrics.record(endpoint, outcome: "ok", since: started)
+            return answer
+        } catch {
+            metrics.record(endpoint, outcome: error is ExternalServiceError ? "retry" : "failed", since: started)
+            throw error
+        }
+    }
+
+    /// Posts; `endpoint` is the row once it is read (for the metrics).
+    private func post(
+        _ serviceEndpoint: EntityReference,
+        context: RemoteExecutionContext,
+        transaction: (any SQLDatabase)?,
+        messageId: String?,
+        traceparent: String?,
+        endpoint read: inout ServiceEndpoint?
+    ) async throws -> String? {
         let endpoint = try await self.endpoint(serviceEndpoint.id, transaction: transaction)
+        read = endpoint
         let (embedded, organizationURL) = addressing.withLock { ($0.embedded, $0.organizationURL) }
         if endpoint.contract == .webhook {
             // The environment's domain name, as Dataverse sends it.
@@ -186,4 +219,24 @@ public final class NotificationService: ServiceEndpointNotificationService {
         cache.withLock { $0[id] = (endpoint, generation, now) }
         return endpoint
     }
+}
+
+/// Posts counted and timed by endpoint, contract and outcome (`ok`, `retry`: the job will try again, `failed`).
+struct PostMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    func record(_ endpoint: ServiceEndpoint?, outcome: String, since started: ContinuousClock.Instant) {
+        let dimensions = [
+            ("endpoint", endpoint?.name ?? "unknown"), ("contract", endpoint?.contract.label ?? "unknown"),
+            ("outcome", outcome),
+        ]
+        Timer(label: "conduit_post_duration_seconds", dimensions: dimensions, factory: factory).recordNanoseconds(
+            Int64((ContinuousClock.now - started).nanoseconds)
+        )
+    }
+}
+
+extension Duration {
+    /// The duration in nanoseconds.
+    var nanoseconds: Double { Double(components.seconds) * 1e9 + Double(components.attoseconds) / 1e9 }
 }

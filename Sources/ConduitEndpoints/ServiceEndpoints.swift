@@ -3,6 +3,7 @@ import ConduitBus
 import ConduitContext
 import ConduitPlatform
 import Logging
+import Metrics
 import NIOCore
 import NIOSSL
 
@@ -80,6 +81,7 @@ public enum ServiceEndpoints {
         remoteTLS: TLSConfiguration? = nil,
         organizationURL: String,
         postTimeout: Duration = .seconds(60),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         logger: Logger
     ) throws -> NotificationService {
         let service = NotificationService(
@@ -90,6 +92,7 @@ public enum ServiceEndpoints {
             tls: try NIOSSLContext(configuration: remoteTLS ?? Self.remoteTLS()),
             organizationURL: organizationURL,
             postTimeout: postTimeout,
+            metrics: metrics,
             logger: logger
         )
         platform.addRule(table: "serviceendpoint") { [service] target, current, _ in

@@ -11,6 +11,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
+import SQLKit
 import ServiceLifecycle
 
 /// What `conduit serve` listens on and where it keeps its data.
@@ -119,6 +120,7 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await ensureAdministratorKey(keys: keys, platform: platform)
         let bus = BusNamespace(store: store)
         let root = try await bus.ensureRootRule()
+        let metrics = ServerMetrics()
         let httpClient = try ServiceEndpoints.makeHTTPClient(remoteCAFile: configuration.remoteCAFile)
         let notifications = try ServiceEndpoints.install(
             on: platform,
@@ -133,6 +135,7 @@ public final class ConduitHTTPServer: Service, Sendable {
             organizationURL: configuration.organizationURL
                 ?? "http://\(configuration.host):\(configuration.port)/",
             postTimeout: configuration.postTimeout,
+            metrics: metrics.factory,
             logger: logger
         )
         // Dataverse's sample custom Azure-aware plug-in, ready for steps (docs/endpoints.md).
@@ -146,19 +149,36 @@ public final class ConduitHTTPServer: Service, Sendable {
             typeName: ConcatenateActivity.typeName,
             friendlyName: "Concatenate (sample custom workflow activity)"
         )
+        let configuration = self.configuration
+        let amqp = configuration.amqpPort.map {
+            bus.amqpServer(host: configuration.host, port: $0, logger: logger)
+        }
+        let store = self.store
         let router = ConduitApplication.router(
             platform: platform,
             keys: keys,
             bus: bus,
             namespaceName: configuration.namespaceName,
+            observability: Observability(
+                metrics: metrics,
+                amqpConnections: { amqp?.connectionCount },
+                readiness: {
+                    var problems: [String] = []
+                    do {
+                        try await store.withDatabase { db in _ = try await db.raw("SELECT 1 AS one").all() }
+                    } catch {
+                        problems.append("The database cannot be reached: \(error)")
+                    }
+                    if let amqp, amqp.localAddress == nil {
+                        problems.append("The AMQP listener is not bound (port \(amqp.port)).")
+                    }
+                    return problems
+                }
+            ),
             logger: logger
         )
         let relays = RelayController(namespace: bus, logger: logger)
-        let configuration = self.configuration
         let onReady = self.onReady
-        let amqp = configuration.amqpPort.map {
-            bus.amqpServer(host: configuration.host, port: $0, logger: logger)
-        }
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(
@@ -223,7 +243,9 @@ public final class ConduitHTTPServer: Service, Sendable {
             try await serve(
                 app,
                 services: [
-                    configuration.jobs.map { AsyncService(platform: platform, configuration: $0, logger: logger) }
+                    configuration.jobs.map {
+                        AsyncService(platform: platform, configuration: $0, logger: logger, metrics: metrics.factory)
+                    }
                         as (any Service)?,
                     amqp as (any Service)?,
                 ].compactMap { $0 }

@@ -103,7 +103,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var logLevel: String = ProcessInfo.processInfo.environment["CONDUIT_LOG_LEVEL"] ?? "info"
 
+    @Option(
+        name: .customLong("log-format"),
+        help: "text (one line per event) or json (one JSON object per line, metadata as keys); also CONDUIT_LOG_FORMAT."
+    )
+    var logFormat: String = ProcessInfo.processInfo.environment["CONDUIT_LOG_FORMAT"] ?? "text"
+
     func validate() throws {
+        guard logFormat == "text" || logFormat == "json" else {
+            throw ValidationError("--log-format must be text or json, not '\(logFormat)'.")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
                 "--log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(logLevel)'."
@@ -132,6 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
         var logger = Logger(label: "conduit")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let backend: StoreConfiguration.Backend

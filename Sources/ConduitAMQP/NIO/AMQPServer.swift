@@ -51,6 +51,9 @@ public final class AMQPServer: Service, Sendable {
     /// The address it listens on, once it does.
     public var localAddress: SocketAddress? { bound.withLock { $0 } }
 
+    /// The connections open now (TCP and WebSocket).
+    public var connectionCount: Int { connections.withLock { $0.count } }
+
     /// Waits (up to `timeout`) until ``run()`` listens, and returns the port; `nil` if it did not.
     public func waitUntilListening(timeout: Duration = .seconds(10)) async -> Int? {
         let deadline = ContinuousClock.now + timeout

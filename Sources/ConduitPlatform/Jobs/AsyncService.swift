@@ -2,6 +2,7 @@ import ConduitContext
 import ConduitStore
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -73,6 +74,7 @@ public final class AsyncService: Service, Sendable {
     let executor: JobExecutor
     /// The current time in .NET ticks (UTC); tests inject their own.
     let clock: @Sendable () -> Int64
+    let metrics: JobMetrics
     /// The jobs the workers run now (their number is how many workers are busy).
     private let running = Mutex<Set<Guid>>([])
     /// The jobs this node claimed and has not recorded an outcome for yet: running, or with their outcome waiting to
@@ -98,8 +100,10 @@ public final class AsyncService: Service, Sendable {
         platform: Platform,
         configuration: AsyncServiceConfiguration = AsyncServiceConfiguration(),
         logger: Logger,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance,
         clock: @escaping @Sendable () -> Int64 = { DotNetDateTime.now().ticks }
     ) {
+        self.metrics = JobMetrics(factory: metrics)
         self.platform = platform
         self.configuration = configuration
         self.logger = logger
@@ -259,7 +263,11 @@ public final class AsyncService: Service, Sendable {
         while true {
             do {
                 let statuses = try await queue.finish(batch, policy: configuration.retryPolicy, now: clock())
-                for (item, status) in zip(batch, statuses) { report(item, status) }
+                let now = clock()
+                for (item, status) in zip(batch, statuses) {
+                    report(item, status)
+                    metrics.record(status, seconds: item.job.executionSeconds(now))
+                }
                 release(batch)
                 // A finished job may have been holding up the next job of its record.
                 wakeDispatcher()
