@@ -61,13 +61,41 @@ extension BenchCommand {
         @Option(help: "How long updates are offered, in seconds.") var duration = 30
         @Option(help: "Concurrent Web API clients sending the updates.") var clients = 16
         @Option(help: "The endpoint's message format: json, xml or binary.") var format = Format.json
-        @Option(help: "Concurrent receivers on the queue.") var receivers = 4
+        @Option(help: "Concurrent receivers (REST), or AMQP receiver links on the queue or subscription.")
+        var receivers =
+            4
+        @Option(help: "Where the step posts: queue, topic (received from its subscription 'all') or eventhub.")
+        var contract = Contract.queue
+        @Option(
+            help: "How the listener receives: amqp (as the Azure SDKs) or rest (Service Bus REST receive-and-delete)."
+        )
+        var listener = Listener.amqp
+        @Option(help: "Write a plot of each update's latency over the run (SVG) to this file.") var svg: String?
         @Option(help: "Workers of the asynchronous service.") var workers = AsyncServiceConfiguration().workers
         @Option(help: "Seconds to wait for the last messages after the last update.") var grace = 5
         @Option(help: "postgres://… (an empty database) to measure PostgreSQL instead of SQLite.") var database: String?
         @Option(help: "Write the results as JSON to this file.") var json: String?
 
-        /// The queue, and the endpoint's path.
+        /// The entity the step posts to.
+        enum Contract: String, ExpressibleByArgument, CaseIterable, Sendable {
+            case queue, topic, eventhub
+
+            /// The endpoint's `contract`.
+            var value: Int {
+                switch self {
+                case .queue: 6
+                case .topic: 5
+                case .eventhub: 7
+                }
+            }
+
+            /// Where the listener receives.
+            var source: String { self == .topic ? "\(Post.queue)/subscriptions/all" : Post.queue }
+        }
+
+        enum Listener: String, ExpressibleByArgument, CaseIterable, Sendable { case amqp, rest }
+
+        /// The queue, topic or event hub, and the endpoint's path.
         static let queue = "bench"
         /// Contacts updated round-robin (fewer when the run has fewer updates).
         static let poolSize = 1_000
@@ -75,6 +103,12 @@ extension BenchCommand {
         static let marker = Array("bench-u".utf8)
 
         func validate() throws {
+            if contract == .eventhub, format == .binary {
+                throw ValidationError("--contract eventhub takes --format json or xml, as in Dataverse.")
+            }
+            if contract == .eventhub, listener == .rest {
+                throw ValidationError("--contract eventhub is read over AMQP: use --listener amqp.")
+            }
             guard rate > 0, duration > 0, clients > 0, receivers > 0, workers > 0, grace >= 0 else {
                 throw ValidationError(
                     "--rate, --duration, --clients, --receivers and --workers must be positive, --grace 0 or more."
@@ -87,12 +121,21 @@ extension BenchCommand {
             try await BenchCommand.withSetup(database: database) { setup in
                 let result = try await BenchCommand.withServer(
                     setup,
-                    jobs: AsyncServiceConfiguration(workers: workers, hostId: "bench")
+                    jobs: AsyncServiceConfiguration(workers: workers, hostId: "bench"),
+                    amqp: listener == .amqp
                 ) { info, store in
                     try await options.measure(info: info, store: store)
                 }
                 print(result.table(backend: setup.backendName))
                 if let json { try result.write(json: json, backend: setup.backendName) }
+                if let svg {
+                    try LatencyPlot(
+                        title:
+                            "Update → listener latency, \(setup.backendName), \(contract.rawValue), \(format.rawValue), \(rate)/s",
+                        points: result.timeline
+                    ).svg.write(toFile: svg, atomically: true, encoding: .utf8)
+                    print("  plot:                    \(svg)")
+                }
             }
         }
 
@@ -101,21 +144,52 @@ extension BenchCommand {
             let service = info.platform.organizationService(userId: info.platform.administratorId)
             // The contacts first: there is no step yet, so their creates make no jobs.
             let contacts = try await Self.createContacts(min(total, Self.poolSize), service: service)
-            try await BusNamespace(store: store).queues.createQueue(
-                QueueDescription(name: Self.queue, duplicateDetectionWindowSeconds: 600),
-                now: Int64(Date().timeIntervalSince1970 * 1000)
-            )
+            let bus = BusNamespace(store: store)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            switch contract {
+            case .queue:
+                try await bus.queues.createQueue(
+                    QueueDescription(name: Self.queue, duplicateDetectionWindowSeconds: 600),
+                    now: now
+                )
+            case .topic:
+                try await bus.topics.createTopic(
+                    TopicDescription(name: Self.queue, duplicateDetectionWindowSeconds: 600),
+                    now: now
+                )
+                try await bus.topics.createSubscription(
+                    SubscriptionDescription(topic: Self.queue, name: "all"),
+                    now: now
+                )
+            case .eventhub:
+                try await bus.eventHubs.createHub(EventHubDescription(name: Self.queue, partitionCount: 4), now: now)
+            }
             let key = try BenchCommand.administratorKey(info)
             let urls = contacts.map { info.webAPIURL + "contacts(\($0))" }
             return try await BenchCommand.withHTTPClient(connections: clients + receivers) { client in
-                let bus = try BenchQueueClient(info: info, queue: Self.queue, client: client)
                 try await Self.register(
                     WebAPIClient(root: info.webAPIURL, key: key, client: client),
                     info: info,
-                    format
+                    format,
+                    contract: contract
                 )
-                try await Self.warmUp(client, url: urls[0], key: key, bus: bus, service: service)
-                return try await drive(client, urls: urls, key: key, bus: bus, total: total, store: store)
+                let source = try await BenchListener.make(
+                    listener,
+                    contract: contract,
+                    info: info,
+                    client: client,
+                    links: receivers
+                )
+                defer { Task { await source.close() } }
+                return try await drive(
+                    client,
+                    urls: urls,
+                    key: key,
+                    source: source,
+                    total: total,
+                    store: store,
+                    service: service
+                )
             }
         }
 
@@ -124,18 +198,22 @@ extension BenchCommand {
             _ client: HTTPClient,
             urls: [String],
             key: String,
-            bus: BenchQueueClient,
+            source: BenchListener,
             total: Int,
-            store: Store
+            store: Store,
+            service: OrganizationService
         ) async throws -> PostBenchResult {
             let receipts = Receipts()
             let messageIds = Noted<Int, Guid>()
             let responses = Instants<Int>()
             let (clients, rate, grace) = (self.clients, self.rate, self.grace)
             return try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<receivers {
-                    group.addTask { try await Self.receive(bus, into: receipts, messageIds: messageIds) }
+                for receiver in source.receivers {
+                    group.addTask { try await receiver(receipts, messageIds) }
                 }
+                try await Self.warmUp(client, url: urls[0], key: key, receipts: receipts, service: service)
+                // The warm-up's message, without a marker, is not the run's.
+                let warmUps = receipts.unrecognized
                 let start = ContinuousClock.now
                 let interval = Duration.seconds(1) / rate
                 let requestLatencies = try await withThrowingTaskGroup(of: [Double].self) { lanes in
@@ -194,7 +272,14 @@ extension BenchCommand {
                     received: received,
                     messageIds: messageIds.all
                 )
+                let timeline = answered.compactMap { index, committed -> (Double, Double)? in
+                    guard let at = received[index] else { return nil }
+                    return ((committed - start).milliseconds / 1000, max((at - committed).milliseconds, 0))
+                }
                 return PostBenchResult(
+                    contract: contract,
+                    listener: listener,
+                    timeline: timeline,
                     format: format,
                     offeredRate: rate,
                     duration: duration,
@@ -207,35 +292,12 @@ extension BenchCommand {
                     received: received.count,
                     lost: answered.keys.filter { received[$0] == nil }.count,
                     duplicates: receipts.duplicates,
-                    unrecognized: receipts.unrecognized,
+                    unrecognized: receipts.unrecognized - warmUps,
                     early: early,
                     latencies: latencies.sorted(),
                     requestLatencies: requestLatencies.sorted(),
                     breakdown: breakdown
                 )
-            }
-        }
-
-        /// Takes messages off the queue and notes, by marker, when each came and its `MessageId` (the system job's
-        /// id); until cancelled.
-        static func receive(
-            _ bus: BenchQueueClient,
-            into receipts: Receipts,
-            messageIds: Noted<Int, Guid>
-        ) async throws {
-            while !Task.isCancelled {
-                let message: BenchQueueClient.Received?
-                do {
-                    message = try await bus.receive(lock: false, timeout: 5)
-                } catch {
-                    if Task.isCancelled { return }
-                    throw error
-                }
-                guard let message else { continue }
-                let at = ContinuousClock.now
-                let number = message.body.number(after: marker)
-                receipts.note(number, at)
-                if let number, let id = message.messageId.flatMap(Guid.init) { messageIds.note(number, id) }
             }
         }
 
@@ -316,13 +378,18 @@ extension BenchCommand {
 
         /// Registers, through the Web API, the queue endpoint (signed with the namespace's root rule) and the
         /// asynchronous step on Update of contact that posts to it.
-        static func register(_ api: WebAPIClient, info: ServerReady, _ format: Format) async throws {
+        static func register(
+            _ api: WebAPIClient,
+            info: ServerReady,
+            _ format: Format,
+            contract: Contract = .queue
+        ) async throws {
             let connection = try ConnectionString(parsing: info.busConnectionString)
             try await api.send(
                 .POST,
                 "serviceendpoints",
                 body: [
-                    "name": "bench", "contract": 6, "authtype": 2, "messageformat": format.messageFormat,
+                    "name": "bench", "contract": contract.value, "authtype": 2, "messageformat": format.messageFormat,
                     "namespaceaddress": "sb://localhost/", "path": queue,
                     "saskeyname": connection.keyName ?? BusNamespace.rootRuleName, "saskey": connection.key ?? "",
                 ]
@@ -350,12 +417,17 @@ extension BenchCommand {
             _ client: HTTPClient,
             url: String,
             key: String,
-            bus: BenchQueueClient,
+            receipts: Receipts,
             service: OrganizationService
         ) async throws {
             let status = try await BenchCommand.send(client, .PATCH, url: url, key: key, json: #"{"lastname":"Warm"}"#)
             guard status == 204 else { throw CommandFailure("the warm-up update answered HTTP \(status)") }
-            if try await bus.receive(lock: false, timeout: 30) != nil { return }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                // The warm-up's message has no marker.
+                if receipts.unrecognized > 0 { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
             let jobs = try await service.retrieveMultiple(
                 QueryExpression(entityName: "asyncoperation", columnSet: .columns(["statuscode", "message"]))
             )
@@ -366,13 +438,17 @@ extension BenchCommand {
                 job = "status \(status), \(message)"
             }
             throw CommandFailure(
-                "the warm-up update's message did not reach the queue within 30 s (its system job: \(job))"
+                "the warm-up update's message did not reach the listener within 30 s (its system job: \(job))"
             )
         }
     }
 }
 
 struct PostBenchResult {
+    var contract: BenchCommand.Post.Contract
+    var listener: BenchCommand.Post.Listener
+    /// Each received update: when it was answered (seconds into the run) and its latency (ms).
+    var timeline: [(Double, Double)]
     var format: BenchCommand.Post.Format
     var offeredRate: Int
     var duration: Int
@@ -416,7 +492,7 @@ struct PostBenchResult {
             String(format: "%.2f / %.2f ms", values.percentile(0.50), values.percentile(0.99))
         }
         return """
-            Web API update → its context received from the queue (\(backend), \(format.rawValue), \(clients) clients, \(receivers) receivers, \(workers) workers)
+            Web API update → its context at the listener (\(backend), \(contract.rawValue), \(format.rawValue), \(listener.rawValue) listener, \(clients) clients, \(receivers) receivers, \(workers) workers)
               offered rate:            \(offeredRate) updates/s for \(duration) s (\(updates) updates)
               achieved rate:           \(String(format: "%.1f", achievedRate)) updates/s
               update request p50:      \(ms(requestLatencies.percentile(0.50)))
@@ -440,6 +516,7 @@ struct PostBenchResult {
         try BenchCommand.write(
             json: [
                 "benchmark": "post", "backend": backend, "format": format.rawValue, "offeredPerSecond": offeredRate,
+                "contract": contract.rawValue, "listener": listener.rawValue,
                 "durationSeconds": duration, "clients": clients, "receivers": receivers, "workers": workers,
                 "graceSeconds": grace, "updates": updates, "achievedPerSecond": achievedRate,
                 "sendSeconds": sendSeconds,

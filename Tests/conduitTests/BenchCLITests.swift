@@ -37,6 +37,25 @@ struct BenchCLITests {
         #expect((json["requestP99Milliseconds"] as? Double ?? 0) > 0)
     }
 
+    @Test(
+        "bench post across contracts and listeners: every update once, a JSON result and an SVG plot",
+        arguments: [["--contract", "topic"], ["--contract", "eventhub", "--format", "xml"], ["--listener", "rest"]]
+    )
+    func system(arguments: [String]) throws {
+        let plot = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-plot-\(UUID()).svg").path
+        defer { try? FileManager.default.removeItem(atPath: plot) }
+        let json = try Self.results(
+            ["bench", "post", "--duration", "1", "--rate", "40", "--grace", "10", "--svg", plot] + arguments
+        )
+        #expect(json["received"] as? Int == 40 && json["lost"] as? Int == 0 && json["duplicates"] as? Int == 0)
+        #expect(json["unrecognized"] as? Int == 0)
+        #expect((json["p95Milliseconds"] as? Double ?? -1) >= 0)
+        let svg = try String(contentsOfFile: plot, encoding: .utf8)
+        #expect(
+            svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.components(separatedBy: "<circle").count == 41
+        )
+    }
+
     @Test("bench bus: every message arrives exactly once", arguments: ["peeklock", "receivedelete"])
     func bus(mode: String) throws {
         let json = try Self.results([
@@ -91,6 +110,8 @@ struct BenchCLITests {
         #expect(format.status != 0 && format.stderr.contains("--format"))
         let size = try CLITests.run(["bench", "bus", "--size", "8"])
         #expect(size.status != 0 && size.stderr.contains("--size must be 16 bytes or more"))
+        let hub = try CLITests.run(["bench", "post", "--contract", "eventhub", "--format", "binary"])
+        #expect(hub.status != 0 && hub.stderr.contains("--contract eventhub takes --format json or xml"))
         let pairs = try CLITests.run(["bench", "amqp", "--pairs", "8"])
         #expect(pairs.status != 0 && pairs.stderr.contains("--pairs takes SENDERS:RECEIVERS"))
         let callers = try CLITests.run(["bench", "relay", "--concurrency", "0"])
