@@ -290,7 +290,7 @@ let package = Package(
             name: "conduitTests",
             dependencies: [
                 "conduit", "ConduitBus", "ConduitContext", "ConduitPlatform", "ConduitStore", "ConduitTestSupport",
-                "ConduitAMQP", .product(name: "Logging", package: "swift-log"),
+                "ConduitAMQP", "ConduitListener", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
