@@ -26,8 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
             AMQP 1.0 for the Azure Service Bus and Event Hubs SDKs, on --amqp-port (5672; CONDUIT_AMQP_PORT) and \
             over WebSockets on the HTTP port; that connection string is in <data-dir>/amqp.connection. \
             The relay's hybrid connections (one-way, two-way and REST endpoints) are on the HTTP port too \
-            (/$hc/{name} for listeners). Not built yet: workflows, the System Jobs console, TLS listeners (see \
-            README.md).
+            (/$hc/{name} for listeners). Background workflows run as system jobs. /metrics (Prometheus), /health \
+            and /ready are on the HTTP port; --log-format json writes JSON log lines. Not built yet: the System Jobs \
+            console, tracing, TLS listeners (see README.md).
             """
     )
 
