@@ -8,6 +8,7 @@ import Metrics
 import NIOSSL
 import SQLKit
 import Synchronization
+import Tracing
 
 /// Conduit's `IServiceEndpointNotificationService`: reads the service endpoint, builds the message (format, 192 KB
 /// rule, Claims properties, stable `MessageId`) and posts it — to the embedded bus as a durable enqueue, or to a
@@ -81,22 +82,35 @@ public final class NotificationService: ServiceEndpointNotificationService {
         messageId: String?,
         traceparent: String?
     ) async throws -> String? {
-        let started = ContinuousClock.now
-        var endpoint: ServiceEndpoint?
-        do {
-            let answer = try await post(
-                serviceEndpoint,
-                context: context,
-                transaction: transaction,
-                messageId: messageId,
-                traceparent: traceparent,
-                endpoint: &endpoint
-            )
-            metrics.record(endpoint, outcome: "ok", since: started)
-            return answer
-        } catch {
-            metrics.record(endpoint, outcome: error is ExternalServiceError ? "retry" : "failed", since: started)
-            throw error
+        // A span per post, continuing the job's (or the synchronous operation's) trace; the message carries this
+        // span's `traceparent` so that a listener continues the trace.
+        try await TraceSpans.run(
+            "post to service endpoint",
+            kind: .producer,
+            continuing: traceparent,
+            tracer: platform.tracer
+        ) { span, traceparent in
+            span.attributes["conduit.endpoint.id"] = serviceEndpoint.id.description
+            if let messageId { span.attributes["messaging.message.id"] = messageId }
+            let started = ContinuousClock.now
+            var endpoint: ServiceEndpoint?
+            do {
+                let answer = try await post(
+                    serviceEndpoint,
+                    context: context,
+                    transaction: transaction,
+                    messageId: messageId,
+                    traceparent: traceparent,
+                    endpoint: &endpoint
+                )
+                metrics.record(endpoint, outcome: "ok", since: started)
+                if let endpoint { span.operationName = "post to \(endpoint.name)" }
+                return answer
+            } catch {
+                metrics.record(endpoint, outcome: error is ExternalServiceError ? "retry" : "failed", since: started)
+                if let endpoint { span.operationName = "post to \(endpoint.name)" }
+                throw error
+            }
         }
     }
 

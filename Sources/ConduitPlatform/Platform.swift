@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SQLKit
 import Synchronization
+import Tracing
 
 /// The data platform of one organization: its tables and rows on a `Store`, the organization service and the event
 /// pipeline that runs registered steps around every operation.
@@ -36,6 +37,11 @@ public final class Platform: Sendable {
     let jobSequence: Atomic<Int64>
     /// Wakes the asynchronous service when system jobs are committed.
     public let jobWake = JobWake()
+    /// The tracer of the spans of a change's way: the Web API request, the pipeline, the system job, the post
+    /// (``TraceSpans``). `NoOpTracer` unless one is given (`conduit serve --trace-log`).
+    public let tracer: any Tracer
+    /// Fires after system jobs of this node were written: created, claimed, finished, or changed by a person.
+    public let jobChanges = JobWake()
     /// The custom workflow activities compiled into this server.
     public let workflowActivities = WorkflowActivityRegistry()
     /// The installed `IServiceEndpointNotificationService`.
@@ -76,8 +82,10 @@ public final class Platform: Sendable {
         organization: OrganizationInfo,
         jobSequence: Int64,
         contextMembers: ContextMembers,
+        tracer: any Tracer,
         logger: Logger
     ) {
+        self.tracer = tracer
         self.contextMembers = contextMembers
         self.store = store
         self.metadata = metadata
@@ -100,6 +108,7 @@ public final class Platform: Sendable {
         organizationName: String = "conduit",
         contextMembers: ContextMembers = .current,
         migrations: [Migration] = [],
+        tracer: any Tracer = NoOpTracer(),
         logger: Logger
     ) async throws -> Platform {
         try await store.migrate(PlatformMigrations.all + migrations)
@@ -124,6 +133,7 @@ public final class Platform: Sendable {
             organization: organization,
             jobSequence: sequence,
             contextMembers: contextMembers,
+            tracer: tracer,
             logger: logger
         )
         try await WorkflowActivation.install(on: platform)

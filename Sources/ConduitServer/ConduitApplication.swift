@@ -9,7 +9,8 @@ import NIOCore
 
 /// The HTTP side of `conduit serve`: the Web API behind API-key authentication.
 public enum ConduitApplication {
-    /// The router: `/api/data/v9.2/…` (API keys), `/health`, with ``Observability`` `/metrics` (Prometheus) and
+    /// The router: `/api/data/v9.2/…` (API keys), the System Jobs console (`/`, its API at `/api/console/…`),
+    /// `/health`, with ``Observability`` `/metrics` (Prometheus) and
     /// `/ready`, and, with a namespace, the embedded bus's Service Bus
     /// REST data plane (`/<queue>/messages…`, SAS tokens), its management API and its relay (hybrid connections).
     public static func router(
@@ -51,8 +52,11 @@ public enum ConduitApplication {
             router.add(middleware: RelayRequestMiddleware(relays: RelayController(namespace: bus, logger: logger)))
         }
         router.get("health") { _, _ in "ok" }
+        let console = ConsoleController(platform: platform, bus: bus)
+        console.registerAssets(on: router)
         let api = router.group().add(middleware: APIKeyMiddleware(keys: keys))
         WebAPIController(platform: platform).register(on: api)
+        console.registerAPI(on: api)
         if let bus {
             BusRESTController(namespace: bus).register(on: router)
             BusManagementController(namespace: bus, namespaceName: namespaceName).register(on: router)

@@ -13,6 +13,7 @@ import NIOCore
 import NIOWebSocket
 import SQLKit
 import ServiceLifecycle
+import Tracing
 
 /// What `conduit serve` listens on and where it keeps its data.
 public struct ServerConfiguration: Sendable {
@@ -38,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var remoteCAFile: String?
     /// The AMQP 1.0 port of the embedded bus (0 picks a free one); `nil` serves no AMQP.
     public var amqpPort: Int?
+    /// Whether to trace each change's way and log the spans (`ConduitTracer.logging`, label `conduit.trace`).
+    public var traceLog: Bool
 
     public init(
         host: String = "127.0.0.1",
@@ -49,8 +52,10 @@ public struct ServerConfiguration: Sendable {
         organizationURL: String? = nil,
         postTimeout: Duration = .seconds(60),
         remoteCAFile: String? = nil,
-        amqpPort: Int? = nil
+        amqpPort: Int? = nil,
+        traceLog: Bool = false
     ) {
+        self.traceLog = traceLog
         self.amqpPort = amqpPort
         self.remoteCAFile = remoteCAFile
         self.namespaceName = namespaceName
@@ -114,6 +119,8 @@ public final class ConduitHTTPServer: Service, Sendable {
             plugins: plugins,
             organizationName: configuration.organizationName,
             migrations: [APIKeys.migration] + BusNamespace.migrations,
+            tracer: configuration.traceLog
+                ? ConduitTracer.logging(Logger(label: "conduit.trace")) as any Tracer : NoOpTracer(),
             logger: logger
         )
         let keys = APIKeys(store: store)

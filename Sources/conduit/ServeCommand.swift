@@ -27,8 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
             over WebSockets on the HTTP port; that connection string is in <data-dir>/amqp.connection. \
             The relay's hybrid connections (one-way, two-way and REST endpoints) are on the HTTP port too \
             (/$hc/{name} for listeners). Background workflows run as system jobs. /metrics (Prometheus), /health \
-            and /ready are on the HTTP port; --log-format json writes JSON log lines. Not built yet: the System Jobs \
-            console, tracing, TLS listeners (see README.md).
+            and /ready are on the HTTP port; --log-format json writes JSON log lines; --trace-log logs tracing \
+            spans. The System Jobs console is at the HTTP address (sign in with an API key). Not built yet: TLS \
+            listeners (see README.md).
             """
     )
 
@@ -110,6 +111,15 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var logFormat: String = ProcessInfo.processInfo.environment["CONDUIT_LOG_FORMAT"] ?? "text"
 
+    @Flag(
+        name: .customLong("trace-log"),
+        help: """
+            Trace each change's way (Web API request, pipeline, system job, post) and log every span as it ends \
+            (label conduit.trace; with --log-format json one object per span); also CONDUIT_TRACE_LOG=1.
+            """
+    )
+    var traceLog = ProcessInfo.processInfo.environment["CONDUIT_TRACE_LOG"] == "1"
+
     func validate() throws {
         guard logFormat == "text" || logFormat == "json" else {
             throw ValidationError("--log-format must be text or json, not '\(logFormat)'.")
@@ -185,7 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
                 namespaceName: namespaceName,
                 organizationURL: organizationURL,
                 remoteCAFile: remoteCA,
-                amqpPort: noAMQP ? nil : amqpPort
+                amqpPort: noAMQP ? nil : amqpPort,
+                traceLog: traceLog
             ),
             store: store,
             plugins: .withSamples(),
@@ -205,6 +216,7 @@ struct ServeCommand: AsyncParsableCommand {
             var lines = [
                 "Conduit is running.",
                 "  Web API:      \(ready.webAPIURL)",
+                "  Console:      \(ready.webAPIURL.replacingOccurrences(of: "api/data/v9.2/", with: "")) (sign in with the API key)",
                 "  Database:     \(databaseText)",
                 "  Bus (REST):   \(ready.busConnectionString)",
                 "                (also in \(connectionFile), for 'conduit listen --connection-string')",

@@ -4,7 +4,9 @@ import ConduitEndpoints
 import ConduitPlatform
 import ConduitTestSupport
 import Foundation
+import Synchronization
 import Testing
+import Tracing
 
 /// Puts a large shared variable in the context (stage 20, synchronous), for the size rule.
 struct BigSharedVariablePlugin: Plugin {
@@ -186,6 +188,69 @@ struct NotificationTests {
                 )
                 #expect(traced.filter { $0 == nil }.count == 2, "an invalid traceparent is ignored")
             }
+        }
+    }
+
+    @Test(
+        "With a tracer: the pipeline, the job and the post are spans of the caller's trace; the message continues the post's"
+    )
+    func traceSpans() async throws {
+        let spans = Mutex<[FinishedSpan]>([])
+        let tracer = ConduitTracer { span in spans.withLock { $0.append(span) } }
+        try await EndpointHarness.run(.sqliteFile, tracer: tracer) { h in
+            try await h.createQueue("traced")
+            let endpoint = try await h.createEndpoint(h.queueEndpoint("traced"))
+            try await h.registerEndpointStep(endpoint, message: "Create", mode: 1)
+            let trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+            try await h.withAsyncService {
+                _ = try await h.service.withTraceparent("00-\(trace)-00f067aa0ba902b7-01").create(
+                    Entity(logicalName: "contact", attributes: [("lastname", .string("Traced"))])
+                )
+                let received = try #require(try await h.receive("traced"))
+                guard case .string(let text)? = received.message.userProperties["traceparent"] else {
+                    Issue.record("the message has no traceparent")
+                    return
+                }
+                let carried = try #require(W3CTraceContext(traceparent: text))
+                #expect(received.message.userProperties["Diagnostic-Id"] == .string(text))
+                // The post's and the job's spans end after the message is sent: wait for them.
+                for _ in 0..<500 {
+                    let ended = spans.withLock { spans in
+                        spans.contains { $0.spanID == carried.spanID }
+                            && spans.contains { $0.name.hasPrefix("system job") }
+                    }
+                    if ended { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let all = spans.withLock { $0 }
+                let pipeline = try #require(all.first { $0.name == "Create contact" })
+                #expect(pipeline.parentSpanID == "00f067aa0ba902b7")
+                let job = try #require(all.first { $0.name.hasPrefix("system job") })
+                #expect(job.parentSpanID == pipeline.spanID)
+                #expect(job.kind == "consumer" && job.status == "ok")
+                let post = try #require(all.first { $0.spanID == carried.spanID }, "the message's span")
+                #expect(post.name == "post to traced endpoint" && post.kind == "producer")
+                #expect(post.parentSpanID == job.spanID)
+                #expect(Set([pipeline, job, post].map(\.traceID)) == [trace])
+                #expect(post.attributes["conduit.endpoint.id"] == endpoint.description)
+            }
+        }
+    }
+
+    @Test("W3C traceparent: valid ones are read back as written; malformed ones are refused")
+    func traceparentParsing() {
+        let text = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        #expect(W3CTraceContext(traceparent: text)?.traceparent == text)
+        #expect(
+            W3CTraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")?.sampled == false
+        )
+        for bad in [
+            "garbage", "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "00-4bf92f-00f067aa0ba902b7-01",
+        ] {
+            #expect(W3CTraceContext(traceparent: bad) == nil, "\(bad)")
         }
     }
 

@@ -117,6 +117,21 @@ struct AsyncServiceTests {
                 #expect(Self.status(job) == 30)
                 #expect(job.attributes["retrycount"] == .int(3))
                 #expect(job.attributes["message"] == .string("flaky failure 3"))
+                // The run history: three retries with their errors, then the success, in order.
+                let row = try await h.service.retrieve(
+                    EntityReference(logicalName: "asyncoperation", id: jobs[0].id),
+                    columns: .columns(["conduit_attempts"])
+                )
+                guard case .string(let text)? = row.attributes["conduit_attempts"] else {
+                    Issue.record("no run history: \(row.attributes)")
+                    return
+                }
+                let history = JobAttempt.history(text)
+                #expect(history.map(\.outcome) == ["retry", "retry", "retry", "succeeded"])
+                #expect(history.prefix(3).map(\.message) == ["flaky failure 1", "flaky failure 2", "flaky failure 3"])
+                #expect(history.prefix(3).allSatisfy { $0.errorCode != nil } && history[3].errorCode == nil)
+                #expect(zip(history, history.dropFirst()).allSatisfy { $0.endedOn <= $1.startedOn })
+                #expect(history.allSatisfy { $0.startedOn <= $0.endedOn })
             }
             let attempts = PluginLog.lines(key)
             #expect(attempts.count == 4)

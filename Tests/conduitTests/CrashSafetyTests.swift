@@ -21,14 +21,20 @@ struct CrashSafetyTests {
             dataDirectory: String,
             port: Int = 0,
             arguments: [String] = [],
-            environment: [String: String] = [:]
+            environment: [String: String] = [:],
+            errorLog: String? = nil
         ) throws {
             process.executableURL = CLITests.binary
             process.arguments =
                 ["serve", "--port", String(port), "--amqp-port", "0", "--data-dir", dataDirectory] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            if let errorLog {
+                FileManager.default.createFile(atPath: errorLog, contents: nil)
+                process.standardError = FileHandle(forWritingAtPath: errorLog) ?? FileHandle.nullDevice
+            } else {
+                process.standardError = FileHandle.nullDevice
+            }
             try process.run()
             var text = ""
             let deadline = Date().addingTimeInterval(60)

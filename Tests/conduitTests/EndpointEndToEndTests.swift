@@ -437,6 +437,17 @@ struct EndpointEndToEndTests {
                 ] + api
             )
             #expect(refused.status != 0 && refused.stderr.contains("--header takes NAME=VALUE, not 'bad'"))
+            // A test message to a webhook nobody answers: the post's error, as a bad gateway with its message.
+            _ = try Self.cli(
+                [
+                    "endpoint", "add", "--name", "down-hook", "--contract", "webhook", "--webhook-url",
+                    "http://127.0.0.1:9/", "--webhook-key", "k",
+                ]
+                    + api
+            )
+            let down = try CLITests.run(["endpoint", "test", "down-hook"] + api)
+            #expect(down.status != 0 && down.stderr.contains("502"), "\(down.stderr)")
+            #expect(down.stderr.contains("127.0.0.1:9"), "\(down.stderr)")
         } catch {
             await hook.stop()
             throw error

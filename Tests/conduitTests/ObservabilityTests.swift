@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConduitListener
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -49,9 +50,79 @@ struct ObservabilityTests {
             ] {
                 #expect(text.contains(expected), "missing: \(expected)\n\(text.prefix(4000))")
             }
+            // A listener over AMQP: a connection, and its links ($cbs, the receiver) are counted.
+            let listener = try await BusAMQPClient.connect(connectionString: server.amqpConnectionString, caFile: nil)
+            _ = try await listener.receiver(entity: "metered")
+            let counted = try await Self.get(client, base + "/metrics").body
+            await listener.close()
+            #expect(counted.contains("conduit_amqp_connections 1"), "\(counted.suffix(2000))")
+            let links = counted.split(separator: "\n").first { $0.hasPrefix("conduit_amqp_links ") }
+            #expect(links.flatMap { Double($0.split(separator: " ")[1]) }.map { $0 >= 2 } == true, "\(links ?? "none")")
             let ready = try await Self.get(client, base + "/ready")
             #expect(ready.status == 200 && ready.body == "ready")
             #expect(try await Self.get(client, base + "/health").body == "ok")
         }
+    }
+
+    @Test("JSON log lines of a failed system job carry its job, step, endpoint and correlation ids")
+    func jobLogs() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-logs-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = directory + "/serve.log"
+        // A post to a queue that does not exist fails; the retry policy gives up at once.
+        let server = try CrashSafetyTests.Server(
+            dataDirectory: directory + "/data",
+            arguments: ["--log-format", "json", "--retry-give-up", "0.0005", "--trace-log"],
+            errorLog: log
+        )
+        defer { server.stop() }
+        let endpoint = try EndpointEndToEndTests.cli(
+            [
+                "endpoint", "add", "--name", "nowhere", "--contract", "queue", "--format", "json", "--path", "nowhere",
+                "--connection-string", server.busConnectionString, "--url", server.url, "--key-file",
+                directory + "/data/admin.key",
+            ]
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await CrashSafetyTests.withClient { client in
+            try await EndpointEndToEndTests.registerStep(client, server, endpoint: endpoint)
+            let contact = try await EndpointEndToEndTests.createContact(client, server, "Byron")
+            try await EndpointEndToEndTests.renameContact(client, server, contact, to: "Lovelace")
+        }
+        var line: [String: Any]?
+        for _ in 0..<200 where line == nil {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            line = text.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.first { $0["message"] as? String == "system job failed" }
+            if line == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let failed = try #require(line)
+        let metadata = failed["metadata"] as? [String: Any] ?? failed
+        #expect(metadata["endpoint.id"] as? String == endpoint, "\(failed)")
+        for key in ["job.id", "step.id", "correlation.id", "error"] {
+            #expect((metadata[key] as? String)?.isEmpty == false, "\(key) in \(failed)")
+        }
+
+        // --trace-log: the spans of the update's way, one trace: request → pipeline → system job → post.
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        func span(_ prefix: String, parent: [String: Any]? = nil) -> [String: Any]? {
+            lines.first {
+                ($0["message"] as? String)?.hasPrefix("span " + prefix) == true
+                    && (parent == nil || $0["span.parent_id"] as? String == parent?["span.id"] as? String)
+            }
+        }
+        let request = try #require(span("PATCH /api/data/v9.2/contacts"), "no request span")
+        #expect(request["span.kind"] as? String == "server")
+        #expect(request["http.response.status_code"] as? String == "204")
+        let pipeline = try #require(span("Update contact", parent: request), "no pipeline span")
+        let job = try #require(span("system job", parent: pipeline), "no job span")
+        #expect(job["span.kind"] as? String == "consumer")
+        #expect(job["span.status"] as? String == "error")
+        let post = try #require(span("post to nowhere", parent: job), "no post span")
+        #expect(post["span.kind"] as? String == "producer")
+        #expect(Set([request, pipeline, job, post].compactMap { $0["trace.id"] as? String }).count == 1)
     }
 }

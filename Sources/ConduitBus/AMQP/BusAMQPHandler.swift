@@ -244,7 +244,8 @@ final class BusAMQPHandler: AMQPConnectionHandler {
     }
 
     private func record(_ link: AMQPLinkID, _ kind: Link) {
-        state.withLock { $0.links[link] = kind }
+        let added = state.withLock { $0.links.updateValue(kind, forKey: link) == nil }
+        if added { namespace.amqpLinks.add(1) }
     }
 
     private func forget(_ link: AMQPLinkID) {
@@ -252,6 +253,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             state.pendingReplies[link] = nil
             return state.links.removeValue(forKey: link)
         }
+        if removed != nil { namespace.amqpLinks.subtract(1) }
         if case .receiver(let receiver)? = removed { receiver.stop() }
     }
 
@@ -372,6 +374,7 @@ final class BusAMQPHandler: AMQPConnectionHandler {
             defer { state.links = [:] }
             return Array(state.links.values)
         }
+        namespace.amqpLinks.subtract(links.count)
         for case .receiver(let receiver) in links { receiver.stop() }
     }
 

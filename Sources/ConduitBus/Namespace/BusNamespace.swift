@@ -13,6 +13,9 @@ public struct BusNamespace: Sendable {
     public let relays: RelayStore
     /// Who reads which event hub partition, with which owner level (AMQP readers of this server).
     public let eventHubOwners = EventHubOwnership()
+    /// The AMQP links attached now to this server's entities (senders and receivers, `$cbs` and `$management`).
+    public var amqpLinkCount: Int { amqpLinks.current }
+    let amqpLinks = SharedCounter()
     private let ruleCache = RuleCache()
     /// The rule made on first start, with every right.
     public static let rootRuleName = "RootManageSharedAccessKey"
@@ -213,4 +216,36 @@ final class RuleCache: Sendable {
     func forget() {
         state.withLock { $0 = nil }
     }
+}
+
+extension BusNamespace {
+    /// An entity that holds messages: a queue, or a topic's subscription (`<topic>/subscriptions/<name>`).
+    public struct MessageSource: Sendable, Hashable {
+        /// `queue` or `subscription`.
+        public var kind: String
+        /// The queue's name, or the subscription's path.
+        public var path: String
+        /// The topic, for a subscription.
+        public var topic: String?
+    }
+
+    /// Every queue and every topic's subscription, in name order.
+    public func messageSources() async throws -> [MessageSource] {
+        var sources = try await queues.queues().map { MessageSource(kind: "queue", path: $0.description.name) }
+        for (topic, _) in try await topics.topics() {
+            for subscription in try await topics.subscriptions(of: topic.name) {
+                sources.append(MessageSource(kind: "subscription", path: subscription.path, topic: topic.name))
+            }
+        }
+        return sources
+    }
+}
+
+/// A counter shared by copies of a struct.
+final class SharedCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func add(_ amount: Int) { value.add(amount, ordering: .relaxed) }
+    func subtract(_ amount: Int) { value.subtract(amount, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
 }

@@ -188,6 +188,7 @@ public final class AsyncService: Service, Sendable {
                         logger.warning("cannot claim system jobs", metadata: ["error": "\(error)"])
                     }
                 }
+                if !claimed.isEmpty { platform.jobChanges.signal() }
                 for job in claimed {
                     // Still ours from an earlier claim (its outcome is being written): do not run it again.
                     guard held.withLock({ $0.insert(job.id).inserted }) else { continue }
@@ -231,7 +232,8 @@ public final class AsyncService: Service, Sendable {
                 outcome: outcome,
                 answer: answer,
                 autoDelete: step?.asyncAutoDelete ?? false,
-                random: Double.random(in: 0..<1)
+                random: Double.random(in: 0..<1),
+                endpointId: step?.serviceEndpoint?.id
             )
         )
     }
@@ -269,6 +271,7 @@ public final class AsyncService: Service, Sendable {
                     metrics.record(status, seconds: item.job.executionSeconds(now))
                 }
                 release(batch)
+                platform.jobChanges.signal()
                 // A finished job may have been holding up the next job of its record.
                 wakeDispatcher()
                 return
@@ -306,9 +309,11 @@ public final class AsyncService: Service, Sendable {
             default: break
             }
         }
-        let metadata: Logger.Metadata = [
+        var metadata: Logger.Metadata = [
             "job.id": "\(job.id)", "job.name": "\(job.name)", "step.id": "\(job.stepId?.description ?? "none")",
         ]
+        if let correlation = job.correlationId { metadata["correlation.id"] = "\(correlation)" }
+        if let endpoint = item.endpointId { metadata["endpoint.id"] = "\(endpoint)" }
         switch (status, item.outcome) {
         case (nil, _):
             logger.warning("a system job was taken over by another node before it finished here", metadata: metadata)

@@ -1,5 +1,6 @@
 import ConduitContext
 import Synchronization
+import Tracing
 
 /// Runs one claimed system job: decodes its execution context, finds its step's plug-in and runs it, as the step's
 /// user, within the execution budget. Says how the run ended; never throws.
@@ -17,9 +18,27 @@ struct JobExecutor: Sendable {
 
     /// Runs the job: how the run ended, and the answer of a two-way or REST relay listener (kept on the job).
     func run(_ job: ClaimedJob, step: StepRegistration?) async -> (outcome: JobRunOutcome, answer: String?) {
-        let answer = Mutex<String?>(nil)
-        let outcome = await run(job, step: step) { text in answer.withLock { $0 = text } }
-        return (outcome, answer.withLock { $0 })
+        // A span per run, continuing the trace of the operation that wrote the job (`conduit_traceparent`).
+        await TraceSpans.run(
+            "system job \(job.name)",
+            kind: .consumer,
+            continuing: job.traceparent,
+            tracer: platform.tracer
+        ) { span, traceparent in
+            span.attributes["conduit.job.id"] = job.id.description
+            span.attributes["conduit.job.retry_count"] = job.retryCount
+            if let step = job.stepId { span.attributes["conduit.step.id"] = step.description }
+            var job = job
+            job.traceparent = traceparent
+            let answer = Mutex<String?>(nil)
+            let outcome = await run(job, step: step) { text in answer.withLock { $0 = text } }
+            switch outcome {
+            case .succeeded: span.setStatus(SpanStatus(code: .ok))
+            case .externalFailure(let error), .internalFailure(let error):
+                span.setStatus(SpanStatus(code: .error, message: error.message))
+            }
+            return (outcome, answer.withLock { $0 })
+        }
     }
 
     private func run(

@@ -16,6 +16,8 @@ struct ClaimedJob: Sendable, Hashable {
     var startedOn: Int64
     /// The trace context of the request that wrote the job.
     var traceparent: String? = nil
+    /// The `correlationid` of the operation that wrote the job (for the logs).
+    var correlationId: String? = nil
 }
 
 /// The `asyncoperation` rows as a work queue: claim with a lease, renew, finish, recover. One adapter for SQLite and
@@ -53,7 +55,7 @@ struct JobQueue: Sendable {
             j\(unsafeRaw: index) WHERE j.statecode <> 3 AND \(Self.runnable(now: now)) ORDER BY j.sequence \
             LIMIT \(bind: limit)\(unsafeRaw: lock)) \
             RETURNING asyncoperationid, name, data, owningextensionid, retrycount, createdon, sequence, postponeuntil, \
-            conduit_traceparent
+            conduit_traceparent, correlationid
             """
         // Safe to redo: a claim lost in a database crash leaves the job runnable. Job tables change faster than
         // their statistics: left to its estimates, PostgreSQL's planner may gather and sort every open job. Walking
@@ -76,7 +78,8 @@ struct JobQueue: Sendable {
                 sequence: try row.decode(column: "sequence", as: Int64?.self) ?? 0,
                 postponeUntil: try row.decode(column: "postponeuntil", as: Int64?.self),
                 startedOn: now,
-                traceparent: try row.decode(column: "conduit_traceparent", as: String?.self)
+                traceparent: try row.decode(column: "conduit_traceparent", as: String?.self),
+                correlationId: try row.decode(column: "correlationid", as: String?.self)
             )
         }.sorted { $0.sequence < $1.sequence }
     }
@@ -107,6 +110,8 @@ struct JobQueue: Sendable {
         var autoDelete: Bool
         /// A number in [0, 1) for the retry delay's jitter.
         var random: Double
+        /// The service endpoint the job's step posts to (for the logs).
+        var endpointId: Guid? = nil
     }
 
     /// Records how runs ended, in one transaction (group commit: workers that finish together share it). A job this
@@ -140,6 +145,7 @@ struct JobQueue: Sendable {
                         now: now,
                         executionSeconds: job.executionSeconds(now),
                         answer: item.answer,
+                        runStartedOn: job.startedOn,
                         onlyIfRunningOn: hostId
                     )
                     if updated {
@@ -171,7 +177,8 @@ struct JobQueue: Sendable {
                         db: db,
                         now: now,
                         executionSeconds: job.executionSeconds(now),
-                        answer: item.answer
+                        answer: item.answer,
+                        runStartedOn: job.startedOn
                     )
                 }
                 statuses.append(change.status)
@@ -190,6 +197,7 @@ struct JobQueue: Sendable {
         now: Int64,
         executionSeconds: Double? = nil,
         answer: String? = nil,
+        runStartedOn: Int64? = nil,
         onlyIfRunningOn host: String? = nil
     ) async throws -> Bool {
         var sql: SQLQueryString = """
@@ -217,6 +225,11 @@ struct JobQueue: Sendable {
         if let executionSeconds {
             sql.appendLiteral(", executiontimespan = ")
             sql.appendInterpolation(bind: executionSeconds)
+        }
+        if let runStartedOn {
+            // The run history: one line per run, appended.
+            sql.appendLiteral(", conduit_attempts = COALESCE(conduit_attempts, '') || ")
+            sql.appendInterpolation(bind: JobAttempt(startedOn: runStartedOn, endedOn: now, change: change).line)
         }
         sql.appendLiteral(" WHERE asyncoperationid = ")
         sql.appendInterpolation(bind: id.description)

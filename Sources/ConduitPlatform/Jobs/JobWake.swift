@@ -8,6 +8,9 @@ let jobsChannel = "conduit_jobs"
 /// Tells the asynchronous service that new system jobs were committed (or became runnable), so that it claims
 /// them now instead of at its next poll. Each listener gets its own stream; signals that arrive while one is
 /// pending merge into it.
+///
+/// `Platform.jobChanges` is another one: it fires when any system job was written (created, claimed, finished or
+/// changed by a person), for live views such as the console.
 public final class JobWake: Sendable {
     private let listeners = Mutex<(next: Int, all: [Int: AsyncStream<Void>.Continuation])>((0, [:]))
 
@@ -21,7 +24,7 @@ public final class JobWake: Sendable {
     }
 
     /// A stream of wake-ups for one listener; it ends when the listener stops iterating.
-    func listen() -> AsyncStream<Void> {
+    public func listen() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let id = listeners.withLock { state in
             state.next += 1

@@ -421,6 +421,8 @@ public enum BuiltInTables {
             AttributeMetadata("workflowactivationid", .lookup, targets: ["workflow"]),
             // Conduit's: how far a workflow job got (activities done, branches taken, variables), to resume there.
             AttributeMetadata("conduit_workflowstate", .memo, maxLength: 1_073_741_823),
+            // Conduit's: one JSON line per run (start, end, outcome, error), the run history the console shows.
+            AttributeMetadata("conduit_attempts", .memo, maxLength: 1_073_741_823, isReadOnly: true),
         ]
     )
 }

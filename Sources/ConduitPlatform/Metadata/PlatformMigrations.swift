@@ -68,5 +68,12 @@ enum PlatformMigrations {
                 try await Bootstrap.insertFilters(for: "workflow", db: db)
             }
         },
+        Migration(version: 8, name: "system job run history, and the index the console pages by") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+            // Newest first, a page at a time, at any number of jobs (the console's list).
+            try await db.raw(
+                "CREATE INDEX IF NOT EXISTS asyncoperation_bysequence ON asyncoperation (sequence)"
+            ).run()
+        },
     ]
 }

@@ -2,6 +2,7 @@ import ConduitContext
 import ConduitStore
 import Foundation
 import SQLKit
+import Tracing
 
 /// Runs one organization-service request through the event pipeline: stage 10 (outside the transaction for a call
 /// from outside), then in one transaction stage 20, the core operation (30), stage 40, and a system job row for every
@@ -17,6 +18,23 @@ struct EventPipeline {
     ]
 
     func execute(_ request: OrganizationRequest, caller: Caller) async throws -> OrganizationResponse {
+        // A span per operation, continuing the caller's trace; the jobs and messages it writes continue this span.
+        try await TraceSpans.run(
+            "\(request.requestName) \(request.primaryEntity.name)",
+            kind: .internal,
+            continuing: caller.traceparent,
+            tracer: platform.tracer
+        ) { span, traceparent in
+            span.attributes["conduit.message"] = request.requestName
+            span.attributes["conduit.table"] = request.primaryEntity.name
+            span.attributes["conduit.depth"] = Int(caller.depth)
+            var caller = caller
+            caller.traceparent = traceparent
+            return try await run(request, caller: caller)
+        }
+    }
+
+    private func run(_ request: OrganizationRequest, caller: Caller) async throws -> OrganizationResponse {
         guard caller.depth <= Platform.maximumDepth else {
             throw PlatformError(
                 .infiniteLoop,
@@ -64,6 +82,7 @@ struct EventPipeline {
             }
             // New system jobs are committed: wake the asynchronous service now rather than at its next poll.
             if let notes = caller.notes, notes.jobs > 0 { platform.jobWake.signal() }
+            if caller.notes?.jobs ?? 0 > 0 || primary.name == "asyncoperation" { platform.jobChanges.signal() }
         }
         // A write to users or step registrations makes the caches reload them.
         if request.requestName != "Retrieve" && request.requestName != "RetrieveMultiple" {

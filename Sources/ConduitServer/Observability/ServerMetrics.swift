@@ -44,23 +44,15 @@ public struct ServerMetrics: Sendable {
             ).set(Double(counts[Int(status.statusCode)] ?? 0))
         }
         var deadLetters = 0
-        var sources: [(kind: String, name: String)] = try await bus.queues.queues().map {
-            ("queue", $0.description.name)
-        }
-        for (topic, _) in try await bus.topics.topics() {
-            for subscription in try await bus.topics.subscriptions(of: topic.name) {
-                sources.append(("subscription", "\(topic.name)/subscriptions/\(subscription.name)"))
-            }
-        }
-        for source in sources {
-            let counts = try await bus.queues.counts(source.name)
+        for source in try await bus.messageSources() {
+            let counts = try await bus.queues.counts(source.path)
             deadLetters += counts.deadLettered
             for (state, value) in [
                 ("active", counts.active), ("scheduled", counts.scheduled), ("deadlettered", counts.deadLettered),
             ] {
                 registry.makeGauge(
                     name: "conduit_bus_messages",
-                    labels: [("entity", source.name), ("kind", source.kind), ("state", state)],
+                    labels: [("entity", source.path), ("kind", source.kind), ("state", state)],
                     help: "Messages in the embedded bus by entity and state."
                 ).set(Double(value))
             }
@@ -70,6 +62,10 @@ public struct ServerMetrics: Sendable {
         if let amqpConnections {
             registry.makeGauge(name: "conduit_amqp_connections", help: "Open AMQP connections (TCP and WebSocket).")
                 .set(Double(amqpConnections))
+            registry.makeGauge(
+                name: "conduit_amqp_links",
+                help: "Attached AMQP links (senders, receivers, $cbs and $management) on the embedded bus."
+            ).set(Double(bus.amqpLinkCount))
         }
         return registry.emitToString()
     }

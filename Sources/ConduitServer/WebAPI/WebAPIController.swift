@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Tracing
 
 /// The Dataverse Web API at `/api/data/v9.2/`: collections, rows, `WhoAmI` and `EntityDefinitions`.
 struct WebAPIController {
@@ -20,21 +21,40 @@ struct WebAPIController {
     }
 
     private func handle(_ request: Request, context: ConduitRequestContext) async throws -> Response {
-        do {
-            return try await route(request, context: context)
-        } catch let error as PlatformError {
-            throw WebAPIError(error)
-        } catch let error as JSONSyntaxError {
-            throw WebAPIError.badRequest(error.description)
-        } catch let error as ODataQueryError {
-            throw WebAPIError.badRequest(error.description)
+        // The first span of a change's way: it continues the client's `traceparent`; the pipeline, the system jobs
+        // and the posted messages continue it.
+        let path = context.parameters.getCatchAll().first ?? ""
+        let set = path.prefix { $0 != "(" && $0 != "/" && $0 != "?" }
+        return try await TraceSpans.run(
+            "\(request.method) /\(Self.root)/\(set)",
+            kind: .server,
+            continuing: request.headers[Self.traceparent],
+            tracer: platform.tracer
+        ) { span, traceparent in
+            span.attributes["http.request.method"] = request.method.rawValue
+            span.attributes["url.path"] = request.uri.path
+            do {
+                let response = try await route(request, context: context, traceparent: traceparent)
+                span.attributes["http.response.status_code"] = Int(response.status.code)
+                return response
+            } catch {
+                let translated = WebAPIError.translate(error)
+                if let failure = translated as? WebAPIError {
+                    span.attributes["http.response.status_code"] = Int(failure.status.code)
+                }
+                throw translated
+            }
         }
     }
 
-    private func route(_ request: Request, context: ConduitRequestContext) async throws -> Response {
+    private func route(
+        _ request: Request,
+        context: ConduitRequestContext,
+        traceparent: String?
+    ) async throws -> Response {
         guard let userId = context.userId else { throw WebAPIError.unauthorized }
         let service = platform.organizationService(userId: userId).withUserAgent(request.headers[.userAgent])
-            .withTraceparent(request.headers[Self.traceparent])
+            .withTraceparent(traceparent)
         let path = context.parameters.getCatchAll().joined(separator: "/")
         let base = baseURL(request)
         if path.isEmpty {

@@ -1,3 +1,4 @@
+import ConduitBus
 import ConduitPlatform
 import Foundation
 import HTTPTypes
@@ -27,6 +28,39 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
+
+    /// The Web API form of the errors the platform, the bus and the request parsers throw; others are returned as
+    /// they are.
+    static func translate(_ error: any Error) -> any Error {
+        switch error {
+        case let error as PlatformError: WebAPIError(error)
+        // A post that failed on the way (a remote bus or webhook down): what it answered, as a bad gateway.
+        case let error as ExternalServiceError:
+            WebAPIError(status: .badGateway, code: error.code.hex, message: error.friendlyMessage ?? error.message)
+        case let error as JSONSyntaxError: WebAPIError.badRequest(error.description)
+        case let error as ODataQueryError: WebAPIError.badRequest(error.description)
+        case let error as BusError:
+            WebAPIError(
+                status: error.kind == .entityNotFound ? .notFound : HTTPResponse.Status(code: error.httpStatus),
+                code: "0x80060888",
+                message: error.message
+            )
+        case let error as DecodingError:
+            WebAPIError.badRequest("The request body is not what this call takes: \(Self.describe(error))")
+        default: error
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+            .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
 
     static func badRequest(_ message: String, code: String = "0x80060888") -> WebAPIError {
         WebAPIError(status: .badRequest, code: code, message: message)

@@ -8,6 +8,7 @@ import ConduitTestSupport
 import Foundation
 import Logging
 import NIOSSL
+import Tracing
 
 /// A platform with the embedded bus and service endpoints on a fresh database, with helpers to register endpoints
 /// and steps, run the asynchronous service and read queues.
@@ -24,6 +25,7 @@ struct EndpointHarness: Sendable {
         remoteTLS: TLSConfiguration? = nil,
         postTimeout: Duration = .seconds(60),
         plugins: PluginRegistry = PluginRegistry(),
+        tracer: any Tracer = NoOpTracer(),
         _ body: @Sendable (EndpointHarness) async throws -> T
     ) async throws -> T {
         try await backend.withFreshStore { store in
@@ -33,6 +35,7 @@ struct EndpointHarness: Sendable {
                 store: store,
                 plugins: plugins,
                 migrations: BusNamespace.migrations,
+                tracer: tracer,
                 logger: logger
             )
             let bus = BusNamespace(store: store)

@@ -1,3 +1,4 @@
+import ConduitBus
 import ConduitContext
 import ConduitPlatform
 import ConduitServer
@@ -16,16 +17,31 @@ struct ServerHarness {
     let key: String
     let platform: Platform
 
-    static func run(_ backend: TestBackend, _ body: @Sendable (ServerHarness) async throws -> Void) async throws {
+    /// The embedded bus, when the harness was run `withBus`.
+    var bus: BusNamespace? = nil
+
+    static func run(
+        _ backend: TestBackend,
+        withBus: Bool = false,
+        _ body: @Sendable (ServerHarness) async throws -> Void
+    ) async throws {
         try await backend.withFreshStore { store in
             var logger = Logger(label: "conduit.test")
             logger.logLevel = .warning
-            let platform = try await Platform.open(store: store, migrations: [APIKeys.migration], logger: logger)
+            let platform = try await Platform.open(
+                store: store,
+                migrations: [APIKeys.migration] + (withBus ? BusNamespace.migrations : []),
+                logger: logger
+            )
             let keys = APIKeys(store: store)
             let key = try await keys.issue(for: platform.administratorId, name: "test")
-            let app = Application(router: ConduitApplication.router(platform: platform, keys: keys), logger: logger)
+            let bus = withBus ? BusNamespace(store: store) : nil
+            let app = Application(
+                router: ConduitApplication.router(platform: platform, keys: keys, bus: bus),
+                logger: logger
+            )
             try await app.test(.live) { client in
-                try await body(ServerHarness(client: client, key: key, platform: platform))
+                try await body(ServerHarness(client: client, key: key, platform: platform, bus: bus))
             }
         }
     }
