@@ -205,7 +205,7 @@ final class SQLiteEngine: Sendable {
             } catch {
                 throw StoreError(
                     .cannotConnect,
-                    "cannot open \(name): \(describeDatabaseError(error))",
+                    "cannot open \(name): \(describeDatabaseError(error))\(Self.writability(of: path))",
                     underlying: error
                 )
             }
@@ -238,7 +238,7 @@ final class SQLiteEngine: Sendable {
                 }
                 throw StoreError(
                     .cannotConnect,
-                    "cannot set up \(name): \(describeDatabaseError(error))",
+                    "cannot set up \(name): \(describeDatabaseError(error))\(Self.writability(of: path))",
                     underlying: error
                 )
             }
@@ -249,5 +249,23 @@ final class SQLiteEngine: Sendable {
             metadata: ["store.database": "\(name)", "store.role": "\(reader ? "reader" : "writer")"]
         )
         return connection
+    }
+}
+
+extension SQLiteEngine {
+    /// Why the database's directory cannot be written, when that is the case (read-only file system, no space):
+    /// `" — the directory … is on a read-only file system; …"`, else an empty string.
+    static func writability(of path: String) -> String {
+        guard path != ":memory:" else { return "" }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard access(directory, W_OK) != 0 else { return "" }
+        switch errno {
+        case EROFS:
+            return " — the directory \(directory) is on a read-only file system; make it writable (remount it read-write) and start again"
+        case EACCES:
+            return " — this user may not write to the directory \(directory); give it write access and start again"
+        default:
+            return " — the directory \(directory) cannot be written (\(String(cString: strerror(errno))))"
+        }
     }
 }

@@ -46,4 +46,17 @@ extension CrashSafetyTests {
             #"{"name":"\#(name)","stage":40,"mode":1,"rank":1\#(configured),"sdkmessageid@odata.bind":"/sdkmessages(\#(Platform.messageId("Create")))","sdkmessagefilterid@odata.bind":"/sdkmessagefilters(\#(filter))","eventhandler_plugintype@odata.bind":"/plugintypes(\#(typeId))"}"#
         ).status
     }
+
+    /// Registers a queue endpoint addressed by the embedded namespace's name (`sb://localhost/`, no port), with the
+    /// root rule's key: any node on the same data posts to it, whatever its port (a restarted server, a second node).
+    /// Returns the endpoint's id.
+    static func addNamespaceQueueEndpoint(_ server: Server, keyFile: String, queue: String) throws -> String {
+        let keyPart = server.busConnectionString.split(separator: ";").first { $0.hasPrefix("SharedAccessKey=") }
+        let key = keyPart.map { String($0.dropFirst("SharedAccessKey=".count)) } ?? ""
+        return try EndpointEndToEndTests.cli([
+            "endpoint", "add", "--name", queue, "--contract", "queue", "--format", "json", "--path", queue,
+            "--namespace-address", "sb://localhost/", "--sas-key-name", "RootManageSharedAccessKey", "--sas-key", key,
+            "--url", server.url, "--key-file", keyFile,
+        ]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }

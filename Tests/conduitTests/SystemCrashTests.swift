@@ -3,6 +3,8 @@ import ConduitAMQP
 import ConduitBus
 import ConduitContext
 import ConduitListener
+import ConduitStore
+import ConduitTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -25,10 +27,17 @@ struct SystemCrashTests {
         let received = Mutex<[Int: [Guid]]>([:])
         let next = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
+        /// A second node on the same database, taking every other create while it runs.
+        let second = Mutex<Server?>(nil)
 
         init(_ server: Server) { self.server = Mutex(server) }
 
         var current: Server { server.withLock { $0 } }
+
+        /// The node that takes create number `index`.
+        func node(for index: Int) -> Server {
+            index % 2 == 1 ? (second.withLock { $0 } ?? current) : current
+        }
     }
 
     @Test(
@@ -75,43 +84,127 @@ struct SystemCrashTests {
                     let restarted = try Server(dataDirectory: directory, port: first.port)
                     run.server.withLock { $0 = restarted }
                 }
-                while run.acknowledged.withLock({ $0.count }) < target { try await Task.sleep(for: .milliseconds(10)) }
-                // Every acknowledged create's context, before the deadline (locks of the dead servers run out in 5 s).
-                let deadline = ContinuousClock.now + .seconds(90)
-                while ContinuousClock.now < deadline {
-                    let acked = run.acknowledged.withLock { $0 }
-                    let missing = acked.filter { marker in run.received.withLock { $0[marker] == nil } }
-                    if missing.isEmpty { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                // No job stays open.
-                let server = run.current
-                var open = -1
-                for _ in 0..<600 {
-                    open = try await JobCrashTests.openJobs(client, server)
-                    if open == 0 { break }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                #expect(open == 0)
-                // Nothing is left on the queue, locked or not, once the locks taken by the dead servers ran out (5 s):
-                // the listener gets those messages again (duplicates, removed by OperationId).
-                var listed = ""
-                var counts: [String]?
-                for _ in 0..<40 {
-                    listed = try EndpointEndToEndTests.cli([
-                        "bus", "list", "--connection-string", server.busConnectionString,
-                    ])
-                    let row = listed.split(separator: "\n").first { $0.hasPrefix("queue") && $0.contains("changes") }
-                    counts = row.map { $0.split(separator: " ").suffix(3).map(String.init) }
-                    if counts == ["0", "0", "0"] { break }
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-                #expect(counts == ["0", "0", "0"], "\(listed)")
+                try await Self.settle(run, client: client, target: target)
                 run.stop.store(true, ordering: .relaxed)
                 group.cancelAll()
             }
         }
         run.current.stop()
+        Self.report(
+            run,
+            "system crash test: \(kills.count) kills (at \(kills.map(String.init).joined(separator: ", ")) acknowledged creates)"
+        )
+    }
+
+    @Test(
+        "two nodes on one PostgreSQL under the same load, one killed with -9 and restarted: nothing acknowledged is lost",
+        arguments: TestBackend.runsPostgres ? [TestBackend.postgres] : []
+    )
+    func killOneOfTwoNodes(backend: TestBackend) async throws {
+        try await backend.withFreshDatabase { configuration in
+            guard case .postgres(let url) = configuration.backend else { return }
+            let base = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-2syscrash-\(UUID())").path
+            try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: base) }
+            // Short leases: the survivor takes over the dead node's jobs 2 s after their last renewal.
+            let environment = ["CONDUIT_DATABASE": url, "CONDUIT_JOB_LEASE_SECONDS": "2"]
+            // Node a starts first (and migrates the database); node b joins it. The listener and the checks use a.
+            let a = try Server(dataDirectory: base + "/a", environment: environment)
+            defer { a.stop() }
+            let b = try Server(dataDirectory: base + "/b", environment: environment)
+            let bus = ["--connection-string", a.busConnectionString]
+            _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "changes", "--lock-duration", "5"] + bus)
+            // The namespace by name, without a port: every node of the cluster posts to it in the shared database.
+            let endpoint = try CrashSafetyTests.addNamespaceQueueEndpoint(
+                a,
+                keyFile: base + "/a/admin.key",
+                queue: "changes"
+            )
+            let run = Run(a)
+            let target = 1000
+            let (killAt, restartAt) = (Int.random(in: 250...400), Int.random(in: 550...700))
+            try await CrashSafetyTests.withClient { client in
+                try await EndpointEndToEndTests.registerStep(
+                    client,
+                    a,
+                    endpoint: endpoint,
+                    message: "Create",
+                    filtering: nil
+                )
+                // Node b caches steps for up to 5 s: let it see the new one before it takes creates.
+                try await Task.sleep(for: .seconds(6))
+                run.second.withLock { $0 = b }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await Self.listen(run) }
+                    for _ in 0..<8 {
+                        group.addTask { await Self.create(run, client: client, until: target) }
+                    }
+                    while run.acknowledged.withLock({ $0.count }) < killAt {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    // Node b dies with requests and jobs in hand; node a takes every create meanwhile.
+                    run.second.withLock { $0 = nil }
+                    kill(b.process.processIdentifier, SIGKILL)
+                    b.process.waitUntilExit()
+                    #expect(b.process.terminationStatus == 9)
+                    while run.acknowledged.withLock({ $0.count }) < restartAt {
+                        try await Task.sleep(for: .milliseconds(5))
+                    }
+                    let again = try Server(dataDirectory: base + "/b", environment: environment)
+                    run.second.withLock { $0 = again }
+                    try await Self.settle(run, client: client, target: target)
+                    run.stop.store(true, ordering: .relaxed)
+                    group.cancelAll()
+                }
+                run.second.withLock { $0 }?.stop()
+            }
+            Self.report(
+                run,
+                "two-node crash test (PostgreSQL): node b killed at \(killAt) and restarted at \(restartAt) acknowledged creates"
+            )
+        }
+    }
+
+    /// Waits until `target` creates are acknowledged, then checks that every acknowledged create's context reached
+    /// the listener, that no job stays open and that nothing stays on the queue once the locks ran out.
+    static func settle(_ run: Run, client: HTTPClient, target: Int) async throws {
+        while run.acknowledged.withLock({ $0.count }) < target { try await Task.sleep(for: .milliseconds(10)) }
+        // Every acknowledged create's context, before the deadline (locks of the dead servers run out in 5 s).
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            let acked = run.acknowledged.withLock { $0 }
+            let missing = acked.filter { marker in run.received.withLock { $0[marker] == nil } }
+            if missing.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        // No job stays open.
+        let server = run.current
+        var open = -1
+        for _ in 0..<600 {
+            open = try await JobCrashTests.openJobs(client, server)
+            if open == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(open == 0)
+        // Nothing is left on the queue, locked or not, once the locks taken by the dead servers ran out (5 s):
+        // the listener gets those messages again (duplicates, removed by OperationId).
+        var listed = ""
+        var counts: [String]?
+        for _ in 0..<40 {
+            listed = try EndpointEndToEndTests.cli([
+                "bus", "list", "--connection-string", server.busConnectionString,
+            ])
+            let row = listed.split(separator: "\n").first { $0.hasPrefix("queue") && $0.contains("changes") }
+            counts = row.map { $0.split(separator: " ").suffix(3).map(String.init) }
+            if counts == ["0", "0", "0"] { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(counts == ["0", "0", "0"], "\(listed)")
+    }
+
+    /// Checks that nothing acknowledged was lost and each create was handled once after de-duplication; prints the
+    /// counts after `label`.
+    static func report(_ run: Run, _ label: String) {
         let acked = run.acknowledged.withLock { $0 }
         let received = run.received.withLock { $0 }
         let lost = acked.filter { received[$0] == nil }
@@ -121,7 +214,7 @@ struct SystemCrashTests {
         // One operation per create: after de-duplication by OperationId each create is handled once.
         #expect(operations.count == received.count)
         print(
-            "system crash test: \(kills.count) kills (at \(kills.map(String.init).joined(separator: ", ")) acknowledged creates); \(acked.count) acknowledged; \(received.count) creates received (\(received.count - acked.count) committed but unanswered at a kill); \(deliveries) deliveries, \(deliveries - operations.count) duplicates removed by OperationId; lost \(lost.count)"
+            "\(label); \(acked.count) acknowledged; \(received.count) creates received (\(received.count - acked.count) committed but unanswered at a kill); \(deliveries) deliveries, \(deliveries - operations.count) duplicates removed by OperationId; lost \(lost.count)"
         )
     }
 
@@ -132,7 +225,7 @@ struct SystemCrashTests {
             let index = run.next.add(1, ordering: .relaxed).oldValue
             let reply = try? await CrashSafetyTests.send(
                 client,
-                run.current,
+                run.node(for: index),
                 .POST,
                 "contacts",
                 #"{"lastname":"Sys \#(index)"}"#

@@ -1,5 +1,6 @@
 import ConduitBus
 import ConduitPlatform
+import ConduitStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -47,7 +48,19 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
             )
         case let error as DecodingError:
             WebAPIError.badRequest("The request body is not what this call takes: \(Self.describe(error))")
-        default: error
+        default:
+            // A full disk or a read-only database: say so (507 / 503), not a bare 500.
+            switch StorageCondition(error) {
+            case .diskFull?:
+                WebAPIError(
+                    status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                    code: "0x80040216",
+                    message: StorageCondition.diskFull.message
+                )
+            case .readOnly?:
+                WebAPIError(status: .serviceUnavailable, code: "0x80040216", message: StorageCondition.readOnly.message)
+            case nil: error
+            }
         }
     }
 
