@@ -261,7 +261,8 @@ extension SQLiteEngine {
         guard access(directory, W_OK) != 0 else { return "" }
         switch errno {
         case EROFS:
-            return " — the directory \(directory) is on a read-only file system; make it writable (remount it read-write) and start again"
+            return " — the directory \(directory) is on a read-only file system; make it writable "
+                + "(remount it read-write) and start again"
         case EACCES:
             return " — this user may not write to the directory \(directory); give it write access and start again"
         default:
