@@ -237,14 +237,18 @@ public final class NotificationService: ServiceEndpointNotificationService {
 
 /// Posts counted and timed by endpoint, contract and outcome (`ok`, `retry`: the job will try again, `failed`).
 struct PostMetrics: Sendable {
-    let factory: any MetricsFactory
+    let handles: MetricHandles
+
+    init(factory: any MetricsFactory) {
+        handles = MetricHandles(factory: factory)
+    }
 
     func record(_ endpoint: ServiceEndpoint?, outcome: String, since started: ContinuousClock.Instant) {
         let dimensions = [
             ("endpoint", endpoint?.name ?? "unknown"), ("contract", endpoint?.contract.label ?? "unknown"),
             ("outcome", outcome),
         ]
-        Timer(label: "conduit_post_duration_seconds", dimensions: dimensions, factory: factory).recordNanoseconds(
+        handles.timer("conduit_post_duration_seconds", dimensions).recordNanoseconds(
             Int64((ContinuousClock.now - started).nanoseconds)
         )
     }

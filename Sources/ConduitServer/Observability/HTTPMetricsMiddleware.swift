@@ -1,10 +1,15 @@
+import ConduitPlatform
 import Hummingbird
 import Metrics
 
 /// Counts and times every HTTP request by method, status and area (`webapi`, `bus`, `relay`, `ops`); the path itself
 /// is left out so that ids in it do not make a series each.
 struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let factory: any MetricsFactory
+    let handles: MetricHandles
+
+    init(factory: any MetricsFactory) {
+        handles = MetricHandles(factory: factory)
+    }
 
     func handle(
         _ request: Request,
@@ -26,13 +31,12 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func record(_ request: Request, status: Int, area: String, since started: ContinuousClock.Instant) {
         let dimensions = [("method", request.method.rawValue), ("status", String(status)), ("area", area)]
-        Counter(label: "conduit_http_requests_total", dimensions: dimensions, factory: factory).increment()
+        handles.counter("conduit_http_requests_total", dimensions).increment()
         let elapsed = ContinuousClock.now - started
-        Timer(
-            label: "conduit_http_request_duration_seconds",
-            dimensions: [("method", request.method.rawValue), ("area", area)],
-            factory: factory
-        ).recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        handles.timer("conduit_http_request_duration_seconds", [("method", request.method.rawValue), ("area", area)])
+            .recordNanoseconds(
+                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+            )
     }
 
     static func area(_ path: String) -> String {
