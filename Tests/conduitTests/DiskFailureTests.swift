@@ -111,10 +111,11 @@ struct DiskFailureTests {
         )
     }
 
-    /// Waits until no job is open; returns how many are.
+    /// Waits (up to a minute) until no job is open; returns how many are.
     static func settle(_ client: HTTPClient, _ server: Server) async throws -> Int {
         var open = -1
-        for _ in 0..<300 {
+        // Up to a minute: jobs that failed while the disk was full wait for their retry (5 s, then 10 s, …).
+        for _ in 0..<600 {
             open = try await JobCrashTests.openJobs(client, server)
             if open == 0 { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -127,7 +128,9 @@ struct DiskFailureTests {
         guard let disk = Self.smallDisk(megabytes: 64) else { return }
         defer { Self.release(disk) }
         let data = disk + "/data"
-        var server = try Server(dataDirectory: data)
+        // Jobs whose outcome could not be written while the disk was full run again when their lease runs out: 2 s.
+        let environment = ["CONDUIT_JOB_LEASE_SECONDS": "2"]
+        var server = try Server(dataDirectory: data, environment: environment)
         defer { server.stop() }
         try await CrashSafetyTests.withClient { client in
             try await Self.registerPosting(client, server, data: data)
@@ -161,7 +164,7 @@ struct DiskFailureTests {
             // Nothing acknowledged is lost, across a kill -9 and a restart either.
             kill(server.process.processIdentifier, SIGKILL)
             server.process.waitUntilExit()
-            server = try Server(dataDirectory: data)
+            server = try Server(dataDirectory: data, environment: environment)
             let names = try await Self.names(client, server)
             #expect(names.isSuperset(of: attempts.acknowledged))
             #expect(try await Self.settle(client, server) == 0)
