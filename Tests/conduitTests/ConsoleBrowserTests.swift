@@ -58,17 +58,9 @@ struct ConsoleBrowserTests {
         _ path: String,
         _ body: String? = nil
     ) async throws -> (status: UInt, json: [String: Any]) {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(key)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 24)
-        let json = (try? JSONSerialization.jsonObject(with: Data(String(buffer: bytes).utf8))) as? [String: Any] ?? [:]
-        return (response.status.code, json)
+        let reply = try await CrashSafetyTests.request(client, url: base + path, key: key, method, body)
+        let json = (try? JSONSerialization.jsonObject(with: Data(reply.body.utf8))) as? [String: Any] ?? [:]
+        return (reply.status, json)
     }
 
     @Test("sign-in, filters, a job's detail, retry now, a live update, endpoints and bus pages in Chromium")

@@ -80,9 +80,20 @@ struct CrashSafetyTests {
     )
         async throws -> (status: UInt, body: String)
     {
-        var request = HTTPClientRequest(url: server.url + path)
+        try await request(client, url: server.url + path, key: server.key, method, body)
+    }
+
+    /// Sends a request with the API key and a JSON body (if any) to `url`.
+    static func request(
+        _ client: HTTPClient,
+        url: String,
+        key: String,
+        _ method: HTTPMethod,
+        _ body: String? = nil
+    ) async throws -> (status: UInt, body: String) {
+        var request = HTTPClientRequest(url: url)
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(server.key)")
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))

@@ -146,7 +146,12 @@ public final class AsyncService: Service, Sendable {
             }
             if platform.store.flavor == .postgres {
                 // Jobs committed on other nodes.
-                group.addTask { await self.listenToOtherNodes { continuation.yield(.wake) } }
+                group.addTask {
+                    await self.listenToOtherNodes {
+                        continuation.yield(.wake)
+                        self.platform.jobChanges.signal()
+                    }
+                }
             }
             group.addTask {
                 while !Task.isCancelled {

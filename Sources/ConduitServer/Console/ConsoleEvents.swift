@@ -1,4 +1,5 @@
 import ConduitPlatform
+import ConduitStore
 import Foundation
 import Hummingbird
 import NIOCore
@@ -9,9 +10,12 @@ extension ConsoleController {
     static let eventsStreamLifetime: Duration = .seconds(600)
 
     /// `GET /api/console/events`: server-sent events. `event: jobs` at most every 250 ms after system jobs of this
-    /// node were written, a comment every 15 s to keep the connection open. It ends when the server shuts down.
+    /// node were written (or, on PostgreSQL, another node committed runnable jobs), a comment every 15 s to keep the
+    /// connection open. On PostgreSQL also a `jobs` event every 5 s, for what other nodes changed without telling.
+    /// It ends when the server shuts down.
     func events() -> Response {
         let changes = platform.jobChanges
+        let otherNodes = platform.store.flavor == .postgres
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "retry: 2000\n: connected\n\n"))
             let (events, continuation) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(4))
@@ -23,8 +27,9 @@ extension ConsoleController {
                     group.addTask {
                         let end = ContinuousClock.now + Self.eventsStreamLifetime
                         while ContinuousClock.now < end {
-                            try await Task.sleep(for: .seconds(15))
-                            continuation.yield(false)
+                            try await Task.sleep(for: otherNodes ? .seconds(5) : .seconds(15))
+                            // On PostgreSQL a jobs event (it keeps the connection open too), else a keep-alive.
+                            continuation.yield(otherNodes)
                         }
                         continuation.finish()
                     }
