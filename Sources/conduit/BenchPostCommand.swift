@@ -61,9 +61,11 @@ extension BenchCommand {
         @Option(help: "How long updates are offered, in seconds.") var duration = 30
         @Option(help: "Concurrent Web API clients sending the updates.") var clients = 16
         @Option(help: "The endpoint's message format: json, xml or binary.") var format = Format.json
-        @Option(help: "Concurrent receivers (REST), or AMQP receiver links on the queue or subscription.")
-        var receivers =
-            4
+        @Option(
+            help:
+                "Concurrent receivers (REST), or AMQP receiver links on the queue or subscription (enough that the listener is not what is measured)."
+        )
+        var receivers = 16
         @Option(help: "Where the step posts: queue, topic (received from its subscription 'all') or eventhub.")
         var contract = Contract.queue
         @Option(

@@ -49,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
     var organization: String = ProcessInfo.processInfo.environment["CONDUIT_ORGANIZATION"] ?? "conduit"
 
     @Option(help: "System jobs this node runs at once (0: run none here; another node does).")
-    var workers: Int = Int(ProcessInfo.processInfo.environment["CONDUIT_WORKERS"] ?? "") ?? 8
+    var workers: Int =
+        Int(ProcessInfo.processInfo.environment["CONDUIT_WORKERS"] ?? "") ?? AsyncServiceConfiguration().workers
 
     @Option(
         name: .customLong("retry-give-up"),
