@@ -248,13 +248,6 @@ struct PostMetrics: Sendable {
             ("endpoint", endpoint?.name ?? "unknown"), ("contract", endpoint?.contract.label ?? "unknown"),
             ("outcome", outcome),
         ]
-        handles.timer("conduit_post_duration_seconds", dimensions).recordNanoseconds(
-            Int64((ContinuousClock.now - started).nanoseconds)
-        )
+        handles.timer("conduit_post_duration_seconds", dimensions).record(since: started)
     }
-}
-
-extension Duration {
-    /// The duration in nanoseconds.
-    var nanoseconds: Double { Double(components.seconds) * 1e9 + Double(components.attoseconds) / 1e9 }
 }

@@ -253,8 +253,8 @@ final class SQLiteEngine: Sendable {
 }
 
 extension SQLiteEngine {
-    /// Why the database's directory cannot be written, when that is the case (read-only file system, no space):
-    /// `" — the directory … is on a read-only file system; …"`, else an empty string.
+    /// Why the database's directory cannot be written, when that is the case (a read-only file system, no write
+    /// permission): `" — the directory … is on a read-only file system; …"`, else an empty string.
     static func writability(of path: String) -> String {
         guard path != ":memory:" else { return "" }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path

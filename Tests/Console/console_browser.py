@@ -374,11 +374,16 @@ def t_live_update():
     shot("jobs.png")
 
 
-def t_endpoints():
-    one('[data-test="nav-endpoints"]').click()
-    wait_for(lambda: page_ready("page-endpoints") or one('[data-test="endpoints-error"]'), 10, "the endpoints page")
-    err = one('[data-test="endpoints-error"]')
+def open_page(nav, page, error, label):
+    """Clicks a navigation link and waits for its page; its error element must not show."""
+    one(f'[data-test="{nav}"]').click()
+    wait_for(lambda: page_ready(page) or one(f'[data-test="{error}"]'), 10, label)
+    err = one(f'[data-test="{error}"]')
     expect(err is None, f"error: {err.text if err else ''}")
+
+
+def t_endpoints():
+    open_page("nav-endpoints", "page-endpoints", "endpoints-error", "the endpoints page")
     eps = css('[data-test="endpoint"]')
     expect(len(eps) >= 1, "no service endpoint listed")
     wait_for(lambda: css('[data-test="steps"] tbody tr'), 5, "the steps of the endpoints")
@@ -386,10 +391,7 @@ def t_endpoints():
 
 
 def t_bus():
-    one('[data-test="nav-bus"]').click()
-    wait_for(lambda: page_ready("page-bus") or one('[data-test="bus-load-error"]'), 10, "the bus page")
-    err = one('[data-test="bus-load-error"]')
-    expect(err is None, f"error: {err.text if err else ''}")
+    open_page("nav-bus", "page-bus", "bus-load-error", "the bus page")
     ents = css('[data-test="bus-entity"]')
     expect(len(ents) >= 1, "no bus entity listed")
     # open a queue or subscription with messages for the screenshot (best effort)

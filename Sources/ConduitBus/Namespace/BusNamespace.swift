@@ -219,22 +219,39 @@ final class RuleCache: Sendable {
 }
 
 extension BusNamespace {
-    /// An entity that holds messages: a queue, or a topic's subscription (`<topic>/subscriptions/<name>`).
+    /// An entity that holds messages: a queue, or a topic's subscription (`<topic>/subscriptions/<name>`), with
+    /// its message counts.
     public struct MessageSource: Sendable, Hashable {
         /// `queue` or `subscription`.
         public var kind: String
+        /// The queue's or the subscription's name.
+        public var name: String
         /// The queue's name, or the subscription's path.
         public var path: String
         /// The topic, for a subscription.
         public var topic: String?
+        /// Its active, scheduled and dead-lettered messages now.
+        public var counts: MessageCounts
     }
 
-    /// Every queue and every topic's subscription, in name order.
+    /// Every queue and every topic's subscription, in name order, with their counts.
     public func messageSources() async throws -> [MessageSource] {
-        var sources = try await queues.queues().map { MessageSource(kind: "queue", path: $0.description.name) }
+        var sources: [MessageSource] = []
+        for (queue, _) in try await queues.queues() {
+            let counts = try await queues.counts(queue.name)
+            sources.append(MessageSource(kind: "queue", name: queue.name, path: queue.name, counts: counts))
+        }
         for (topic, _) in try await topics.topics() {
             for subscription in try await topics.subscriptions(of: topic.name) {
-                sources.append(MessageSource(kind: "subscription", path: subscription.path, topic: topic.name))
+                sources.append(
+                    MessageSource(
+                        kind: "subscription",
+                        name: subscription.name,
+                        path: subscription.path,
+                        topic: topic.name,
+                        counts: try await queues.counts(subscription.path)
+                    )
+                )
             }
         }
         return sources

@@ -51,11 +51,16 @@ public struct JobAttempt: Codable, Sendable, Hashable {
 
     /// The line appended to the history.
     var line: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        let data = (try? Self.encoder.encode(self)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }
+
+    /// One encoder for every run's line (the line is written on each job's outcome).
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     /// The attempts of a history, oldest first; unreadable lines are skipped.
     public static func history(_ text: String?) -> [JobAttempt] {

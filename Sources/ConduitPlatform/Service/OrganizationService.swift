@@ -61,16 +61,11 @@ public struct OrganizationService: Sendable {
         return copy
     }
 
-    /// `00-<32 hex>-<16 hex>-<2 hex>`, in lower case, or `nil`.
+    /// `00-<32 hex>-<16 hex>-<2 hex>` (read as ``W3CTraceContext`` reads it, after lowering its case), in lower case,
+    /// or `nil`.
     static func validTraceparent(_ text: String) -> String? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        let lengths = [2, 32, 16, 2]
-        guard parts.count == 4,
-            zip(parts, lengths).allSatisfy({ part, length in
-                part.count == length && part.allSatisfy { $0.isHexDigit }
-            }), parts[1] != Substring(String(repeating: "0", count: 32))
-        else { return nil }
-        return text.lowercased()
+        let lowered = text.lowercased()
+        return W3CTraceContext(traceparent: lowered) == nil ? nil : lowered
     }
 
     /// The same service with the client's user agent, for `InitiatingUserAgent`.

@@ -50,13 +50,12 @@ extension ConsoleController {
         var overview = BusOverview()
         var subscriptions: [String: [BusOverview.Counts]] = [:]
         for source in try await bus.messageSources() {
-            let counts = try await bus.queues.counts(source.path)
             let entry = BusOverview.Counts(
-                name: source.topic == nil ? source.path : String(source.path.split(separator: "/").last ?? ""),
+                name: source.name,
                 path: source.path,
-                active: counts.active,
-                scheduled: counts.scheduled,
-                deadLettered: counts.deadLettered
+                active: source.counts.active,
+                scheduled: source.counts.scheduled,
+                deadLettered: source.counts.deadLettered
             )
             if let topic = source.topic {
                 subscriptions[topic, default: []].append(entry)

@@ -20,13 +20,12 @@ enum ConsoleText {
         return text.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
-    /// An ISO 8601 time (with or without fractional seconds, `Z` or an offset) as .NET ticks, or `nil`.
+    /// An ISO 8601 time (with or without fractional seconds, `Z` or an offset) as .NET ticks (UTC), or `nil`; a time
+    /// without a zone is refused. Read as the Web API reads dates (`xs:dateTime`).
     static func ticks(_ text: String) -> Int64? {
-        let plain = ISO8601DateFormatter()
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = fractional.date(from: text) ?? plain.date(from: text) else { return nil }
-        return DotNetDateTime(unixMilliseconds: Int64(date.timeIntervalSince1970 * 1000))?.ticks
+        guard let time = DotNetDateTime(xmlText: text) else { return nil }
+        if case .unspecified = time.kind { return nil }
+        return time.ticks
     }
 
     /// JSON text indented by two spaces; strings (and numbers) are kept as they are written.

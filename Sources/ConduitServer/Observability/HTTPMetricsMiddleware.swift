@@ -32,11 +32,8 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(_ request: Request, status: Int, area: String, since started: ContinuousClock.Instant) {
         let dimensions = [("method", request.method.rawValue), ("status", String(status)), ("area", area)]
         handles.counter("conduit_http_requests_total", dimensions).increment()
-        let elapsed = ContinuousClock.now - started
         handles.timer("conduit_http_request_duration_seconds", [("method", request.method.rawValue), ("area", area)])
-            .recordNanoseconds(
-                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-            )
+            .record(since: started)
     }
 
     static func area(_ path: String) -> String {

@@ -45,7 +45,7 @@ public struct ServerMetrics: Sendable {
         }
         var deadLetters = 0
         for source in try await bus.messageSources() {
-            let counts = try await bus.queues.counts(source.path)
+            let counts = source.counts
             deadLetters += counts.deadLettered
             for (state, value) in [
                 ("active", counts.active), ("scheduled", counts.scheduled), ("deadlettered", counts.deadLettered),

@@ -50,16 +50,15 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
             WebAPIError.badRequest("The request body is not what this call takes: \(Self.describe(error))")
         default:
             // A full disk or a read-only database: say so (507 / 503), not a bare 500.
-            switch StorageCondition(error) {
-            case .diskFull?:
+            if let condition = StorageCondition(error) {
                 WebAPIError(
-                    status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                    status: condition == .diskFull
+                        ? HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage") : .serviceUnavailable,
                     code: "0x80040216",
-                    message: StorageCondition.diskFull.message
+                    message: condition.message
                 )
-            case .readOnly?:
-                WebAPIError(status: .serviceUnavailable, code: "0x80040216", message: StorageCondition.readOnly.message)
-            case nil: error
+            } else {
+                error
             }
         }
     }
