@@ -51,6 +51,7 @@ let package = Package(
             name: "ConduitStore",
             dependencies: [
                 "ConduitSQLite",
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),

@@ -49,6 +49,13 @@ public final class SQLiteHandle: @unchecked Sendable {
     }
 
     /// Finalizes the cached statements and closes the connection; later calls fail.
+    /// Whether a transaction is open on this connection (SQLite is out of autocommit mode). SQLite ends a
+    /// transaction by itself after some errors (a full disk, an I/O error).
+    public var isInTransaction: Bool {
+        guard let database = self.database else { return false }
+        return sqlite3_get_autocommit(database) == 0
+    }
+
     public func close() {
         for statement in self.statements.values {
             sqlite3_finalize(statement)

@@ -18,6 +18,7 @@ final class SQLiteEngine: Sendable {
     let location: Location
     let synchronous: SQLiteSynchronous
     private let writer: SQLiteConnectionPool
+    private let group: SQLiteWriteGroup
     private let readers: SQLiteConnectionPool?
     private let logger: Logger
 
@@ -28,6 +29,7 @@ final class SQLiteEngine: Sendable {
         self.writer = SQLiteConnectionPool(limit: 1, logger: logger) {
             try await Self.open(location, reader: false, synchronous: synchronous, logger: logger)
         }
+        self.group = SQLiteWriteGroup(writer: self.writer, location: location, logger: logger)
         switch location {
         case .memory:
             self.readers = nil
@@ -38,38 +40,10 @@ final class SQLiteEngine: Sendable {
         }
     }
 
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let connection = try await self.writer.lease()
-        var reusable = true
-        defer { self.writer.release(connection, reusable: reusable) }
-        let database = self.database(connection, execution: .inline)
-        do {
-            try connection.run("BEGIN IMMEDIATE")
-        } catch {
-            throw StoreError(
-                .transactionFailed,
-                "cannot begin an SQLite transaction: \(describeDatabaseError(error))",
-                underlying: error
-            )
-        }
-        let value: T
-        do {
-            value = try await body(database)
-        } catch {
-            reusable = self.rollback(connection)
-            throw error
-        }
-        do {
-            try connection.run("COMMIT")
-        } catch {
-            reusable = self.rollback(connection)
-            throw StoreError(
-                .transactionFailed,
-                "the SQLite transaction could not be committed and was rolled back: \(describeDatabaseError(error))",
-                underlying: error
-            )
-        }
-        return value
+    /// Runs `body` in a transaction on the writer, grouped with the transactions that arrive while another is being
+    /// written (see ``SQLiteWriteGroup``); its error rolls back its own changes alone.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await self.group.run(body)
     }
 
     func withDatabase<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -142,31 +116,16 @@ final class SQLiteEngine: Sendable {
         }
     }
 
-    /// Callers queued for the writer.
-    var waitingWriters: Int { self.writer.waiting }
+    /// The writer's commits so far (each a round of transactions).
+    var commits: Int { self.group.commits }
+
+    /// Transactions queued for the writer's next round.
+    var waitingWriters: Int { self.group.waiting }
 
     /// Fails waiting and later callers, closes idle connections now and leased ones when they come back.
     func shutdown() {
         self.writer.shutdown()
         self.readers?.shutdown()
-    }
-
-    /// Rolls back; returns whether the connection can be used again. A file database's writer whose rollback failed
-    /// is replaced; the in-memory database's only connection is kept (closing it would lose the database).
-    private func rollback(_ connection: SQLiteHandle) -> Bool {
-        do {
-            try connection.run("ROLLBACK")
-            return true
-        } catch {
-            self.logger.warning(
-                "SQLite ROLLBACK failed",
-                metadata: ["error": "\(describeDatabaseError(error))"]
-            )
-            if case .memory = self.location {
-                return true
-            }
-            return false
-        }
     }
 
     private static func open(

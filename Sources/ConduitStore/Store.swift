@@ -102,7 +102,15 @@ public final class Store: Service, Sendable {
         }
     }
 
-    /// SQLite: callers queued for the writer connection (for tests).
+    /// SQLite: the writer's commits so far, one per round of grouped transactions (for tests).
+    var writerCommits: Int {
+        if case .sqlite(let engine) = self.engine {
+            return engine.commits
+        }
+        return 0
+    }
+
+    /// SQLite: transactions queued for the writer's next round (for tests).
     var waitingWriters: Int {
         if case .sqlite(let engine) = self.engine {
             return engine.waitingWriters
@@ -172,16 +180,19 @@ public final class Store: Service, Sendable {
     /// ```
     ///
     /// `body` must issue every statement through the database it is given, and must not keep it. SQLite: one
-    /// writer at a time (`BEGIN IMMEDIATE`), callers queue fairly in arrival order, so there are no busy errors; a
-    /// caller cancelled while queued leaves the queue. PostgreSQL: transactions run concurrently on pooled
+    /// writer; transactions that arrive while one is written share the next commit (group commit, each in its own
+    /// savepoint, in arrival order: a body's error rolls back its own changes alone; a failed `COMMIT` fails them
+    /// all), so there are no busy errors; a caller waits for its round even if cancelled. PostgreSQL: transactions run concurrently on pooled
     /// connections at READ COMMITTED; lock rows you read in order to update them
     /// (`SELECT … FOR UPDATE`, SQLKit's `.for(.update)`, which SQLite ignores).
     ///
     /// - Parameter body: The work; its result is returned after the commit.
     /// - Returns: What `body` returned.
     /// - Throws: `body`'s own error, unchanged, after the rollback; ``StoreError`` when no connection can be had
-    ///   or `BEGIN`/`COMMIT` fails.
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    ///   or `BEGIN`/`COMMIT` fails (on SQLite also when a change grouped with this one ended the transaction).
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
         switch self.engine {
         case .sqlite(let engine):
             try await engine.transaction(body)
@@ -204,7 +215,7 @@ public final class Store: Service, Sendable {
     ///   - body: The work.
     public func relaxedTransaction<T: Sendable>(
         postgresSettings: [(String, String)] = [],
-        _ body: @Sendable (any SQLDatabase) async throws -> T
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         switch self.engine {
         case .sqlite(let engine):

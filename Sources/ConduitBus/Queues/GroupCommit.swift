@@ -46,7 +46,7 @@ final class GroupCommit: Sendable {
         _ work: @escaping @Sendable (any SQLDatabase) async throws -> T,
         queued: (() -> Void)? = nil
     ) async throws -> T {
-        let outcome = Outcome<T>()
+        let outcome = GroupCommitOutcome<T>()
         let item = Item(
             work: { db in outcome.value(try await work(db)) },
             done: { error in outcome.finish(error) },
@@ -164,83 +164,5 @@ final class GroupCommit: Sendable {
                 }
             }
         }
-    }
-}
-
-/// The result of one grouped operation: set when its transaction committed (or failed), awaited by its caller,
-/// whichever comes first — or the request that its caller write the next round.
-private final class Outcome<T: Sendable>: Sendable {
-    enum Event {
-        case lead
-        case finished(Result<T, any Error>)
-    }
-
-    private struct State {
-        var value: T?
-        var finished: Result<T, any Error>?
-        var leads = false
-        var waiter: CheckedContinuation<Event, Never>?
-    }
-    private let state = Mutex(State())
-
-    /// The work's value (kept until the transaction commits; a retry replaces it).
-    func value(_ value: T) {
-        state.withLock { $0.value = value }
-    }
-
-    func finish(_ error: (any Error)?) {
-        let (waiter, result) = state.withLock { state -> (CheckedContinuation<Event, Never>?, Result<T, any Error>) in
-            let result: Result<T, any Error>
-            if let error {
-                result = .failure(error)
-            } else if let value = state.value {
-                result = .success(value)
-            } else {
-                result = .failure(BusError(.badRequest, "A bus operation finished without its result."))
-            }
-            state.finished = result
-            defer { state.waiter = nil }
-            return (state.waiter, result)
-        }
-        waiter?.resume(returning: .finished(result))
-    }
-
-    func lead() {
-        let waiter = state.withLock { state -> CheckedContinuation<Event, Never>? in
-            guard let waiter = state.waiter else {
-                state.leads = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume(returning: .lead)
-    }
-
-    /// The next thing for the caller to do: write a round, or take its result.
-    func next() async -> Event {
-        // The caller that wrote the round itself finds it done: no suspension.
-        if let ready = take() { return ready }
-        return await withCheckedContinuation { continuation in
-            let ready = state.withLock { state -> Event? in
-                if let event = Self.take(&state) { return event }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
-
-    private func take() -> Event? {
-        state.withLock { Self.take(&$0) }
-    }
-
-    private static func take(_ state: inout State) -> Event? {
-        if let finished = state.finished { return .finished(finished) }
-        if state.leads {
-            state.leads = false
-            return .lead
-        }
-        return nil
     }
 }
