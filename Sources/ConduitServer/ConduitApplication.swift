@@ -19,9 +19,11 @@ public enum ConduitApplication {
         bus: BusNamespace? = nil,
         namespaceName: String = "localhost",
         observability: Observability? = nil,
+        secure: Bool = false,
         logger: Logger = Logger(label: "conduit")
     ) -> Router<ConduitRequestContext> {
         let router = Router(context: ConduitRequestContext.self)
+        if secure { router.add(middleware: SecureSchemeMiddleware()) }
         if let observability {
             router.add(middleware: HTTPMetricsMiddleware(factory: observability.metrics.factory))
             router.get("metrics") { _, _ -> Response in

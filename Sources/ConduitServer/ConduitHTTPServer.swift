@@ -7,12 +7,16 @@ import ConduitPlatform
 import ConduitStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import NIOWebSocket
 import SQLKit
 import ServiceLifecycle
+import Synchronization
 import Tracing
 
 /// What `conduit serve` listens on and where it keeps its data.
@@ -41,6 +45,16 @@ public struct ServerConfiguration: Sendable {
     public var amqpPort: Int?
     /// Whether to trace each change's way and log the spans (`ConduitTracer.logging`, label `conduit.trace`).
     public var traceLog: Bool
+    /// The certificate of the TLS listeners (HTTPS on ``httpsPort``, AMQPS on ``amqpsPort``); `nil` serves no TLS.
+    public var tls: ServerTLS?
+    /// The HTTPS port when ``tls`` is set (0 picks a free one): the Web API, the console, the bus's REST and relay
+    /// endpoints and AMQP over secure WebSockets, as on the HTTP port.
+    public var httpsPort: Int
+    /// The AMQPS port when ``tls`` is set (0 picks a free one); `nil` serves no AMQPS.
+    public var amqpsPort: Int?
+    /// Whether the plain-text listeners (HTTP on ``port``, AMQP on ``amqpPort``) run; with `false` only the TLS
+    /// listeners do.
+    public var plainListeners: Bool
 
     public init(
         host: String = "127.0.0.1",
@@ -53,8 +67,16 @@ public struct ServerConfiguration: Sendable {
         postTimeout: Duration = .seconds(60),
         remoteCAFile: String? = nil,
         amqpPort: Int? = nil,
-        traceLog: Bool = false
+        traceLog: Bool = false,
+        tls: ServerTLS? = nil,
+        httpsPort: Int = 8443,
+        amqpsPort: Int? = 5671,
+        plainListeners: Bool = true
     ) {
+        self.tls = tls
+        self.httpsPort = httpsPort
+        self.amqpsPort = amqpsPort
+        self.plainListeners = plainListeners
         self.traceLog = traceLog
         self.amqpPort = amqpPort
         self.remoteCAFile = remoteCAFile
@@ -74,9 +96,9 @@ public struct ServerConfiguration: Sendable {
 
 /// What a started server tells its caller.
 public struct ServerReady: Sendable {
-    /// `http://host:port/api/data/v9.2/`.
+    /// `http://host:port/api/data/v9.2/` (`https://…` on the HTTPS port when the plain listeners are off).
     public var webAPIURL: String
-    /// The bound port.
+    /// The bound HTTP port (the HTTPS port when the plain listeners are off).
     public var port: Int
     /// The administrator's key file.
     public var administratorKeyPath: String
@@ -88,6 +110,12 @@ public struct ServerReady: Sendable {
     public var amqpPort: Int?
     /// The connection string for the Azure SDKs (AMQP, `UseDevelopmentEmulator=true`), when AMQP is served.
     public var amqpConnectionString: String?
+    /// The bound HTTPS port, when TLS is served.
+    public var httpsPort: Int?
+    /// The bound AMQPS port, when AMQPS is served.
+    public var amqpsPort: Int?
+    /// The connection string for the Azure SDKs over AMQPS (no `UseDevelopmentEmulator`), when AMQPS is served.
+    public var amqpsConnectionString: String?
 }
 
 /// The platform, its Web API and its asynchronous service (system jobs) as one long-running service (run it in a
@@ -135,7 +163,13 @@ public final class ConduitHTTPServer: Service, Sendable {
             embedded: EmbeddedNamespace(
                 name: configuration.namespaceName,
                 hosts: [configuration.host, "127.0.0.1", "localhost"],
-                ports: configuration.port == 0 ? [] : [configuration.port]
+                // The fixed ports of the listeners that run (a port picked at start is added once bound).
+                ports: Set(
+                    [
+                        configuration.plainListeners ? configuration.port : 0,
+                        configuration.tls == nil ? 0 : configuration.httpsPort,
+                    ].filter { $0 != 0 }
+                )
             ),
             httpClient: httpClient,
             remoteTLS: try ServiceEndpoints.remoteTLS(remoteCAFile: configuration.remoteCAFile),
@@ -157,38 +191,96 @@ public final class ConduitHTTPServer: Service, Sendable {
             friendlyName: "Concatenate (sample custom workflow activity)"
         )
         let configuration = self.configuration
-        let amqp = configuration.amqpPort.map {
-            bus.amqpServer(host: configuration.host, port: $0, logger: logger)
+        let logger = self.logger
+        let tlsConfiguration = configuration.tls?.serverConfiguration()
+        let amqp = configuration.plainListeners ? configuration.amqpPort : nil
+        let amqpServer = amqp.map { bus.amqpServer(host: configuration.host, port: $0, logger: logger) }
+        let amqpsServer: AMQPServer?
+        if let tlsConfiguration, let port = configuration.amqpsPort {
+            amqpsServer = bus.amqpServer(
+                host: configuration.host,
+                port: port,
+                tls: try NIOSSLContext(configuration: tlsConfiguration),
+                logger: logger
+            )
+        } else {
+            amqpsServer = nil
         }
+        let amqpServers = [amqpServer, amqpsServer].compactMap { $0 }
         let store = self.store
-        let router = ConduitApplication.router(
-            platform: platform,
-            keys: keys,
-            bus: bus,
-            namespaceName: configuration.namespaceName,
-            observability: Observability(
-                metrics: metrics,
-                amqpConnections: { amqp?.connectionCount },
-                readiness: {
-                    var problems: [String] = []
-                    do {
-                        try await store.withDatabase { db in _ = try await db.raw("SELECT 1 AS one").all() }
-                    } catch {
-                        problems.append("The database cannot be reached: \(error)")
-                    }
-                    if let amqp, amqp.localAddress == nil {
-                        problems.append("The AMQP listener is not bound (port \(amqp.port)).")
-                    }
-                    return problems
+        let observability = Observability(
+            metrics: metrics,
+            amqpConnections: { amqpServers.isEmpty ? nil : amqpServers.reduce(0) { $0 + $1.connectionCount } },
+            readiness: {
+                var problems: [String] = []
+                do {
+                    try await store.withDatabase { db in _ = try await db.raw("SELECT 1 AS one").all() }
+                } catch {
+                    problems.append("The database cannot be reached: \(error)")
                 }
-            ),
-            logger: logger
+                for server in amqpServers where server.localAddress == nil {
+                    problems.append("The AMQP listener is not bound (port \(server.port)).")
+                }
+                return problems
+            }
         )
+        let namespaceName = configuration.namespaceName
+        /// The routes of a listener (the HTTPS one marks its requests `https`).
+        let router = { @Sendable (secure: Bool) in
+            ConduitApplication.router(
+                platform: platform,
+                keys: keys,
+                bus: bus,
+                namespaceName: namespaceName,
+                observability: observability,
+                secure: secure,
+                logger: logger
+            )
+        }
         let relays = RelayController(namespace: bus, logger: logger)
         let onReady = self.onReady
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
+        // The HTTP and HTTPS listeners serve the same routes; once every one is bound, the server is ready.
+        let listeners = ListenerPorts(
+            expected: (configuration.plainListeners ? 1 : 0) + (tlsConfiguration == nil ? 0 : 1)
+        )
+        let announce: @Sendable () async -> Void = {
+            let http = listeners.port(.http)
+            let https = listeners.port(.https)
+            let port = http ?? https ?? configuration.port
+            let scheme = http == nil ? "https" : "http"
+            let amqpPort = await amqpServer?.waitUntilListening()
+            let amqpsPort = await amqpsServer?.waitUntilListening()
+            for bound in [http, https].compactMap({ $0 }) { notifications.listening(port: bound) }
+            notifications.listening(
+                port: port,
+                organizationURL: configuration.organizationURL == nil
+                    ? "\(scheme)://\(configuration.host):\(port)/" : nil
+            )
+            await onReady(
+                ServerReady(
+                    webAPIURL: "\(scheme)://\(configuration.host):\(port)/api/data/v9.2/",
+                    port: port,
+                    administratorKeyPath: configuration.administratorKeyPath,
+                    platform: platform,
+                    busConnectionString: BusNamespace.connectionString(
+                        host: configuration.host,
+                        port: port,
+                        rule: root
+                    ),
+                    amqpPort: amqpPort,
+                    amqpConnectionString: amqpPort.map {
+                        BusNamespace.connectionString(host: configuration.host, port: $0, rule: root)
+                    },
+                    httpsPort: https,
+                    amqpsPort: amqpsPort,
+                    amqpsConnectionString: amqpsPort.map {
+                        BusNamespace.connectionString(host: configuration.host, port: $0, rule: root, tls: true)
+                    }
+                )
+            )
+        }
+        func application(port: Int, tls: TLSConfiguration?) throws -> any Service {
+            let base = HTTPServerBuilder.http1WebSocketUpgrade(
                 configuration: .init(ws: WebSocketServerConfiguration(maxFrameSize: RelayController.maximumBody))
             ) { request, channel, _ in
                 // Relay listeners' control channels and rendezvous sockets (`/$hc/{path}?sb-hc-action=…`).
@@ -196,7 +288,9 @@ public final class ConduitHTTPServer: Service, Sendable {
                     return relay
                 }
                 // AMQP over WebSockets, as the Azure SDKs open it (`TransportType.AmqpOverWebsocket`).
-                guard let amqp, request.path?.split(separator: "?").first == "/$servicebus/websocket" else {
+                guard let amqp = amqpServer ?? amqpsServer,
+                    request.path?.split(separator: "?").first == "/$servicebus/websocket"
+                else {
                     return .dontUpgrade
                 }
                 let offered = request.headerFields[values: .secWebSocketProtocol].flatMap {
@@ -213,50 +307,34 @@ public final class ConduitHTTPServer: Service, Sendable {
                         closeTransport: { try? await outbound.close(.normalClosure, reason: nil) }
                     )
                 }
-            },
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: "Conduit"
-            ),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                let amqpPort = await amqp?.waitUntilListening()
-                notifications.listening(
-                    port: port,
-                    organizationURL: configuration.organizationURL == nil
-                        ? "http://\(configuration.host):\(port)/" : nil
-                )
-                await onReady(
-                    ServerReady(
-                        webAPIURL: "http://\(configuration.host):\(port)/api/data/v9.2/",
-                        port: port,
-                        administratorKeyPath: configuration.administratorKeyPath,
-                        platform: platform,
-                        busConnectionString: BusNamespace.connectionString(
-                            host: configuration.host,
-                            port: port,
-                            rule: root
-                        ),
-                        amqpPort: amqpPort,
-                        amqpConnectionString: amqpPort.map {
-                            BusNamespace.connectionString(host: configuration.host, port: $0, rule: root)
-                        }
-                    )
-                )
-            },
-            logger: logger
-        )
-        do {
-            try await serve(
-                app,
-                services: [
-                    configuration.jobs.map {
-                        AsyncService(platform: platform, configuration: $0, logger: logger, metrics: metrics.factory)
-                    }
-                        as (any Service)?,
-                    amqp as (any Service)?,
-                ].compactMap { $0 }
+            }
+            let kind: ListenerPorts.Kind = tls == nil ? .http : .https
+            return Application(
+                router: router(tls != nil),
+                server: try tls.map { try .tls(base, tlsConfiguration: $0) } ?? base,
+                configuration: ApplicationConfiguration(
+                    address: .hostname(configuration.host, port: port),
+                    serverName: "Conduit"
+                ),
+                onServerRunning: { channel in
+                    if listeners.bound(kind, port: channel.localAddress?.port ?? port) { await announce() }
+                },
+                logger: logger
             )
+        }
+        var services: [any Service] = []
+        if configuration.plainListeners { services.append(try application(port: configuration.port, tls: nil)) }
+        if let tlsConfiguration {
+            services.append(try application(port: configuration.httpsPort, tls: tlsConfiguration))
+        }
+        if let jobs = configuration.jobs {
+            services.append(
+                AsyncService(platform: platform, configuration: jobs, logger: logger, metrics: metrics.factory)
+            )
+        }
+        services += amqpServers as [any Service]
+        do {
+            try await serve(services)
         } catch {
             await notifications.shutdown()
             try? await httpClient.shutdown()
@@ -266,10 +344,9 @@ public final class ConduitHTTPServer: Service, Sendable {
         try await httpClient.shutdown()
     }
 
-    /// Runs the Web API and the services beside it (the asynchronous service, the AMQP server).
-    private func serve(_ app: some ApplicationProtocol, services: [any Service]) async throws {
+    /// Runs the Web API's listeners and the services beside them (the asynchronous service, the AMQP servers).
+    private func serve(_ services: [any Service]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
             for service in services {
                 group.addTask { try await service.run() }
             }
@@ -306,4 +383,29 @@ public final class ConduitHTTPServer: Service, Sendable {
             throw PlatformError(.unexpected, "Cannot write the administrator's key to \(path).")
         }
     }
+}
+
+/// The HTTP and HTTPS ports as their listeners bind.
+private final class ListenerPorts: Sendable {
+    enum Kind: Hashable, Sendable {
+        case http
+        case https
+    }
+
+    private let expected: Int
+    private let ports = Mutex<[Kind: Int]>([:])
+
+    init(expected: Int) {
+        self.expected = expected
+    }
+
+    /// Records a bound listener; `true` for the last one expected (then every listener is up).
+    func bound(_ kind: Kind, port: Int) -> Bool {
+        ports.withLock { ports in
+            ports[kind] = port
+            return ports.count == expected
+        }
+    }
+
+    func port(_ kind: Kind) -> Int? { ports.withLock { $0[kind] } }
 }

@@ -28,8 +28,11 @@ struct ServeCommand: AsyncParsableCommand {
             The relay's hybrid connections (one-way, two-way and REST endpoints) are on the HTTP port too \
             (/$hc/{name} for listeners). Background workflows run as system jobs. /metrics (Prometheus), /health \
             and /ready are on the HTTP port; --log-format json writes JSON log lines; --trace-log logs tracing \
-            spans. The System Jobs console is at the HTTP address (sign in with an API key). Not built yet: TLS \
-            listeners (see README.md).
+            spans. The System Jobs console is at the HTTP address (sign in with an API key). \
+            TLS: --tls-certificate and --tls-key (PEM), or --tls self-signed (a development CA and certificate in \
+            <data-dir>/tls, made once; trust its ca.pem), serve HTTPS on --https-port (8443) and AMQPS on \
+            --amqps-port (5671) beside the plain ports, or instead of them with --no-plain. On an address other \
+            than loopback the plain ports are off unless --plain is given.
             """
     )
 
@@ -121,6 +124,51 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var traceLog = ProcessInfo.processInfo.environment["CONDUIT_TRACE_LOG"] == "1"
 
+    @Option(
+        name: .customLong("tls-certificate"),
+        help:
+            "A PEM file with the server's certificate (then any intermediates) for HTTPS and AMQPS (CONDUIT_TLS_CERTIFICATE)."
+    )
+    var tlsCertificate: String? = ProcessInfo.processInfo.environment["CONDUIT_TLS_CERTIFICATE"]
+
+    @Option(
+        name: .customLong("tls-key"),
+        help: "The PEM file of that certificate's private key (CONDUIT_TLS_KEY)."
+    )
+    var tlsKey: String? = ProcessInfo.processInfo.environment["CONDUIT_TLS_KEY"]
+
+    @Option(
+        name: .customLong("tls"),
+        help: """
+            self-signed: serve TLS with a development certificate for --host and loopback, signed by a local CA, \
+            both kept in <data-dir>/tls (made on first use; trust <data-dir>/tls/ca.pem in clients) (CONDUIT_TLS).
+            """
+    )
+    var tlsMode: String? = ProcessInfo.processInfo.environment["CONDUIT_TLS"]
+
+    @Option(name: .customLong("https-port"), help: "The HTTPS port when TLS is on (0 picks a free one).")
+    var httpsPort: Int = ProcessInfo.processInfo.environment["CONDUIT_HTTPS_PORT"].flatMap { Int($0) } ?? 8443
+
+    @Option(name: .customLong("amqps-port"), help: "The AMQPS port when TLS is on (0 picks a free one).")
+    var amqpsPort: Int = ProcessInfo.processInfo.environment["CONDUIT_AMQPS_PORT"].flatMap { Int($0) } ?? 5671
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Serve the plain-text ports (HTTP --port, AMQP --amqp-port) beside the TLS ones. Default: on for a \
+            loopback --host, off otherwise (then TLS is needed).
+            """
+    )
+    var plain: Bool?
+
+    /// Whether --host is a loopback address.
+    var hostIsLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// Whether the plain-text listeners run.
+    var servesPlain: Bool { plain ?? hostIsLoopback }
+
     func validate() throws {
         guard logFormat == "text" || logFormat == "json" else {
             throw ValidationError("--log-format must be text or json, not '\(logFormat)'.")
@@ -141,6 +189,35 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--job-retention must be a number of days, 0 or more.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port).") }
+        if let tlsMode, tlsMode != "self-signed" {
+            throw ValidationError(
+                "--tls takes self-signed (or give --tls-certificate and --tls-key), not '\(tlsMode)'."
+            )
+        }
+        if tlsMode != nil, tlsCertificate != nil || tlsKey != nil {
+            throw ValidationError("Give either --tls self-signed or --tls-certificate and --tls-key, not both.")
+        }
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-certificate and --tls-key go together: give both PEM files.")
+        }
+        for (flag, file) in [("--tls-certificate", tlsCertificate), ("--tls-key", tlsKey)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) {
+                throw ValidationError("\(flag): cannot read the file \(file).")
+            }
+        }
+        let servesTLS = tlsMode != nil || tlsCertificate != nil
+        if !servesPlain && !servesTLS {
+            throw ValidationError(
+                hostIsLoopback
+                    ? "--no-plain leaves nothing to listen on: give a certificate (--tls-certificate and --tls-key, or --tls self-signed)."
+                    : "Conduit does not serve plain text on \(host) (not a loopback address) unless asked: give a certificate (--tls-certificate and --tls-key, or --tls self-signed), or --plain."
+            )
+        }
+        for (flag, value) in [("--https-port", httpsPort), ("--amqps-port", amqpsPort)] {
+            guard (0...65535).contains(value) else {
+                throw ValidationError("\(flag) must be from 0 to 65535, not \(value).")
+            }
+        }
         guard (0...65535).contains(amqpPort) else {
             throw ValidationError("--amqp-port must be from 0 to 65535, not \(amqpPort).")
         }
@@ -186,6 +263,26 @@ struct ServeCommand: AsyncParsableCommand {
                 retention: jobRetentionDays > 0 ? .seconds(jobRetentionDays * 86400) : nil
             )
         }
+        var loaded: ServerTLS?
+        if let tlsCertificate, let tlsKey {
+            do {
+                loaded = try ServerTLS(certificateFile: tlsCertificate, keyFile: tlsKey)
+            } catch let error as ServerTLSError {
+                throw CommandFailure(error.message)
+            }
+        } else if tlsMode == "self-signed" {
+            do {
+                loaded = try ServerTLS.selfSigned(
+                    directory: (dataDirectory as NSString).appendingPathComponent("tls"),
+                    hosts: [host]
+                )
+            } catch let error as ServerTLSError {
+                throw CommandFailure(error.message)
+            }
+        }
+        let tls = loaded
+        let servesPlain = self.servesPlain
+        let host = self.host
         let server = ConduitHTTPServer(
             configuration: ServerConfiguration(
                 host: host,
@@ -197,7 +294,11 @@ struct ServeCommand: AsyncParsableCommand {
                 organizationURL: organizationURL,
                 remoteCAFile: remoteCA,
                 amqpPort: noAMQP ? nil : amqpPort,
-                traceLog: traceLog
+                traceLog: traceLog,
+                tls: tls,
+                httpsPort: httpsPort,
+                amqpsPort: noAMQP ? nil : amqpsPort,
+                plainListeners: servesPlain
             ),
             store: store,
             plugins: .withSamples(),
@@ -222,7 +323,22 @@ struct ServeCommand: AsyncParsableCommand {
                 "  Bus (REST):   \(ready.busConnectionString)",
                 "                (also in \(connectionFile), for 'conduit listen --connection-string')",
             ]
-            if let amqp = ready.amqpConnectionString {
+            if let https = ready.httpsPort, let tls {
+                lines.append("  HTTPS:        https://\(host):\(https)/ (certificate SHA-256 \(tls.fingerprint))")
+                if let authority = tls.authorityFile {
+                    lines.append("                development CA to trust: \(authority)")
+                }
+            }
+            if let amqps = ready.amqpsConnectionString {
+                let amqpsFile = writePrivate("amqps.connection", amqps)
+                lines += [
+                    "  Bus (AMQPS):  \(amqps)",
+                    "                (also in \(amqpsFile))",
+                ]
+            }
+            if !servesPlain {
+                lines.append("  Plain HTTP and AMQP: off")
+            } else if let amqp = ready.amqpConnectionString {
                 let amqpFile = writePrivate("amqp.connection", amqp)
                 lines += [
                     "  Bus (AMQP):   \(amqp)",

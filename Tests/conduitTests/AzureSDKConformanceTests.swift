@@ -129,6 +129,39 @@ struct AzureSDKConformanceTests {
         }
     }
 
+    @Test(
+        "azure-servicebus sends and receives over AMQPS with the CA of conduit serve's development certificate, and is refused without it"
+    )
+    func pythonOverAMQPS() async throws {
+        let python = try Self.python()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-amqps-\(UUID())").path
+        let server = try CrashSafetyTests.Server(
+            dataDirectory: directory,
+            arguments: ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0"]
+        )
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        _ = try EndpointEndToEndTests.cli([
+            "bus", "queue", "create", "secure", "--connection-string", server.busConnectionString,
+        ])
+        let amqps = try String(contentsOfFile: directory + "/amqps.connection", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let port = try #require(amqps.firstMatch(of: /127\.0\.0\.1:([0-9]+)/).flatMap { Int($0.output.1) })
+        let script = Self.repositoryRoot.appendingPathComponent("Tests/Conformance/amqps_roundtrip.py").path
+        let base = [script, "--connection-string", amqps, "--queue", "secure", "--port", String(port)]
+        let trusted = try CLITests.run(
+            base + ["--ca", directory + "/tls/ca.pem"],
+            executable: URL(fileURLWithPath: python)
+        )
+        let trustedOutput = String(decoding: trusted.stdout, as: UTF8.self)
+        #expect(trusted.status == 0 && trustedOutput.contains(#""ok": true"#), "\(trustedOutput) \(trusted.stderr)")
+        let untrusted = try CLITests.run(base, executable: URL(fileURLWithPath: python))
+        let untrustedOutput = String(decoding: untrusted.stdout, as: UTF8.self)
+        #expect(untrusted.status != 0 && untrustedOutput.contains("CERTIFICATE_VERIFY_FAILED"), "\(untrustedOutput)")
+    }
+
     /// A listener written with the Python SDK, as a Dataverse integration would have it.
     static let listener = """
         import json, sys

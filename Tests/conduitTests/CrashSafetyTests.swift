@@ -43,6 +43,7 @@ struct CrashSafetyTests {
                 if data.isEmpty { break }
                 text += String(decoding: data, as: UTF8.self)
             }
+            banner = text
             guard let line = text.split(separator: "\n").first(where: { $0.contains("Web API:") }) else {
                 throw CancellationError()
             }
@@ -54,6 +55,16 @@ struct CrashSafetyTests {
             amqpConnectionString =
                 (try? String(contentsOfFile: dataDirectory + "/amqp.connection", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        }
+
+        /// What the server printed when it started (its addresses and connection strings).
+        var banner = ""
+
+        /// The HTTPS port, when the server serves TLS (from its banner).
+        var httpsPort: Int? {
+            banner.split(separator: "\n").first { $0.contains("HTTPS:") }
+                .flatMap { $0.split(separator: " ").first { $0.hasPrefix("https://") } }
+                .flatMap { URL(string: String($0))?.port }
         }
 
         /// The connection string for the Azure SDKs (from `<data-dir>/amqp.connection`).

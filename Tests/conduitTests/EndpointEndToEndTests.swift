@@ -355,17 +355,7 @@ struct EndpointEndToEndTests {
             // The remote namespace goes away: the next post waits with backoff and says why.
             remote.stop()
             let second = try await Self.createContact(client, local, "Second")
-            var waiting = ""
-            for _ in 0..<300 {
-                waiting = try await CrashSafetyTests.send(
-                    client,
-                    local,
-                    .GET,
-                    "asyncoperations?$select=statuscode,message&$filter=statuscode%20eq%2010"
-                ).body
-                if waiting.contains("could not be reached") { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let waiting = try await CrashSafetyTests.waitingJobs(client, local, saying: "could not be reached")
             if !waiting.contains("could not be reached") {
                 let all = try await CrashSafetyTests.send(
                     client,

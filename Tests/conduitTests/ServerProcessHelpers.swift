@@ -47,6 +47,23 @@ extension CrashSafetyTests {
         ).status
     }
 
+    /// The Waiting system jobs (`statuscode` 10) with their messages, as the Web API lists them, once one of them
+    /// says `text` (polled for up to 30 s; then the last list, for the test to report).
+    static func waitingJobs(_ client: HTTPClient, _ server: Server, saying text: String) async throws -> String {
+        var waiting = ""
+        for _ in 0..<300 {
+            waiting = try await send(
+                client,
+                server,
+                .GET,
+                "asyncoperations?$select=statuscode,message&$filter=statuscode%20eq%2010"
+            ).body
+            if waiting.contains(text) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return waiting
+    }
+
     /// Registers a queue endpoint addressed by the embedded namespace's name (`sb://localhost/`, no port), with the
     /// root rule's key: any node on the same data posts to it, whatever its port (a restarted server, a second node).
     /// Returns the endpoint's id.

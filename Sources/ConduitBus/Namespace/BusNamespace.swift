@@ -185,9 +185,13 @@ public struct BusNamespace: Sendable {
         return root
     }
 
-    /// A connection string for a local broker (`UseDevelopmentEmulator=true`: plain TCP, the port kept).
-    public static func connectionString(host: String, port: Int, rule: AuthorizationRule) -> String {
-        "Endpoint=sb://\(host):\(port)/;SharedAccessKeyName=\(rule.keyName);SharedAccessKey=\(rule.primaryKey);UseDevelopmentEmulator=true"
+    /// A connection string for a local broker: `UseDevelopmentEmulator=true` (plain TCP, the port kept), or with
+    /// `tls` without it (the SDKs then use TLS and verify the certificate).
+    public static func connectionString(host: String, port: Int, rule: AuthorizationRule, tls: Bool = false) -> String {
+        let base =
+            "Endpoint=sb://\(host):\(port)/;SharedAccessKeyName=\(rule.keyName);SharedAccessKey=\(rule.primaryKey)"
+        // The SDKs' development-emulator switch means plain text; over TLS they verify the certificate as for Azure.
+        return tls ? base : base + ";UseDevelopmentEmulator=true"
     }
 
     /// 32 random bytes, base64 (as Azure's keys are).

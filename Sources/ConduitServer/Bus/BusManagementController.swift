@@ -455,7 +455,7 @@ struct BusManagementController: Sendable {
     }
 
     private func encoder(_ request: Request) -> ManagementEncoder {
-        ManagementEncoder(baseURL: "http://\(request.head.authority ?? "localhost")", namespaceName: namespaceName)
+        ManagementEncoder(baseURL: request.origin, namespaceName: namespaceName)
     }
 
     private static func body(_ request: Request) async throws -> ByteBuffer {

@@ -264,9 +264,8 @@ struct BusRESTController: Sendable {
         if let token = received.lockToken, let until = received.lockedUntil {
             properties["LockToken"] = token.uuidString.lowercased()
             properties["LockedUntilUtc"] = Self.httpDate(until)
-            let host = request.head.authority ?? "localhost"
             headers[.location] =
-                "http://\(host)/\(entity.replacingOccurrences(of: QueueStore.deadLetterSuffix, with: "/$DeadLetterQueue"))/messages/\(received.sequenceNumber)/\(token.uuidString.lowercased())"
+                "\(request.origin)/\(entity.replacingOccurrences(of: QueueStore.deadLetterSuffix, with: "/$DeadLetterQueue"))/messages/\(received.sequenceNumber)/\(token.uuidString.lowercased())"
         }
         headers[Self.brokerProperties] = Self.json(properties)
         if let type = message.contentType { headers[.contentType] = type }

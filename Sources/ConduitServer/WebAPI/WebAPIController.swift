@@ -287,8 +287,7 @@ struct WebAPIController {
     }
 
     func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? "localhost"
-        return "http://\(host)/\(Self.root)/"
+        "\(request.origin)/\(Self.root)/"
     }
 
     private func serviceDocument(base: String) -> Response {
