@@ -21,6 +21,14 @@ public final class Platform: Sendable {
     let logger: Logger
     let records: RecordStore
     let steps: StepCache
+    /// Uploaded, sandboxed plug-in assemblies (WebAssembly).
+    let sandbox = SandboxAssemblies()
+
+    /// The budget of each sandboxed plug-in execution (fuel, memory cap).
+    public var sandboxLimits: SandboxLimits {
+        get { sandbox.limits }
+        set { sandbox.limits = newValue }
+    }
     let users = UserDirectory()
     /// Which members contexts carry: `.current` adds `InitiatingUserAgent` and the two Entra object ids, as
     /// Dataverse does since 2022–2024; `.classic` leaves them out, as the 2017 platform did.
@@ -169,6 +177,22 @@ public final class Platform: Sendable {
     /// Changes after every committed write to steps, plug-in types or service endpoints on this node: caches of
     /// them compare it with the value they loaded at (and still reload every few seconds, for other nodes).
     public var registrationGeneration: Int { registrationCounter.load(ordering: .acquiring) }
+
+    /// The plug-in a step's handler names: a sandboxed plug-in of an uploaded assembly, or a plug-in type compiled
+    /// into this server; `nil` when it is neither.
+    func plugin(for step: StepRegistration, db: (any SQLDatabase)?) async throws -> (any Plugin)? {
+        guard let typeName = step.pluginTypeName else { return nil }
+        if let assembly = step.pluginAssemblyId {
+            return try await sandbox.plugin(
+                assemblyId: assembly,
+                typeName: typeName,
+                configuration: step.configuration,
+                platform: self,
+                db: db
+            )
+        }
+        return try plugins.factory(typeName).map { try $0(step.configuration, nil) }
+    }
 
     func registrationsChanged() {
         registrationCounter.add(1, ordering: .releasing)

@@ -17,7 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Whole-system benchmarks (results as a table, and as JSON with --json).",
-        subcommands: [Creates.self, Jobs.self, Post.self, Bus.self, AMQP.self, Relay.self, Webhook.self]
+        subcommands: [Creates.self, Jobs.self, Post.self, Bus.self, AMQP.self, Relay.self, Webhook.self, Sandbox.self]
     )
 
     struct Creates: AsyncParsableCommand {

@@ -92,13 +92,14 @@ struct JobExecutor: Sendable {
                 )
                 answered(answer)
             }
-        } else if let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) {
+        } else if let typeName = step.pluginTypeName,
+            step.pluginAssemblyId != nil || platform.plugins.factory(typeName) != nil
+        {
             let services = PluginServices(platform: platform, caller: caller)
-            let configuration = step.configuration
             handlerName = "plug-in '\(typeName)'"
             body = {
                 var context = context
-                let plugin = try factory(configuration, nil)
+                guard let plugin = try await platform.plugin(for: step, db: nil) else { return }
                 try await plugin.execute(&context, services: services)
             }
         } else {

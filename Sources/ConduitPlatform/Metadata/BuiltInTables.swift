@@ -5,7 +5,32 @@ public enum BuiltInTables {
     public static let all: [EntityMetadata] = [
         organization, businessunit, systemuser, account, contact, sdkmessage, sdkmessagefilter, plugintype,
         sdkmessageprocessingstep, sdkmessageprocessingstepimage, serviceendpoint, asyncoperation, workflow,
+        pluginassembly,
     ]
+
+    /// Plug-in assemblies (`pluginassembly`): a sandboxed one (`isolationmode` 2) is a WebAssembly module, its
+    /// `content` base64 (binary `.wasm`, or the text format, WAT); its `plugintype` rows name the functions it
+    /// exports (docs/sandbox.md).
+    public static let pluginassembly = EntityMetadata(
+        logicalName: "pluginassembly",
+        entitySetName: "pluginassemblies",
+        displayName: "Plug-in Assembly",
+        primaryNameMaxLength: 256,
+        ownership: .organizationOwned,
+        columns: [
+            AttributeMetadata("content", .memo, maxLength: 16 << 20),
+            AttributeMetadata(
+                "isolationmode",
+                .picklist,
+                options: [OptionMetadata(1, "None"), OptionMetadata(2, "Sandbox"), OptionMetadata(3, "External")]
+            ),
+            AttributeMetadata("sourcetype", .picklist, options: [OptionMetadata(0, "Database")]),
+            AttributeMetadata("version", .string, maxLength: 48),
+            AttributeMetadata("culture", .string, maxLength: 32),
+            AttributeMetadata("publickeytoken", .string, maxLength: 32),
+            AttributeMetadata("description", .memo),
+        ]
+    )
 
     /// Processes (`workflow`): Conduit runs background workflows (category 0, mode 0) whose definition is JSON in
     /// `clientdata` (docs/workflows.md); `xaml` is kept but not run.
@@ -218,6 +243,7 @@ public enum BuiltInTables {
             AttributeMetadata("assemblyname", .string, maxLength: 100),
             AttributeMetadata("isworkflowactivity", .boolean),
             AttributeMetadata("description", .memo),
+            AttributeMetadata("pluginassemblyid", .lookup, targets: ["pluginassembly"]),
         ]
     )
 

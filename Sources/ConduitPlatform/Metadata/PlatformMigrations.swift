@@ -75,5 +75,19 @@ enum PlatformMigrations {
                 "CREATE INDEX IF NOT EXISTS asyncoperation_bysequence ON asyncoperation (sequence)"
             ).run()
         },
+        Migration(version: 9, name: "sandboxed plug-in assemblies") { db, flavor in
+            let exists = try await MetadataCatalog.load(db: db).contains { $0.logicalName == "pluginassembly" }
+            if !exists {
+                try await db.raw(
+                    SQLQueryString(MetadataCatalog.createTable(BuiltInTables.pluginassembly, flavor: flavor))
+                ).run()
+                try await MetadataCatalog.save(BuiltInTables.pluginassembly, db: db, flavor: flavor)
+                if try await db.raw("SELECT sdkmessageid FROM sdkmessage").first() != nil {
+                    try await Bootstrap.insertFilters(for: "pluginassembly", db: db)
+                }
+            }
+            // plugintype.pluginassemblyid.
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+        },
     ]
 }

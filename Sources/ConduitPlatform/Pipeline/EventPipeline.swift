@@ -14,7 +14,7 @@ struct EventPipeline {
     /// Tables whose rows are step registrations: a change to them reloads the steps.
     static let registrationTables: Set<String> = [
         "sdkmessageprocessingstep", "sdkmessageprocessingstepimage", "plugintype", "sdkmessagefilter", "sdkmessage",
-        "serviceendpoint",
+        "serviceendpoint", "pluginassembly",
     ]
 
     func execute(_ request: OrganizationRequest, caller: Caller) async throws -> OrganizationResponse {
@@ -238,15 +238,15 @@ struct PipelineRun: Sendable {
                 )
             }
         }
-        guard let typeName = step.pluginTypeName, let factory = platform.plugins.factory(typeName) else {
+        let typeName = step.pluginTypeName ?? ""
+        guard let plugin = try await platform.plugin(for: step, db: db) else {
             let handler = step.eventHandler.map { "\($0.logicalName ?? "?") \($0.id)" } ?? "none"
             throw PlatformError(
                 .pluginFailed,
-                "The step '\(step.name)' runs synchronously, but its handler (\(handler)) is not a plug-in type compiled into this server."
+                "The step '\(step.name)' runs synchronously, but its handler (\(handler)) is neither a plug-in type compiled into this server nor one of an uploaded plug-in assembly."
             )
         }
         do {
-            let plugin = try factory(step.configuration, nil)
             try await plugin.execute(&context, services: services)
         } catch let error as PlatformError {
             throw error

@@ -17,6 +17,8 @@ struct StepRegistration: Sendable, Hashable {
     var eventHandler: EntityReference?
     /// The plug-in type name, when the handler is a `plugintype`.
     var pluginTypeName: String?
+    /// The plug-in type's assembly, when it has one (an uploaded, sandboxed WebAssembly module).
+    var pluginAssemblyId: Guid? = nil
     var configuration: String?
     var impersonatingUserId: Guid?
     var asyncAutoDelete: Bool
