@@ -84,6 +84,80 @@ struct SandboxTests {
         try await h.service.retrieveMultiple(QueryExpression(entityName: table)).entities.count
     }
 
+    /// The repository's root (for docs/sandbox).
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// Builds `docs/sandbox/check-name.c` for wasm32 with clang and lld (`.ci/run` makes sure a clang that targets
+    /// wasm32 is there).
+    static func buildCPlugin() throws -> [UInt8] {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("check-name-\(UUID()).wasm").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "clang", "--target=wasm32", "-O2", "-nostdlib", "-Wl,--no-entry", "-Wl,--export-memory", "-o", output,
+            repositoryRoot.appendingPathComponent("docs/sandbox/check-name.c").path,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SandboxBuildFailure(text: "clang for wasm32 failed: \(String(decoding: message, as: UTF8.self))")
+        }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
+    struct SandboxBuildFailure: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
+    }
+
+    @Test("a plug-in written in C, built with clang for wasm32 and uploaded as a .wasm, refuses a create synchronously")
+    func pluginInC() async throws {
+        let wasm = try Self.buildCPlugin()
+        #expect(wasm.starts(with: [0x00, 0x61, 0x73, 0x6D]))
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let assembly = try await h.service.create(
+                Entity(
+                    logicalName: "pluginassembly",
+                    attributes: [
+                        ("name", .string("CheckName")), ("isolationmode", .optionSetValue(OptionSetValue(2))),
+                        ("content", .string(Data(wasm).base64EncodedString())),
+                    ]
+                )
+            )
+            let type = try await h.service.create(
+                Entity(
+                    logicalName: "plugintype",
+                    attributes: [
+                        ("name", .string("CheckName.check_name")), ("typename", .string("check_name")),
+                        (
+                            "pluginassemblyid",
+                            .entityReference(EntityReference(logicalName: "pluginassembly", id: assembly))
+                        ),
+                    ]
+                )
+            )
+            _ = try await h.service.registerStep(
+                "C check",
+                message: "Create",
+                table: "contact",
+                stage: 20,
+                mode: 0,
+                handler: EntityReference(logicalName: "plugintype", id: type)
+            )
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Refused") }
+            #expect(error?.message == "Contacts may not be called Refused (said a plug-in written in C).")
+            _ = try await Self.createContact(h, "Welcome")
+            #expect(try await Self.count(h, "contact") == 1)
+        }
+    }
+
     @Test("an uploaded WAT plug-in runs in a step at once: it creates a record as the step's user and traces")
     func createsThroughTheOrganizationService() async throws {
         try await PlatformHarness.run(.sqliteMemory) { h in
