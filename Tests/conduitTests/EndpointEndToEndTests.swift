@@ -58,9 +58,7 @@ struct EndpointEndToEndTests {
                 .GET,
                 "sdkmessageprocessingsteps?$select=sdkmessageprocessingstepid&$filter=name%20eq%20'ServiceBusPlugin%20\(endpoint)'"
             )
-            .body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
-                String($0.output)
-            }
+            .body.firstId
         )
         let image = try await CrashSafetyTests.send(
             client,
@@ -70,6 +68,25 @@ struct EndpointEndToEndTests {
             #"{"name":"before","entityalias":"before","imagetype":0,"messagepropertyname":"Target","attributes":"lastname","sdkmessageprocessingstepid@odata.bind":"/sdkmessageprocessingsteps(\#(id))"}"#
         )
         #expect(image.status == 204, "\(image.body)")
+    }
+
+    /// Registers on `server` a queue endpoint `remote-inbox` for the queue `inbox` of the namespace at `address`
+    /// (its root rule's `key`), and an asynchronous step posting each Create of contact to it.
+    static func postCreatesToRemoteInbox(
+        _ client: HTTPClient,
+        _ server: CrashSafetyTests.Server,
+        address: String,
+        key: String,
+        api: [String]
+    ) async throws {
+        let endpoint = try cli(
+            [
+                "endpoint", "add", "--name", "remote-inbox", "--contract", "queue", "--format", "json",
+                "--namespace-address", address, "--path", "inbox", "--sas-key-name", "RootManageSharedAccessKey",
+                "--sas-key", key,
+            ] + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await registerStep(client, server, endpoint: endpoint, message: "Create", filtering: nil)
     }
 
     static func createContact(
@@ -94,9 +111,7 @@ struct EndpointEndToEndTests {
             "contacts?$select=contactid&$filter=lastname%20eq%20'\(last)'"
         )
         return try #require(
-            listed.body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
-                String($0.output)
-            }
+            listed.body.firstId
         )
     }
 
@@ -338,14 +353,13 @@ struct EndpointEndToEndTests {
         }
         let api = ["--url", local.url, "--key-file", localDirectory + "/admin.key"]
         try await CrashSafetyTests.withClient { client in
-            let endpoint = try Self.cli(
-                [
-                    "endpoint", "add", "--name", "remote-inbox", "--contract", "queue", "--format", "json",
-                    "--namespace-address", "http://127.0.0.1:\(remotePort)/", "--path", "inbox",
-                    "--sas-key-name", "RootManageSharedAccessKey", "--sas-key", remoteKey,
-                ] + api
-            ).trimmingCharacters(in: .whitespacesAndNewlines)
-            try await Self.registerStep(client, local, endpoint: endpoint, message: "Create", filtering: nil)
+            try await Self.postCreatesToRemoteInbox(
+                client,
+                local,
+                address: "http://127.0.0.1:\(remotePort)/",
+                key: remoteKey,
+                api: api
+            )
             let first = try await Self.createContact(client, local, "First")
             let received = try Self.cli(
                 restListen + ["--queue", "inbox", "--max-messages", "1", "--output", "json"] + remoteBus

@@ -52,9 +52,7 @@ struct SandboxServeTests {
                     server,
                     .GET,
                     "pluginassemblies?$select=pluginassemblyid,isolationmode&$filter=name%20eq%20'Poster'"
-                ).body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
-                    String($0.output)
-                }
+                ).body.firstId
             )
             let type = try await CrashSafetyTests.send(
                 client,
@@ -70,9 +68,7 @@ struct SandboxServeTests {
                     server,
                     .GET,
                     "plugintypes?$select=plugintypeid&$filter=typename%20eq%20'post_context'"
-                ).body.firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map {
-                    String($0.output)
-                }
+                ).body.firstId
             )
             let filter = Platform.messageFilterId(message: "Create", table: "contact")
             let step = try await CrashSafetyTests.send(

@@ -77,3 +77,10 @@ extension CrashSafetyTests {
         ]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+extension String {
+    /// The first GUID in this text (a Web API answer), lower case as the Web API writes them; `nil` when none.
+    var firstId: String? {
+        firstMatch(of: /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/).map { String($0.output) }
+    }
+}

@@ -142,19 +142,12 @@ struct TLSServeTests {
             defer { local.stop() }
             let api = ["--url", local.url, "--key-file", directory + "/admin.key"]
             try await CrashSafetyTests.withClient { client in
-                let endpoint = try EndpointEndToEndTests.cli(
-                    [
-                        "endpoint", "add", "--name", "remote-inbox", "--contract", "queue", "--format", "json",
-                        "--namespace-address", "https://127.0.0.1:\(httpsPort)/", "--path", "inbox",
-                        "--sas-key-name", "RootManageSharedAccessKey", "--sas-key", remoteKey,
-                    ] + api
-                ).trimmingCharacters(in: .whitespacesAndNewlines)
-                try await EndpointEndToEndTests.registerStep(
+                try await EndpointEndToEndTests.postCreatesToRemoteInbox(
                     client,
                     local,
-                    endpoint: endpoint,
-                    message: "Create",
-                    filtering: nil
+                    address: "https://127.0.0.1:\(httpsPort)/",
+                    key: remoteKey,
+                    api: api
                 )
                 let contact = try await EndpointEndToEndTests.createContact(client, local, "OverTLS")
                 if trusted {

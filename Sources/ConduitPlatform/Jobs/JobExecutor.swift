@@ -99,7 +99,9 @@ struct JobExecutor: Sendable {
             handlerName = "plug-in '\(typeName)'"
             body = {
                 var context = context
-                guard let plugin = try await platform.plugin(for: step, db: nil) else { return }
+                guard let plugin = try await platform.plugin(for: step, db: nil) else {
+                    throw PlatformError(.pluginFailed, "The plug-in type '\(typeName)' is no longer registered.")
+                }
                 try await plugin.execute(&context, services: services)
             }
         } else {
