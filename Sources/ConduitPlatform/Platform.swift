@@ -58,6 +58,8 @@ public final class Platform: Sendable {
     private let registrationCounter = Atomic<Int>(0)
     /// Checks run on a table's rows before Create and Update write them, by table.
     private let tableRules = Mutex<[String: [TableRule]]>([:])
+    /// Whether the compiled-in plug-ins' `pluginassembly` row is known to exist.
+    private let compiledAssemblyReady = Atomic<Bool>(false)
 
     /// A check (and completion) of a row before it is written: gets the columns the client sent (which it may
     /// change, for example to set derived columns) and, for Update, the current row. Throw a ``PlatformError`` to
@@ -144,6 +146,9 @@ public final class Platform: Sendable {
             tracer: tracer,
             logger: logger
         )
+        platform.addRule(table: "pluginassembly") { target, current, _ in
+            try PluginAssemblyRules.check(&target, current: current)
+        }
         try await WorkflowActivation.install(on: platform)
         return platform
     }
@@ -182,7 +187,7 @@ public final class Platform: Sendable {
     /// into this server; `nil` when it is neither.
     func plugin(for step: StepRegistration, db: (any SQLDatabase)?) async throws -> (any Plugin)? {
         guard let typeName = step.pluginTypeName else { return nil }
-        if let assembly = step.pluginAssemblyId {
+        if step.runsInSandbox, let assembly = step.pluginAssemblyId {
             return try await sandbox.plugin(
                 assemblyId: assembly,
                 typeName: typeName,
@@ -272,20 +277,50 @@ public final class Platform: Sendable {
     {
         let id = NameBasedGuid.make("plugintype:" + typeName)
         let service = organizationService(userId: organization.systemUserId)
-        if try await service.retrieveIfExists(EntityReference(logicalName: "plugintype", id: id)) == nil {
+        let assembly = try await ensureCompiledAssemblyRow(service)
+        if let row = try await service.retrieveIfExists(
+            EntityReference(logicalName: "plugintype", id: id),
+            columns: .columns(["pluginassemblyid"])
+        ) {
+            // A row made before compiled-in plug-ins had their assembly row.
+            if case .entityReference? = row.attributes["pluginassemblyid"] {
+            } else {
+                try await service.update(
+                    Entity(
+                        logicalName: "plugintype",
+                        id: id,
+                        attributes: [("pluginassemblyid", .entityReference(assembly))]
+                    )
+                )
+            }
+        } else {
             _ = try await service.create(
                 Entity(
                     logicalName: "plugintype",
                     id: id,
                     attributes: [
                         ("name", .string(typeName)), ("typename", .string(typeName)),
-                        ("friendlyname", .string(friendlyName ?? typeName)), ("assemblyname", .string("Conduit")),
+                        ("friendlyname", .string(friendlyName ?? typeName)),
+                        ("assemblyname", .string(PluginAssemblyRules.compiledAssemblyName)),
                         ("isworkflowactivity", .boolean(isWorkflowActivity)),
+                        ("pluginassemblyid", .entityReference(assembly)),
                     ]
                 )
             )
         }
         return id
+    }
+
+    /// Makes sure the `pluginassembly` row of the plug-ins compiled into the server exists (`isolationmode` 1, None:
+    /// full trust, as Dataverse records its own plug-ins); returns a reference to it.
+    private func ensureCompiledAssemblyRow(_ service: OrganizationService) async throws -> EntityReference {
+        let reference = EntityReference(logicalName: "pluginassembly", id: PluginAssemblyRules.compiledAssemblyId)
+        if compiledAssemblyReady.load(ordering: .acquiring) { return reference }
+        if try await service.retrieveIfExists(reference, columns: .columns(["name"])) == nil {
+            _ = try await service.create(PluginAssemblyRules.compiledAssemblyRow)
+        }
+        compiledAssemblyReady.store(true, ordering: .releasing)
+        return reference
     }
 
     /// Creates a custom table at run time, with its SQL table and its SDK message filters.

@@ -262,10 +262,12 @@ public final class ConduitHTTPServer: Service, Sendable {
                     port: port,
                     administratorKeyPath: configuration.administratorKeyPath,
                     platform: platform,
+                    // Over HTTPS (no plain port) without the development-emulator switch: clients then use TLS.
                     busConnectionString: BusNamespace.connectionString(
                         host: configuration.host,
                         port: port,
-                        rule: root
+                        rule: root,
+                        tls: scheme == "https"
                     ),
                     amqpPort: amqpPort,
                     amqpConnectionString: amqpPort.map {

@@ -14,7 +14,8 @@ extension BenchCommand {
                 way, both called directly with the context of a contact's Create (no pipeline, no database). A \
                 sandboxed execution serializes the context to JSON, instantiates the module in a new store with its \
                 fuel budget and memory cap, copies the context and configuration in, and calls the function on a \
-                thread of its own.
+                thread of its own. Last, it times an endless loop until it has spent its fuel budget: the longest a \
+                guest computes without calling a host function (each call checks the deadline).
                 """
         )
 
@@ -47,6 +48,8 @@ extension BenchCommand {
                           compiled:   \(String(format: "%.0f", figures.compiledPerSecond)) executions/s \
                         (\(String(format: "%.2f", figures.compiledMicroseconds)) µs each)
                           overhead:   \(String(format: "%.1f", figures.overheadMicroseconds)) µs per call
+                        An endless loop spends the fuel budget (\(platform.sandboxLimits.fuel) units) in \
+                        \(String(format: "%.2f", figures.fuelBudgetSeconds)) s.
                         """
                     )
                 }

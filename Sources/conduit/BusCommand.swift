@@ -35,6 +35,12 @@ struct BusCommand: AsyncParsableCommand {
         @Option(name: .customLong("connection-string"), help: "The namespace's connection string.")
         var connectionString: String?
 
+        @Option(
+            help:
+                "HTTPS: the PEM file of the certificate authorities to trust instead of the system's, such as <data-dir>/tls/ca.pem of 'conduit serve --tls self-signed' (or CONDUIT_CA)."
+        )
+        var ca: String? = ProcessInfo.processInfo.environment["CONDUIT_CA"]
+
         func resolved() throws -> String {
             if let connectionString, !connectionString.isEmpty { return connectionString }
             if let text = ProcessInfo.processInfo.environment["CONDUIT_CONNECTION_STRING"], !text.isEmpty {
@@ -68,7 +74,7 @@ struct BusCommand: AsyncParsableCommand {
         }
 
         func with<T>(_ body: (BusRESTClient) async throws -> T) async throws -> T {
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let client = try CommandHTTPClient.make(caFile: ca)
             do {
                 let value = try await body(try BusRESTClient(connectionString: try resolved(), client: client))
                 try await client.shutdown()

@@ -16,8 +16,8 @@ struct Conduit: AsyncParsableCommand {
             formats) and 'conduit bench'. Not built yet: step (see README.md).
             """,
         subcommands: [
-            ServeCommand.self, ListenCommand.self, EndpointCommand.self, BusCommand.self, JobsCommand.self,
-            WorkflowCommand.self, ContextCommand.self,
+            ServeCommand.self, ListenCommand.self, EndpointCommand.self, StepCommand.self, PluginCommand.self,
+            BusCommand.self, JobsCommand.self, WorkflowCommand.self, ContextCommand.self,
             BenchCommand.self,
         ]
     )

@@ -43,7 +43,10 @@ struct ListenCommand: AsyncParsableCommand {
     var connectionString: String? = ProcessInfo.processInfo.environment["CONDUIT_CONNECTION_STRING"]
     @Option(help: "How to reach the namespace: amqp (AMQP 1.0, as the Azure SDKs) or rest (the Service Bus REST API).")
     var transport: Transport = .amqp
-    @Option(help: "AMQP over TLS: the PEM file of the certificate authorities to trust instead of the system's.")
+    @Option(
+        help:
+            "TLS (AMQPS, HTTPS with --transport rest, wss with --relay): the PEM file of the certificate authorities to trust instead of the system's, such as <data-dir>/tls/ca.pem of 'conduit serve --tls self-signed'."
+    )
     var ca: String?
     @Option(help: "The queue to receive from.") var queue: String?
     @Option(help: "The topic (with --subscription).") var topic: String?
@@ -270,7 +273,7 @@ struct ListenCommand: AsyncParsableCommand {
     }
 
     func runREST() async throws {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = try CommandHTTPClient.make(caFile: ca)
         defer { _ = client.shutdown() }
         let bus = try BusRESTClient(connectionString: connectionString ?? "", client: client)
         let entity = self.entity

@@ -4,13 +4,20 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Where a client command finds the server: `--url` and `--key-file`, with `CONDUIT_URL` and `CONDUIT_KEY_FILE` twins.
+/// Where a client command finds the server: `--url`, `--key-file` and `--ca`, with `CONDUIT_URL`, `CONDUIT_KEY_FILE`
+/// and `CONDUIT_CA` twins.
 struct ServerOptions: ParsableArguments {
     @Option(help: "The Web API root of the server.")
     var url: String = ProcessInfo.processInfo.environment["CONDUIT_URL"] ?? "http://127.0.0.1:8080/api/data/v9.2/"
 
     @Option(name: .customLong("key-file"), help: "The file holding the API key (the administrator's by default).")
     var keyFile: String = ProcessInfo.processInfo.environment["CONDUIT_KEY_FILE"] ?? "./conduit-data/admin.key"
+
+    @Option(
+        help:
+            "HTTPS: the PEM file of the certificate authorities to trust instead of the system's, such as <data-dir>/tls/ca.pem of 'conduit serve --tls self-signed' (or CONDUIT_CA)."
+    )
+    var ca: String? = ProcessInfo.processInfo.environment["CONDUIT_CA"]
 
     func validate() throws {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
@@ -35,7 +42,7 @@ struct WebAPIClient {
         }
         let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let root = options.url.hasSuffix("/") ? options.url : options.url + "/"
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let client = try CommandHTTPClient.make(caFile: options.ca)
         do {
             let value = try await body(WebAPIClient(root: root, key: key, client: client))
             try await client.shutdown()
@@ -46,17 +53,24 @@ struct WebAPIClient {
         }
     }
 
-    /// Sends a request to `<root><path>`; returns the parsed JSON body (or `nil` for none). A non-2xx answer
-    /// throws the server's error message.
+    /// The console API's root (`…/api/console/`) beside the Web API's.
+    var consoleRoot: String {
+        guard let range = root.range(of: "api/data/", options: .backwards) else { return root + "../console/" }
+        return String(root[..<range.lowerBound]) + "api/console/"
+    }
+
+    /// Sends a request to `<root><path>` (the console API's root with `console`); returns the parsed JSON body (or
+    /// `nil` for none). A non-2xx answer throws the server's error message. With `prefer`, a write answers with the
+    /// written row (`Prefer: return=representation`).
     @discardableResult
-    /// With `prefer`, a write answers with the written row (`Prefer: return=representation`).
     func send(
         _ method: HTTPMethod,
         _ path: String,
         body: [String: Any]? = nil,
-        prefer: Bool = false
+        prefer: Bool = false,
+        console: Bool = false
     ) async throws -> Any? {
-        var request = HTTPClientRequest(url: root + path)
+        var request = HTTPClientRequest(url: (console ? consoleRoot : root) + path)
         request.method = method
         if prefer { request.headers.add(name: "Prefer", value: "return=representation") }
         request.headers.add(name: "Authorization", value: "Bearer \(key)")

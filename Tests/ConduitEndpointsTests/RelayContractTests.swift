@@ -154,6 +154,69 @@ struct RelayContractTests {
         }
     }
 
+    @Test("Two-way from the sandbox: a WebAssembly plug-in's conduit.post returns the listener's answer to the guest")
+    func twoWayAnswerReachesSandboxedPlugin() async throws {
+        try await EndpointHarness.run(.sqliteFile) { h in
+            try await Self.createRelay(h, "approvals")
+            let endpoint = try await h.createEndpoint(Self.relayEndpoint(h, "approvals", contract: 4, format: .json))
+            // Posts to the endpoint named by its configuration, then fails with the answer as its message.
+            let wat = SandboxBenchmark.module(
+                imports: """
+                    (import "conduit" "post" (func $post (param i32 i32) (result i32)))
+                    (import "conduit" "answer" (func $answer (param i32)))
+                    (import "conduit" "fail" (func $fail (param i32 i32)))
+                    """,
+                run: """
+                    (local $n i32)
+                    (local.set $n (call $post (local.get 2) (local.get 3)))
+                    (call $answer (i32.const 8192))
+                    (call $fail (i32.const 8192) (local.get $n))
+                    (i32.const 1)
+                    """
+            )
+            let assembly = try await h.service.create(
+                Entity(
+                    logicalName: "pluginassembly",
+                    attributes: [
+                        ("name", .string("Asker")), ("content", .string(Data(wat.utf8).base64EncodedString())),
+                    ]
+                )
+            )
+            let type = try await h.service.create(
+                Entity(
+                    logicalName: "plugintype",
+                    attributes: [
+                        ("name", .string("Asker.run")), ("typename", .string("run")),
+                        (
+                            "pluginassemblyid",
+                            .entityReference(EntityReference(logicalName: "pluginassembly", id: assembly))
+                        ),
+                    ]
+                )
+            )
+            try await h.service.registerStep(
+                "Sandboxed: ask before an update",
+                message: "Update",
+                table: "contact",
+                stage: 20,
+                mode: 0,
+                handler: EntityReference(logicalName: "plugintype", id: type),
+                configuration: endpoint.description
+            )
+            let contact = try await h.createContact("Ada", "Byron")
+            let listener = try HubListener(hub: h.bus.relays.hub, relay: "approvals") { head, body in
+                let context = try? ContextCodec.decode(body, format: .json)
+                return (200, "answered \(context?.messageName ?? "?") of \(context?.primaryEntityName ?? "?")")
+            }
+            let error = await #expect(throws: PlatformError.self) {
+                try await h.updateContact(contact, [("lastname", .string("Lovelace"))])
+            }
+            await listener.stop()
+            #expect(error?.message == "answered Update of contact", "\(String(describing: error))")
+            #expect(listener.received.count == 1)
+        }
+    }
+
     @Test("An asynchronous custom plug-in whose post failed runs again, whole, on the job's retry")
     func asyncPluginRetryRerunsPlugin() async throws {
         let plugins = PluginRegistry()

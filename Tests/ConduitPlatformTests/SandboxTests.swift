@@ -1,7 +1,9 @@
 import ConduitContext
 import ConduitPlatform
+import ConduitStore
 import ConduitTestSupport
 import Foundation
+import SQLKit
 import Testing
 
 /// Sandboxed plug-ins: WebAssembly modules uploaded as `pluginassembly` rows (isolationmode 2) and run by WasmKit in
@@ -11,26 +13,7 @@ struct SandboxTests {
     /// A module with the ABI's `memory` and bump `alloc`, the host functions it imports, data at fixed offsets and
     /// the export `run(context, context_length, configuration, configuration_length) -> i32` with `body`.
     static func module(imports: String = "", data: [(offset: Int, text: String)] = [], body: String) -> String {
-        let segments = data.map { segment in
-            let escaped = segment.text.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"")
-            return "(data (i32.const \(segment.offset)) \"\(escaped)\")"
-        }
-        return """
-            (module
-              \(imports)
-              (memory (export "memory") 4)
-              (global $next (mut i32) (i32.const 16384))
-              (func (export "alloc") (param $size i32) (result i32)
-                (local $p i32)
-                (local.set $p (global.get $next))
-                (global.set $next (i32.add (global.get $next) (local.get $size)))
-                (local.get $p))
-              \(segments.joined(separator: "\n  "))
-              (func (export "run") (param i32 i32 i32 i32) (result i32)
-                \(body))
-            )
-            """
+        SandboxBenchmark.module(imports: imports, data: data, run: body)
     }
 
     /// Uploads `wat` as a sandboxed assembly with a plug-in type `run`, and registers a step on Create of contact.
@@ -182,6 +165,79 @@ struct SandboxTests {
         }
     }
 
+    /// A guest that runs `requests` through `execute` in turn, then fails with the last response as its message.
+    static func executor(_ requests: [String]) -> String {
+        var data: [(offset: Int, text: String)] = []
+        var calls: [String] = []
+        for (index, request) in requests.enumerated() {
+            data.append((index * 2048, request))
+            calls.append("(local.set $n (call $execute (i32.const \(index * 2048)) (i32.const \(request.utf8.count))))")
+        }
+        return Self.module(
+            imports: """
+                (import "conduit" "execute" (func $execute (param i32 i32) (result i32)))
+                (import "conduit" "answer" (func $answer (param i32)))
+                (import "conduit" "fail" (func $fail (param i32 i32)))
+                """,
+            data: data,
+            body: """
+                (local $n i32)
+                \(calls.joined(separator: "\n"))
+                (call $answer (i32.const 8192))
+                (call $fail (i32.const 8192) (local.get $n))
+                (i32.const 1)
+                """
+        )
+    }
+
+    @Test("execute: Create with a lookup, a choice and an amount, then RetrieveMultiple with conditions, order and top")
+    func organizationServiceQueries() async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let parent = try await h.service.create(
+                Entity(logicalName: "account", attributes: [("name", .string("Parent"))])
+            )
+            let create = """
+                {"message":"Create","target":{"logicalname":"account","attributes":{"name":"Child",\
+                "parentaccountid":{"logicalname":"account","id":"\(parent)"},"industrycode":{"value":7},\
+                "revenue":{"money":"1234.50"},"numberofemployees":12}}}
+                """
+            let query = """
+                {"message":"RetrieveMultiple","logicalname":"account",\
+                "columns":["name","parentaccountid","industrycode","revenue","numberofemployees"],\
+                "conditions":[{"attribute":"name","operator":"BeginsWith","values":["Chi"]},\
+                {"attribute":"numberofemployees","operator":"GreaterThan","values":[10]}],\
+                "orders":[{"attribute":"name","descending":true}],"top":5}
+                """
+            try await Self.register(h, Self.executor([create, query]), name: "Querier")
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            let response = try #require(error?.message)
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(response.utf8)) as? [String: Any],
+                "\(response)"
+            )
+            let entities = try #require(object["entities"] as? [[String: Any]], "\(response)")
+            #expect(entities.count == 1, "\(response)")
+            let attributes = try #require(entities.first?["attributes"] as? [String: Any], "\(response)")
+            #expect(attributes["name"] as? String == "Child")
+            #expect(attributes["numberofemployees"] as? Int == 12)
+            #expect(attributes["industrycode"] as? [String: Int] == ["value": 7])
+            let lookup = attributes["parentaccountid"] as? [String: String]
+            #expect(lookup == ["logicalname": "account", "id": parent.description], "\(response)")
+            let revenue = (attributes["revenue"] as? [String: String])?["money"]
+            #expect(revenue.flatMap { Decimal(string: $0) } == Decimal(string: "1234.5"), "\(response)")
+        }
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let bad =
+                #"{"message":"RetrieveMultiple","logicalname":"account","conditions":[{"attribute":"name","operator":"Like","values":["x"]}]}"#
+            try await Self.register(h, Self.executor([bad]), name: "Bad query")
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            #expect(
+                error?.message.contains("failed: execute: 'Like' is not a condition operator the sandbox runs") == true,
+                "\(String(describing: error))"
+            )
+        }
+    }
+
     @Test("a synchronous sandboxed plug-in that fails rolls the change back, with its message")
     func failureRollsBack() async throws {
         try await PlatformHarness.run(.sqliteMemory) { h in
@@ -218,7 +274,26 @@ struct SandboxTests {
     func limits(_ kind: String, _ body: String, _ imports: String, _ expected: String) async throws {
         try await PlatformHarness.run(.sqliteMemory) { h in
             h.platform.sandboxLimits = SandboxLimits(fuel: 5_000_000, memoryBytes: 16 << 20)
-            try await Self.register(h, Self.module(imports: imports, body: body), name: "Bad \(kind)")
+            let wat = Self.module(imports: imports, body: body)
+            if kind == "import" {
+                // Refused at upload, with the reason…
+                let refusal = await #expect(throws: PlatformError.self) {
+                    try await Self.register(h, wat, name: "Bad \(kind)")
+                }
+                #expect(
+                    refusal?.message.contains("cannot be saved") == true && refusal?.message.contains(expected) == true,
+                    "\(String(describing: refusal))"
+                )
+                // …and a module that reached the table another way (an older row) fails its run with it.
+                try await Self.register(h, Self.module(body: "(i32.const 0)"), name: "Bad \(kind)")
+                try await h.platform.store.transaction { db in
+                    try await db.raw(
+                        "UPDATE pluginassembly SET content = \(bind: Data(wat.utf8).base64EncodedString()) WHERE name = 'Bad import'"
+                    ).run()
+                }
+            } else {
+                try await Self.register(h, wat, name: "Bad \(kind)")
+            }
             let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
             #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
             #expect(try await Self.count(h, "contact") == 0)
@@ -227,6 +302,91 @@ struct SandboxTests {
                 Entity(logicalName: "account", attributes: [("name", .string("ok"))])
             )
             #expect(account != .empty)
+        }
+    }
+
+    @Test("a guest that keeps calling host functions past its deadline is stopped at the next call, fuel or not")
+    func deadline() async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            h.platform.sandboxLimits = SandboxLimits(deadline: .milliseconds(300))
+            let wat = Self.module(
+                imports: #"(import "conduit" "trace" (func $trace (param i32 i32)))"#,
+                body: "(loop $again (call $trace (i32.const 0) (i32.const 0)) (br $again)) (i32.const 0)"
+            )
+            try await Self.register(h, wat, name: "Chatty")
+            let started = ContinuousClock.now
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            #expect(
+                error?.message.contains("ran past its deadline of 300 ms (stopped when it called conduit.trace)")
+                    == true,
+                "\(String(describing: error))"
+            )
+            #expect(ContinuousClock.now - started < .seconds(30))
+            #expect(try await Self.count(h, "contact") == 0)
+        }
+    }
+
+    @Test(
+        "shared variables are refused beyond 1 MB in all; a failed asynchronous run's job message ends with its trace, cut at 10 KB"
+    )
+    func quotas() async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let share = Self.module(
+                imports: #"(import "conduit" "set_shared_variable" (func $share (param i32 i32 i32 i32)))"#,
+                data: [(0, "abcdefgh")],
+                body: """
+                    (local $i i32)
+                    (block $done (loop $next
+                      (call $share (local.get $i) (i32.const 1) (i32.const 0) (i32.const 200000))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $next (i32.lt_u (local.get $i) (i32.const 8)))))
+                    (i32.const 0)
+                    """
+            )
+            try await Self.register(h, share, name: "Hoarder")
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            #expect(
+                error?.message.contains(
+                    "the shared variables of one execution may hold 1 MB in all; 'f' would bring them to"
+                )
+                    == true,
+                "\(String(describing: error))"
+            )
+        }
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let line = String(repeating: "x", count: 1000)
+            let failure = "failed after tracing"
+            let tracer = Self.module(
+                imports: """
+                    (import "conduit" "trace" (func $trace (param i32 i32)))
+                    (import "conduit" "fail" (func $fail (param i32 i32)))
+                    """,
+                data: [(0, line), (2000, failure)],
+                body: """
+                    (local $i i32)
+                    (block $done (loop $next
+                      (call $trace (i32.const 0) (i32.const 1000))
+                      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                      (br_if $next (i32.lt_u (local.get $i) (i32.const 20)))))
+                    (call $fail (i32.const 2000) (i32.const \(failure.utf8.count)))
+                    (i32.const 1)
+                    """
+            )
+            try await Self.register(h, tracer, name: "Tracer", stage: 40, mode: 1)
+            try await AsyncServiceTests.withService(h) { _ in
+                _ = try await Self.createContact(h, "Ada")
+                let jobs = try await AsyncServiceTests.waitForJobs(h)
+                let job = try await AsyncServiceTests.job(h, try #require(jobs.first).id)
+                #expect(AsyncServiceTests.status(job) == 31)
+                guard case .string(let message)? = job.attributes["message"] else {
+                    Issue.record("no message: \(job.attributes)")
+                    return
+                }
+                let expectedTrace =
+                    Array(repeating: line, count: 10).joined(separator: "\n") + "\n"
+                    + String(repeating: "x", count: 240) + "\n" + TracingService.cut
+                #expect(message == "\(failure)\n\nPlug-in trace:\n" + expectedTrace)
+            }
         }
     }
 
@@ -243,7 +403,9 @@ struct SandboxTests {
             #expect(error?.message == "configured text")
             // Upload a version that succeeds: the next create uses it.
             let assembly = try #require(
-                try await h.service.retrieveMultiple(QueryExpression(entityName: "pluginassembly")).entities.first
+                try await h.service.retrieveMultiple(QueryExpression(entityName: "pluginassembly")).entities.first {
+                    $0.attributes["name"] == .string("Echo")
+                }
             )
             var update = Entity(logicalName: "pluginassembly", id: assembly.id)
             update.attributes.append(

@@ -2,11 +2,19 @@ import AsyncHTTPClient
 import ConduitPlatform
 import Foundation
 import NIOHTTP1
+import NIOSSL
 
 extension CrashSafetyTests {
-    /// Runs `body` with an HTTP client, shut down afterwards whatever happens.
-    static func withClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    /// Runs `body` with an HTTP client, shut down afterwards whatever happens; over HTTPS it trusts the certificate
+    /// authorities of `caFile` (PEM).
+    static func withClient<T>(caFile: String? = nil, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        var configuration = HTTPClient.Configuration()
+        if let caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            configuration.tlsConfiguration = tls
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let value = try await body(client)
             try await client.shutdown()

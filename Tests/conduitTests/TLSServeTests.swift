@@ -13,6 +13,9 @@ struct TLSServeTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("conduit-\(name)-\(UUID())").path
     }
 
+    /// `conduit serve` arguments: a development certificate, HTTPS and AMQPS on free ports, no plain listeners.
+    static let selfSignedOnly = ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0", "--no-plain"]
+
     /// Runs curl; returns its exit status and output.
     static func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
@@ -35,7 +38,7 @@ struct TLSServeTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try CrashSafetyTests.Server(
             dataDirectory: directory,
-            arguments: ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0", "--no-plain"]
+            arguments: Self.selfSignedOnly
         )
         defer { server.stop() }
         let ca = directory + "/tls/ca.pem"
@@ -61,13 +64,65 @@ struct TLSServeTests {
         server.stop()
         let again = try CrashSafetyTests.Server(
             dataDirectory: directory,
-            arguments: ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0", "--no-plain"]
+            arguments: Self.selfSignedOnly
         )
         defer { again.stop() }
         let refingerprint = again.banner.split(separator: "\n").first { $0.contains("SHA-256") }
         #expect(
             fingerprint?.split(separator: " ").last == refingerprint?.split(separator: " ").last,
             "\(again.banner)"
+        )
+    }
+
+    @Test(
+        "--no-plain: the command-line clients go over HTTPS with --ca (bus, endpoint add), and conduit listen --transport rest receives a change's context; without --ca they are refused"
+    )
+    func clientsOverHTTPS() async throws {
+        let directory = Self.temporaryDirectory("tls-clients")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try CrashSafetyTests.Server(
+            dataDirectory: directory,
+            arguments: Self.selfSignedOnly
+        )
+        defer { server.stop() }
+        let ca = directory + "/tls/ca.pem"
+        let bus = ["--connection-string", server.busConnectionString, "--ca", ca]
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key", "--ca", ca]
+        // Without the CA, a client says the certificate is not trusted and changes nothing.
+        let untrusted = try CLITests.run([
+            "bus", "queue", "create", "tls-changes", "--connection-string", server.busConnectionString,
+        ])
+        #expect(untrusted.status != 0, "\(untrusted.stderr)")
+        #expect(untrusted.stderr.lowercased().contains("certificate"), "\(untrusted.stderr)")
+        #expect(try EndpointEndToEndTests.cli(["bus", "queue", "create", "tls-changes"] + bus).contains("tls-changes"))
+        let endpoint = try EndpointEndToEndTests.cli(
+            [
+                "endpoint", "add", "--name", "tls-changes", "--contract", "queue", "--format", "json", "--path",
+                "tls-changes",
+            ]
+                + bus + api
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        let contact = try await CrashSafetyTests.withClient(caFile: ca) { client in
+            try await EndpointEndToEndTests.registerStep(
+                client,
+                server,
+                endpoint: endpoint,
+                message: "Create",
+                filtering: nil
+            )
+            return try await EndpointEndToEndTests.createContact(client, server, "Hopper")
+        }
+        let listened = try EndpointEndToEndTests.cli(
+            [
+                "listen", "--transport", "rest", "--queue", "tls-changes", "--max-messages", "1", "--wait", "20",
+                "--until-idle", "--output", "json",
+            ]
+                + bus
+        )
+        let context = try ContextCodec.decode(Array(listened.utf8), format: .json)
+        #expect(
+            context.messageName == "Create" && context.primaryEntityId.description == contact,
+            "\(listened.prefix(300))"
         )
     }
 

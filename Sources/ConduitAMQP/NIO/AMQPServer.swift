@@ -55,7 +55,7 @@ public final class AMQPServer: Service, Sendable {
     public var connectionCount: Int { connections.withLock { $0.count } }
 
     /// Waits (up to `timeout`) until ``run()`` listens, and returns the port; `nil` if it did not.
-    public func waitUntilListening(timeout: Duration = .seconds(10)) async -> Int? {
+    public func waitUntilListening(timeout: Duration = .seconds(30)) async -> Int? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, !failed.withLock({ $0 }) {
             if let port = localAddress?.port { return port }

@@ -93,7 +93,7 @@ struct JobExecutor: Sendable {
                 answered(answer)
             }
         } else if let typeName = step.pluginTypeName,
-            step.pluginAssemblyId != nil || platform.plugins.factory(typeName) != nil
+            step.runsInSandbox || platform.plugins.factory(typeName) != nil
         {
             let services = PluginServices(platform: platform, caller: caller)
             handlerName = "plug-in '\(typeName)'"
@@ -102,7 +102,11 @@ struct JobExecutor: Sendable {
                 guard let plugin = try await platform.plugin(for: step, db: nil) else {
                     throw PlatformError(.pluginFailed, "The plug-in type '\(typeName)' is no longer registered.")
                 }
-                try await plugin.execute(&context, services: services)
+                do {
+                    try await plugin.execute(&context, services: services)
+                } catch {
+                    throw Self.withTrace(error, services.tracing.text)
+                }
             }
         } else {
             let handler = step.eventHandler.map { "\($0.logicalName ?? "?") \($0.id)" } ?? "none"
@@ -165,6 +169,18 @@ struct JobExecutor: Sendable {
                     friendly: "The step took longer than its execution budget; it will be tried again."
                 )
             )
+        }
+    }
+
+    /// A plug-in's failure with the lines it traced (`ITracingService`), as Dataverse shows them in the job's
+    /// message.
+    static func withTrace(_ error: any Error, _ lines: [String]) -> any Error {
+        guard !lines.isEmpty else { return error }
+        let trace = "\n\nPlug-in trace:\n" + lines.joined(separator: "\n")
+        switch error {
+        case let error as InvalidPluginExecutionError: return InvalidPluginExecutionError(error.message + trace)
+        case let error as PlatformError: return PlatformError(error.code, error.message + trace)
+        default: return error
         }
     }
 

@@ -191,9 +191,10 @@ public enum JobLifecycle {
         return parts.seconds * ticksPerSecond + parts.attoseconds / 100_000_000_000
     }
 
-    /// "24 h", "1 h 30 min", "90 s".
+    /// "24 h", "1 h 30 min", "90 s", "250 ms".
     static func describe(_ duration: Duration) -> String {
         let seconds = duration.components.seconds
+        guard seconds > 0 else { return "\(duration.components.attoseconds / 1_000_000_000_000_000) ms" }
         guard seconds >= 60 else { return "\(seconds) s" }
         let hours = seconds / 3600
         let minutes = seconds % 3600 / 60

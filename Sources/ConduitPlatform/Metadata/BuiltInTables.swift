@@ -24,7 +24,14 @@ public enum BuiltInTables {
                 .picklist,
                 options: [OptionMetadata(1, "None"), OptionMetadata(2, "Sandbox"), OptionMetadata(3, "External")]
             ),
-            AttributeMetadata("sourcetype", .picklist, options: [OptionMetadata(0, "Database")]),
+            AttributeMetadata(
+                "sourcetype",
+                .picklist,
+                options: [
+                    OptionMetadata(0, "Database"), OptionMetadata(1, "Disk"), OptionMetadata(2, "Normal"),
+                    OptionMetadata(3, "AzureWebApp"), OptionMetadata(4, "File Store"),
+                ]
+            ),
             AttributeMetadata("version", .string, maxLength: 48),
             AttributeMetadata("culture", .string, maxLength: 32),
             AttributeMetadata("publickeytoken", .string, maxLength: 32),

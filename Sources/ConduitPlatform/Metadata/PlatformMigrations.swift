@@ -89,5 +89,8 @@ enum PlatformMigrations {
             // plugintype.pluginassemblyid.
             try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
         },
+        Migration(version: 10, name: "plug-in assembly source types (the compiled-in plug-ins' row)") { db, flavor in
+            try await MetadataCatalog.upgradeBuiltInTables(db: db, flavor: flavor)
+        },
     ]
 }

@@ -43,19 +43,39 @@ public struct PluginServices: Sendable {
     }
 }
 
-/// Collects a plug-in's trace lines (the SDK's `ITracingService`).
+/// Collects a plug-in's trace lines (the SDK's `ITracingService`): the first 10 KB of them, as Dataverse keeps; a
+/// failed system job's message ends with them.
 public final class TracingService: Sendable {
-    private let lines = Mutex<[String]>([])
+    /// The trace text kept per execution, in bytes of UTF-8.
+    public static let limit = 10 << 10
+    /// The line that ends a trace cut at ``limit``.
+    public static let cut = "[the trace was cut here: 10 KB of trace are kept per execution]"
+    private struct Kept {
+        var lines: [String] = []
+        var bytes = 0
+    }
+    private let kept = Mutex(Kept())
 
     public init() {}
 
-    /// Adds a line.
+    /// Adds a line; past ``limit`` bytes in all, the line that crosses it is cut, ``cut`` follows, and later lines
+    /// are dropped.
     public func trace(_ message: String) {
-        lines.withLock { $0.append(message) }
+        kept.withLock { kept in
+            guard kept.bytes <= Self.limit else { return }
+            let room = Self.limit - kept.bytes
+            kept.bytes += message.utf8.count
+            if kept.bytes <= Self.limit {
+                kept.lines.append(message)
+            } else {
+                kept.lines.append(String(decoding: message.utf8.prefix(room), as: UTF8.self))
+                kept.lines.append(Self.cut)
+            }
+        }
     }
 
     /// The lines so far.
-    public var text: [String] { lines.withLock { $0 } }
+    public var text: [String] { kept.withLock { $0.lines } }
 }
 
 /// An error a plug-in throws to fail the operation with its own message (the SDK's

@@ -68,12 +68,14 @@ final class StepCache: Sendable {
             SELECT s.sdkmessageprocessingstepid AS id, s.name AS name, m.name AS message,
                    f.primaryobjecttypecode AS entity, s.stage AS stage, s.mode AS mode, s.rank AS rank,
                    s.filteringattributes AS filtering, s.eventhandler AS handler, s.eventhandler__type AS handlertype,
-                   t.typename AS typename, t.pluginassemblyid AS assembly, s.configuration AS configuration,
+                   t.typename AS typename, t.pluginassemblyid AS assembly, a.isolationmode AS isolation,
+                   s.configuration AS configuration,
                    s.impersonatinguserid AS impersonating, s.asyncautodelete AS autodelete
             FROM sdkmessageprocessingstep s
             JOIN sdkmessage m ON m.sdkmessageid = s.sdkmessageid
             LEFT JOIN sdkmessagefilter f ON f.sdkmessagefilterid = s.sdkmessagefilterid
             LEFT JOIN plugintype t ON t.plugintypeid = s.eventhandler
+            LEFT JOIN pluginassembly a ON a.pluginassemblyid = t.pluginassemblyid
             WHERE s.statecode = 0
             """
         ).all()
@@ -113,6 +115,7 @@ final class StepCache: Sendable {
                 eventHandler: handler.map { EntityReference(logicalName: handlerType ?? "plugintype", id: $0) },
                 pluginTypeName: try row.decode(column: "typename", as: String?.self),
                 pluginAssemblyId: try row.decode(column: "assembly", as: String?.self).flatMap(Guid.init),
+                pluginIsolationMode: try row.decode(column: "isolation", as: Int?.self).map(Int32.init),
                 configuration: try row.decode(column: "configuration", as: String?.self),
                 impersonatingUserId: try row.decode(column: "impersonating", as: String?.self).flatMap(Guid.init),
                 asyncAutoDelete: try row.decode(column: "autodelete", as: Bool?.self) ?? false,

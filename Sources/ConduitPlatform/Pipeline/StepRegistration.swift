@@ -17,14 +17,24 @@ struct StepRegistration: Sendable, Hashable {
     var eventHandler: EntityReference?
     /// The plug-in type name, when the handler is a `plugintype`.
     var pluginTypeName: String?
-    /// The plug-in type's assembly, when it has one (an uploaded, sandboxed WebAssembly module).
+    /// The plug-in type's assembly, when it has one: the compiled-in plug-ins' (isolation mode 1), or an uploaded,
+    /// sandboxed WebAssembly module (2).
     var pluginAssemblyId: Guid? = nil
+    /// The assembly's `isolationmode`.
+    var pluginIsolationMode: Int32? = nil
     var configuration: String?
     var impersonatingUserId: Guid?
     var asyncAutoDelete: Bool
     var images: [ImageRegistration]
 
     var isAsynchronous: Bool { mode == 1 }
+
+    /// Whether the plug-in is an uploaded assembly's, run in the sandbox (anything but isolation mode 1, None,
+    /// which names the plug-ins compiled into the server; the sandbox refuses modes other than 2 with a message).
+    var runsInSandbox: Bool {
+        guard let pluginAssemblyId else { return false }
+        return pluginAssemblyId != PluginAssemblyRules.compiledAssemblyId && pluginIsolationMode != 1
+    }
 
     /// The handler when it is a service endpoint (the out-of-box service-endpoint plug-in posts the context).
     var serviceEndpoint: EntityReference? {

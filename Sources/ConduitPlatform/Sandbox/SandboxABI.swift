@@ -111,6 +111,7 @@ enum SandboxABI {
             (
                 "trace",
                 Function(store: store, parameters: [.i32, .i32]) { caller, arguments in
+                    try run.checkDeadline("trace")
                     run.trace(try text(caller, arguments, 0))
                     return []
                 }
@@ -118,6 +119,7 @@ enum SandboxABI {
             (
                 "fail",
                 Function(store: store, parameters: [.i32, .i32]) { caller, arguments in
+                    try run.checkDeadline("fail")
                     run.fail(try text(caller, arguments, 0))
                     return []
                 }
@@ -125,13 +127,15 @@ enum SandboxABI {
             (
                 "set_shared_variable",
                 Function(store: store, parameters: [.i32, .i32, .i32, .i32]) { caller, arguments in
-                    run.setSharedVariable(try text(caller, arguments, 0), try text(caller, arguments, 2))
+                    try run.checkDeadline("set_shared_variable")
+                    try run.setSharedVariable(try text(caller, arguments, 0), try text(caller, arguments, 2))
                     return []
                 }
             ),
             (
                 "post",
                 Function(store: store, parameters: [.i32, .i32], results: [.i32]) { caller, arguments in
+                    try run.checkDeadline("post")
                     let idText = try text(caller, arguments, 0)
                     guard let id = Guid(idText) else {
                         throw SandboxError("post: '\(idText)' is not a service endpoint id (a GUID)")
@@ -149,6 +153,7 @@ enum SandboxABI {
                     } catch {
                         throw HostCallFailure(underlying: error)
                     }
+                    try run.checkDeadline("post")
                     let bytes = Array((answer ?? "").utf8)
                     run.setAnswer(bytes)
                     return [.i32(UInt32(bytes.count))]
@@ -157,6 +162,7 @@ enum SandboxABI {
             (
                 "answer",
                 Function(store: store, parameters: [.i32]) { caller, arguments in
+                    try run.checkDeadline("answer")
                     guard case .i32(let pointer) = arguments[0], let memory = memory(caller) else { return [] }
                     try write(run.answer, to: pointer, memory: memory)
                     return []
@@ -165,6 +171,7 @@ enum SandboxABI {
             (
                 "execute",
                 Function(store: store, parameters: [.i32, .i32], results: [.i32]) { caller, arguments in
+                    try run.checkDeadline("execute")
                     let request = try text(caller, arguments, 0)
                     let services = run.services
                     let response: String
@@ -177,6 +184,7 @@ enum SandboxABI {
                     } catch {
                         throw HostCallFailure(underlying: error)
                     }
+                    try run.checkDeadline("execute")
                     let bytes = Array(response.utf8)
                     run.setAnswer(bytes)
                     return [.i32(UInt32(bytes.count))]

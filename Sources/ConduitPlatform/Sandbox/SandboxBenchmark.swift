@@ -18,21 +18,43 @@ public enum SandboxBenchmark {
         public var compiledMicroseconds: Double
         /// The sandbox's cost per call over the compiled plug-in, in microseconds.
         public var overheadMicroseconds: Double { sandboxedMicroseconds - compiledMicroseconds }
+        /// Seconds an endless loop runs before it has spent the fuel budget (the longest a guest computes between
+        /// two host calls, which the deadline checks).
+        public var fuelBudgetSeconds: Double
     }
 
-    /// The trivial guest: the ABI's memory and `alloc`, and `run` returning 0.
-    public static let trivialModule = """
-        (module
-          (memory (export "memory") 4)
-          (global $next (mut i32) (i32.const 1024))
-          (func (export "alloc") (param $size i32) (result i32)
-            (local $p i32)
-            (local.set $p (global.get $next))
-            (global.set $next (i32.add (global.get $next) (local.get $size)))
-            (local.get $p))
-          (func (export "run") (param i32 i32 i32 i32) (result i32) (i32.const 0))
-        )
-        """
+    /// A guest in WAT with the ABI's `memory` (256 KB) and a bump `alloc` (from 16 KB up), the `imports` given, data
+    /// segments at fixed offsets (below 16 KB), and the export `run` doing `body`.
+    public static func module(
+        imports: String = "",
+        data: [(offset: Int, text: String)] = [],
+        run body: String
+    )
+        -> String
+    {
+        let segments = data.map { segment in
+            let escaped = segment.text.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"")
+            return "(data (i32.const \(segment.offset)) \"\(escaped)\")"
+        }
+        return """
+            (module
+              \(imports)
+              (memory (export "memory") 4)
+              (global $next (mut i32) (i32.const 16384))
+              (func (export "alloc") (param $size i32) (result i32)
+                (local $p i32)
+                (local.set $p (global.get $next))
+                (global.set $next (i32.add (global.get $next) (local.get $size)))
+                (local.get $p))
+              \(segments.joined(separator: "\n  "))
+              (func (export "run") (param i32 i32 i32 i32) (result i32) \(body))
+            )
+            """
+    }
+
+    /// The trivial guest: `run` returns 0.
+    public static let trivialModule = module(run: "(i32.const 0)")
 
     private struct Trivial: Plugin {
         init(configuration: String?, secureConfiguration: String?) {}
@@ -107,6 +129,23 @@ public enum SandboxBenchmark {
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
+        let endless = SandboxedPlugin(
+            module: try SandboxABI.parse(
+                Array(Self.module(run: "(loop $forever (br $forever)) (i32.const 0)").utf8),
+                assembly: "benchmark"
+            ),
+            typeName: "run",
+            assemblyName: "benchmark",
+            limits: platform.sandboxLimits,
+            configuration: nil
+        )
+        let loopStart = ContinuousClock.now
+        var loopContext = base
+        do {
+            try await endless.execute(&loopContext, services: services)
+            throw PlatformError(.unexpected, "An endless loop ended without spending its fuel budget.")
+        } catch let error as PlatformError where error.message.contains("whole execution budget") {}
+        let loopTime = ContinuousClock.now - loopStart
         let count = Double(iterations)
         return Figures(
             iterations: iterations,
@@ -114,7 +153,8 @@ public enum SandboxBenchmark {
             sandboxedPerSecond: count / seconds(sandboxTime),
             compiledPerSecond: count / seconds(compiledTime),
             sandboxedMicroseconds: seconds(sandboxTime) * 1e6 * Double(concurrency) / count,
-            compiledMicroseconds: seconds(compiledTime) * 1e6 * Double(concurrency) / count
+            compiledMicroseconds: seconds(compiledTime) * 1e6 * Double(concurrency) / count,
+            fuelBudgetSeconds: seconds(loopTime)
         )
     }
 }

@@ -7,12 +7,19 @@ import Foundation
 /// {"message": "Create", "target": {"logicalname": "task", "attributes": {"subject": "Call back", "priority": 2}}}
 /// {"message": "Update", "target": {"logicalname": "task", "id": "…", "attributes": {"subject": "Done"}}}
 /// {"message": "Retrieve", "logicalname": "task", "id": "…", "columns": ["subject"]}
+/// {"message": "RetrieveMultiple", "logicalname": "task", "columns": ["subject"],
+///  "conditions": [{"attribute": "subject", "operator": "BeginsWith", "values": ["Call"]}],
+///  "orders": [{"attribute": "createdon", "descending": true}], "top": 10}
 /// {"message": "Delete", "logicalname": "task", "id": "…"}
 /// ```
 ///
 /// Attribute values are JSON strings, numbers (whole numbers as Int32/Int64, others as Double), booleans or null;
-/// a string that is a GUID stays a string. Responses: `{"id": "…"}` for Create, `{"attributes": {…}}` for
-/// Retrieve (strings, numbers, booleans; other types as their text), `{}` otherwise.
+/// a string that is a GUID stays a string; `{"logicalname": "account", "id": "…"}` is a lookup (EntityReference),
+/// `{"value": 2}` a choice (OptionSetValue), `{"money": "12.50"}` a currency amount. Condition operators are the
+/// SDK's `ConditionOperator` names Conduit runs: Equal, NotEqual, GreaterThan, GreaterEqual, LessThan, LessEqual,
+/// Null, NotNull, BeginsWith, EndsWith, Contains, In. Responses: `{"id": "…"}` for Create, `{"attributes": {…}}`
+/// for Retrieve, `{"entities": [{"id": "…", "attributes": {…}}, …]}` for RetrieveMultiple (values as they are
+/// written, other types as their text), `{}` otherwise.
 enum SandboxOrganizationRequest {
     private struct Request: Decodable {
         var message: String
@@ -20,7 +27,24 @@ enum SandboxOrganizationRequest {
         var logicalname: String?
         var id: String?
         var columns: [String]?
+        var conditions: [Condition]?
+        var orders: [Order]?
+        var top: Int?
     }
+
+    private struct Condition: Decodable {
+        var attribute: String
+        var `operator`: String
+        var values: [Scalar]?
+    }
+
+    private struct Order: Decodable {
+        var attribute: String
+        var descending: Bool?
+    }
+
+    /// The largest `top` (and the rows returned without one), as the Web API's.
+    static let maximumRows = 5_000
 
     private struct Target: Decodable {
         var logicalname: String
@@ -35,10 +59,55 @@ enum SandboxOrganizationRequest {
         case whole(Int64)
         case number(Double)
         case text(String)
+        case reference(EntityReference)
+        case option(Int32)
+        case money(DotNetDecimal)
+
+        private struct Object: Decodable {
+            var logicalname: String?
+            var id: String?
+            var value: Int32?
+            var money: Amount?
+        }
+
+        /// A currency amount: a number, or its text (exact).
+        private struct Amount: Decodable {
+            var text: String
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let text = try? container.decode(String.self) {
+                    self.text = text
+                } else {
+                    self.text = "\(try container.decode(Double.self))"
+                }
+            }
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if container.decodeNil() {
+            if let object = try? container.decode(Object.self),
+                object.logicalname != nil || object.value != nil || object.money != nil
+            {
+                if let table = object.logicalname {
+                    guard let id = object.id.flatMap(Guid.init) else {
+                        throw DecodingError.dataCorruptedError(
+                            in: container,
+                            debugDescription: "a lookup needs a GUID \"id\" beside \"logicalname\""
+                        )
+                    }
+                    self = .reference(EntityReference(logicalName: table, id: id))
+                } else if let value = object.value {
+                    self = .option(value)
+                } else {
+                    guard let text = object.money?.text, let amount = DotNetDecimal(text) else {
+                        throw DecodingError.dataCorruptedError(
+                            in: container,
+                            debugDescription: "\"money\" needs an amount (a number or its text)"
+                        )
+                    }
+                    self = .money(amount)
+                }
+            } else if container.decodeNil() {
                 self = .null
             } else if let flag = try? container.decode(Bool.self) {
                 self = .boolean(flag)
@@ -51,7 +120,8 @@ enum SandboxOrganizationRequest {
             } else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "not a string, number, boolean or null"
+                    debugDescription:
+                        "not a string, number, boolean, null, lookup ({\"logicalname\",\"id\"}), choice ({\"value\"}) or amount ({\"money\"})"
                 )
             }
         }
@@ -64,6 +134,9 @@ enum SandboxOrganizationRequest {
                 whole >= Int64(Int32.min) && whole <= Int64(Int32.max) ? .int(Int32(whole)) : .long(whole)
             case .number(let number): .double(number)
             case .text(let text): .string(text)
+            case .reference(let reference): .entityReference(reference)
+            case .option(let value): .optionSetValue(OptionSetValue(value))
+            case .money(let amount): .money(Money(amount))
             }
         }
     }
@@ -74,7 +147,7 @@ enum SandboxOrganizationRequest {
             request = try JSONDecoder().decode(Request.self, from: Data(text.utf8))
         } catch {
             throw SandboxError(
-                "execute: the request is not a JSON object with a \"message\" (Create, Update, Retrieve, Delete) and its members: \(error)"
+                "execute: the request is not a JSON object with a \"message\" (Create, Update, Retrieve, RetrieveMultiple, Delete) and its members: \(error)"
             )
         }
         switch request.message {
@@ -107,14 +180,51 @@ enum SandboxOrganizationRequest {
                 return "{}"
             }
             let entity = try await service.retrieve(reference, columns: request.columns.map(ColumnSet.columns) ?? .all)
-            var attributes: [String: Any] = [:]
-            for pair in entity.attributes { attributes[pair.key] = Self.plain(pair.value) }
-            return Self.json(["attributes": attributes])
+            return Self.json(["attributes": Self.attributes(entity)])
+        case "RetrieveMultiple":
+            guard let table = request.logicalname else {
+                throw SandboxError("execute: RetrieveMultiple needs \"logicalname\"")
+            }
+            let top = request.top ?? Self.maximumRows
+            guard (1...Self.maximumRows).contains(top) else {
+                throw SandboxError("execute: \"top\" must be from 1 to \(Self.maximumRows), not \(top)")
+            }
+            var conditions: [ConditionExpression] = []
+            for condition in request.conditions ?? [] {
+                let name = condition.operator.prefix(1).lowercased() + condition.operator.dropFirst()
+                guard let op = ConditionExpression.Operator(rawValue: name) else {
+                    throw SandboxError(
+                        "execute: '\(condition.operator)' is not a condition operator the sandbox runs (Equal, NotEqual, GreaterThan, GreaterEqual, LessThan, LessEqual, Null, NotNull, BeginsWith, EndsWith, Contains, In)"
+                    )
+                }
+                conditions.append(
+                    ConditionExpression(condition.attribute, op, (condition.values ?? []).map(\.value))
+                )
+            }
+            let query = QueryExpression(
+                entityName: table,
+                columnSet: request.columns.map(ColumnSet.columns) ?? .all,
+                criteria: FilterExpression(conditions: conditions),
+                orders: (request.orders ?? []).map {
+                    OrderExpression($0.attribute, descending: $0.descending ?? false)
+                },
+                topCount: top
+            )
+            let rows = try await service.retrieveMultiple(query).entities
+            return Self.json([
+                "entities": rows.map { ["id": $0.id.description, "attributes": Self.attributes($0)] as [String: Any] }
+            ])
         default:
             throw SandboxError(
-                "execute: the message '\(request.message)' is not one the sandbox runs (Create, Update, Retrieve, Delete)"
+                "execute: the message '\(request.message)' is not one the sandbox runs (Create, Update, Retrieve, RetrieveMultiple, Delete)"
             )
         }
+    }
+
+    private static func attributes(_ entity: Entity) -> [String: Any] {
+        var attributes: [String: Any] = [:]
+        for pair in entity.attributes { attributes[pair.key] = Self.plain(pair.value) }
+        return attributes
     }
 
     private static func plain(_ value: ContextValue) -> Any {
@@ -126,8 +236,10 @@ enum SandboxOrganizationRequest {
         case .long(let number): return number
         case .double(let number): return number
         case .guid(let id): return id.description
-        case .optionSetValue(let option): return option.value
-        case .entityReference(let reference): return reference.id.description
+        case .optionSetValue(let option): return ["value": option.value]
+        case .entityReference(let reference):
+            return ["logicalname": reference.logicalName ?? "", "id": reference.id.description]
+        case .money(let amount): return ["money": amount.value.description]
         default: return "\(value)"
         }
     }

@@ -38,7 +38,7 @@ struct SandboxedPlugin: Plugin {
 
     func execute(_ context: inout RemoteExecutionContext, services: PluginServices) async throws {
         let input = ContextCodec.encode(context, format: .json)
-        let run = SandboxRun(context: context, services: services)
+        let run = SandboxRun(context: context, services: services, limits: limits)
         let module = self.module
         let typeName = self.typeName
         let limits = self.limits
@@ -63,7 +63,6 @@ struct SandboxedPlugin: Plugin {
                 )
             }
         }
-        for line in run.traces { services.tracing.trace(line) }
         let status: Int32
         do {
             status = try outcome.get()
@@ -96,33 +95,77 @@ struct SandboxedPlugin: Plugin {
     }
 }
 
+/// What one execution may leave with the host, whatever the guest does.
+enum SandboxQuota {
+    /// The failure message kept.
+    static let failureBytes = 10 << 10
+    /// Shared variables' keys and values, together.
+    static let sharedVariableBytes = 1 << 20
+}
+
 /// What one execution of a sandboxed plug-in collects, and the platform services its host functions call.
 final class SandboxRun: Sendable {
     let context: RemoteExecutionContext
     let services: PluginServices
+    let limits: SandboxLimits
+    /// When the execution must have ended (``SandboxLimits/deadline`` after it began).
+    let deadline: ContinuousClock.Instant
     private struct State {
-        var traces: [String] = []
         var failure: String?
         var answer: [UInt8] = []
-        var sharedVariables: [(String, String)] = []
+        var sharedVariables: [String: String] = [:]
+        var sharedVariableBytes = 0
     }
     private let state = Mutex(State())
 
-    init(context: RemoteExecutionContext, services: PluginServices) {
+    init(context: RemoteExecutionContext, services: PluginServices, limits: SandboxLimits) {
         self.context = context
         self.services = services
+        self.limits = limits
+        self.deadline = .now + limits.deadline
     }
 
-    var traces: [String] { state.withLock { $0.traces } }
     var failure: String? { state.withLock { $0.failure } }
-    var sharedVariables: [(String, String)] { state.withLock { $0.sharedVariables } }
+    var sharedVariables: [(String, String)] {
+        state.withLock { $0.sharedVariables.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+    }
     var answer: [UInt8] { state.withLock { $0.answer } }
 
-    func trace(_ line: String) { state.withLock { $0.traces.append(line) } }
-    func fail(_ message: String) { state.withLock { $0.failure = message } }
+    /// A trace line, for the step's ``TracingService`` (which keeps the first 10 KB).
+    func trace(_ line: String) { services.tracing.trace(line) }
+
+    func fail(_ message: String) {
+        let kept =
+            message.utf8.count <= SandboxQuota.failureBytes
+            ? message : String(decoding: message.utf8.prefix(SandboxQuota.failureBytes), as: UTF8.self) + "…"
+        state.withLock { $0.failure = kept }
+    }
+
     func setAnswer(_ bytes: [UInt8]) { state.withLock { $0.answer = bytes } }
-    func setSharedVariable(_ key: String, _ value: String) {
-        state.withLock { $0.sharedVariables.append((key, value)) }
+
+    /// Sets a shared variable (the last value given a key wins); refuses more than
+    /// ``SandboxQuota/sharedVariableBytes`` in all.
+    func setSharedVariable(_ key: String, _ value: String) throws {
+        try state.withLock { state in
+            let before = state.sharedVariables[key].map { key.utf8.count + $0.utf8.count } ?? 0
+            let total = state.sharedVariableBytes - before + key.utf8.count + value.utf8.count
+            guard total <= SandboxQuota.sharedVariableBytes else {
+                throw SandboxError(
+                    "set_shared_variable: the shared variables of one execution may hold \(SandboxQuota.sharedVariableBytes >> 20) MB in all; '\(key)' would bring them to \(total) bytes"
+                )
+            }
+            state.sharedVariables[key] = value
+            state.sharedVariableBytes = total
+        }
+    }
+
+    /// Stops the execution when it has run past its deadline: checked by every host function, before and after it
+    /// calls into the platform (fuel bounds the work between two calls).
+    func checkDeadline(_ function: String) throws {
+        guard ContinuousClock.now >= deadline else { return }
+        throw SandboxError(
+            "it ran past its deadline of \(JobLifecycle.describe(limits.deadline)) (stopped when it called conduit.\(function))"
+        )
     }
 
     /// Runs `work` on the cooperative pool and waits for it on this (the guest's) thread.
@@ -146,10 +189,14 @@ public struct SandboxLimits: Sendable {
     public var fuel: UInt64
     /// The most linear memory a guest may have, in bytes.
     public var memoryBytes: Int
+    /// Wall-clock time an execution may take (Dataverse gives a sandboxed plug-in 2 minutes): a guest that calls a
+    /// host function after it fails with the deadline.
+    public var deadline: Duration
 
-    public init(fuel: UInt64 = 2_000_000_000, memoryBytes: Int = 64 << 20) {
+    public init(fuel: UInt64 = 2_000_000_000, memoryBytes: Int = 64 << 20, deadline: Duration = .seconds(120)) {
         self.fuel = fuel
         self.memoryBytes = memoryBytes
+        self.deadline = deadline
     }
 }
 

@@ -1,0 +1,88 @@
+import ConduitContext
+import Foundation
+
+/// The checks every Create and Update of a `pluginassembly` row goes through. An uploaded assembly runs in the
+/// sandbox (`isolationmode` 2, the default when none is given): its `content` must be a WebAssembly module (binary
+/// or text, base64) that imports nothing but the sandbox's host functions, so a bad upload is refused at once with
+/// what is wrong rather than failing each step later. Isolation mode 1 (None, full trust) belongs to one row, made by
+/// the platform: the plug-ins compiled into the server.
+enum PluginAssemblyRules {
+    /// The name of the compiled-in plug-ins' assembly (`plugintype.assemblyname` of their types).
+    static let compiledAssemblyName = "Conduit"
+    /// The id of the compiled-in plug-ins' `pluginassembly` row (the same in every organization).
+    static let compiledAssemblyId = NameBasedGuid.make("pluginassembly:Conduit")
+
+    /// The compiled-in plug-ins' row: isolation mode 1 (None), source type 2 (Normal: not stored in the database).
+    static var compiledAssemblyRow: Entity {
+        Entity(
+            logicalName: "pluginassembly",
+            id: compiledAssemblyId,
+            attributes: [
+                ("name", .string(compiledAssemblyName)),
+                ("isolationmode", .optionSetValue(OptionSetValue(1))),
+                ("sourcetype", .optionSetValue(OptionSetValue(2))),
+                ("version", .string("1.0.0.0")),
+                ("culture", .string("neutral")),
+                (
+                    "description",
+                    .string(
+                        "The plug-ins compiled into the Conduit server. They run in full trust, outside the sandbox."
+                    )
+                ),
+            ]
+        )
+    }
+
+    static func check(_ target: inout Entity, current: Entity?) throws {
+        var name = "(no name)"
+        if case .string(let text)? = target.attributes["name"] ?? current?.attributes["name"] { name = text }
+        if target.id == compiledAssemblyId || current?.id == compiledAssemblyId {
+            guard current == nil, target.attributes["isolationmode"]?.optionValue == 1 else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The plug-in assembly '\(compiledAssemblyName)' holds the plug-ins compiled into the server (isolationmode 1, None); it cannot be changed."
+                )
+            }
+            return
+        }
+        var isolation = (target.attributes["isolationmode"] ?? current?.attributes["isolationmode"])?.optionValue
+        if current == nil, isolation == nil {
+            target.attributes["isolationmode"] = .optionSetValue(OptionSetValue(2))
+            isolation = 2
+        }
+        if current == nil, target.attributes["sourcetype"]?.optionValue == nil {
+            target.attributes["sourcetype"] = .optionSetValue(OptionSetValue(0))
+        }
+        switch isolation {
+        case 2: break
+        case 1:
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in assembly '\(name)' cannot be saved: isolationmode 1 (None, full trust) is for the plug-ins compiled into Conduit; an uploaded assembly runs in the sandbox: give isolationmode 2 (Sandbox), or leave it out."
+            )
+        default:
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in assembly '\(name)' cannot be saved: isolationmode \(isolation.map(String.init) ?? "null") is not supported; Conduit runs uploaded assemblies in the sandbox: give 2 (Sandbox), or leave it out."
+            )
+        }
+        guard current == nil || target.attributes["content"] != nil else { return }
+        guard case .string(let content)? = target.attributes["content"], !content.isEmpty else {
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in assembly '\(name)' cannot be saved: it needs its content, the WebAssembly module (a .wasm binary or WAT text) in base64."
+            )
+        }
+        guard let bytes = Data(base64Encoded: content, options: .ignoreUnknownCharacters) else {
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in assembly '\(name)' cannot be saved: its content is not base64 (it must be the WebAssembly module, a .wasm binary or WAT text, in base64)."
+            )
+        }
+        do {
+            _ = try SandboxABI.parse(Array(bytes), assembly: name)
+        } catch let error as SandboxError {
+            throw PlatformError(.invalidArgument, "The plug-in assembly '\(name)' cannot be saved: \(error.message).")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ConduitContext
+import ConduitPlatform
+import ConduitStore
+import ConduitTestSupport
+import Foundation
+import SQLKit
+import Testing
+
+/// `pluginassembly` rows: the compiled-in plug-ins' (isolation mode 1, None) and uploaded ones (2, Sandbox), checked
+/// when they are written.
+@Suite("plug-in assemblies")
+struct PluginAssemblyTests {
+    static func assemblies(_ h: PlatformHarness) async throws -> [Entity] {
+        try await h.service.retrieveMultiple(QueryExpression(entityName: "pluginassembly")).entities
+    }
+
+    @Test(
+        "compiled-in plug-in types belong to the assembly 'Conduit', isolation mode 1 (None), and still run",
+        arguments: TestBackend.all
+    )
+    func compiledAssembly(_ backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let conduit = try #require(
+                try await Self.assemblies(h).first { $0.attributes["name"] == .string("Conduit") }
+            )
+            #expect(conduit.attributes["isolationmode"]?.optionValue == 1)
+            #expect(conduit.attributes["sourcetype"]?.optionValue == 2)
+            for typeId in h.pluginTypes.values {
+                let type = try await h.service.retrieve(EntityReference(logicalName: "plugintype", id: typeId))
+                guard case .entityReference(let assembly)? = type.attributes["pluginassemblyid"] else {
+                    Issue.record("plug-in type \(typeId) has no pluginassemblyid: \(type.attributes)")
+                    continue
+                }
+                #expect(assembly.id == conduit.id)
+                #expect(type.attributes["assemblyname"] == .string("Conduit"))
+            }
+            // A compiled-in plug-in of that assembly runs in full trust: the failing one refuses a create.
+            try await h.registerStep("refuse", plugin: "Failing", message: "Create", table: "contact", stage: 20)
+            await #expect(throws: PlatformError.self) {
+                try await h.service.create(Entity(logicalName: "contact", attributes: [("lastname", .string("Ada"))]))
+            }
+            // A plug-in type row made before compiled-in plug-ins had an assembly row gets it at the next start.
+            let recording = try #require(h.pluginTypes["Recording"])
+            try await h.platform.store.transaction { db in
+                try await db.raw(
+                    "UPDATE plugintype SET pluginassemblyid = NULL WHERE plugintypeid = \(bind: recording.description)"
+                ).run()
+            }
+            try await h.platform.registerPluginType(RecordingPlugin.self, typeName: "Tests.Recording")
+            let type = try await h.service.retrieve(EntityReference(logicalName: "plugintype", id: recording))
+            #expect(
+                type.attributes["pluginassemblyid"]
+                    == .entityReference(EntityReference(logicalName: "pluginassembly", id: conduit.id))
+            )
+            // Nobody changes it.
+            var change = Entity(logicalName: "pluginassembly", id: conduit.id)
+            change.attributes["description"] = .string("mine now")
+            let refusal = await #expect(throws: PlatformError.self) { try await h.service.update(change) }
+            #expect(refusal?.message.contains("holds the plug-ins compiled into the server") == true)
+        }
+    }
+
+    @Test(
+        "an upload is refused at once, with what is wrong: full trust, External, no content, a module that does not parse or imports what the sandbox lacks",
+        arguments: [
+            (
+                Int32?(1), SandboxTests.module(body: "(i32.const 0)"),
+                "isolationmode 1 (None, full trust) is for the plug-ins compiled into Conduit"
+            ),
+            (Int32?(3), SandboxTests.module(body: "(i32.const 0)"), "isolationmode 3 is not supported"),
+            (Int32?(2), "", "it needs its content, the WebAssembly module"),
+            (Int32?(2), "(module (func", "as WebAssembly text it does not parse"),
+            (
+                nil,
+                SandboxTests.module(
+                    imports:
+                        #"(import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))"#,
+                    body: "(i32.const 0)"
+                ),
+                "imports wasi_snapshot_preview1.fd_write, which the sandbox does not provide"
+            ),
+        ]
+    )
+    func refusals(_ isolation: Int32?, _ content: String, _ expected: String) async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            var row = Entity(logicalName: "pluginassembly", attributes: [("name", .string("Upload"))])
+            if let isolation { row.attributes["isolationmode"] = .optionSetValue(OptionSetValue(isolation)) }
+            if !content.isEmpty { row.attributes["content"] = .string(Data(content.utf8).base64EncodedString()) }
+            let refusal = await #expect(throws: PlatformError.self) { try await h.service.create(row) }
+            #expect(
+                refusal?.message.hasPrefix("The plug-in assembly 'Upload' cannot be saved: ") == true,
+                "\(String(describing: refusal))"
+            )
+            #expect(refusal?.message.contains(expected) == true, "\(String(describing: refusal))")
+            let remaining = try await Self.assemblies(h)
+            #expect(remaining.count == 1)  // the compiled-in one only
+        }
+    }
+
+    @Test(
+        "an upload without isolationmode runs in the sandbox (2), source type Database (0); a bad new content is refused and the old one kept"
+    )
+    func defaultsAndUpdates() async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let good = Data(SandboxTests.module(body: "(i32.const 0)").utf8).base64EncodedString()
+            let id = try await h.service.create(
+                Entity(
+                    logicalName: "pluginassembly",
+                    attributes: [("name", .string("Upload")), ("content", .string(good))]
+                )
+            )
+            let row = try await h.service.retrieve(EntityReference(logicalName: "pluginassembly", id: id))
+            #expect(row.attributes["isolationmode"]?.optionValue == 2)
+            #expect(row.attributes["sourcetype"]?.optionValue == 0)
+            var change = Entity(logicalName: "pluginassembly", id: id)
+            change.attributes["content"] = .string(Data("not a module".utf8).base64EncodedString())
+            let refusal = await #expect(throws: PlatformError.self) { try await h.service.update(change) }
+            #expect(refusal?.message.contains("does not parse") == true, "\(String(describing: refusal))")
+            let kept = try await h.service.retrieve(EntityReference(logicalName: "pluginassembly", id: id))
+            #expect(kept.attributes["content"] == .string(good))
+            // A change that leaves the content alone needs none.
+            var rename = Entity(logicalName: "pluginassembly", id: id)
+            rename.attributes["description"] = .string("renamed")
+            try await h.service.update(rename)
+        }
+    }
+}
