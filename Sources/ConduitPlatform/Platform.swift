@@ -294,7 +294,8 @@ public final class Platform: Sendable {
                 )
             }
         } else {
-            _ = try await service.create(
+            try await Self.createOnce(
+                service,
                 Entity(
                     logicalName: "plugintype",
                     id: id,
@@ -317,10 +318,18 @@ public final class Platform: Sendable {
         let reference = EntityReference(logicalName: "pluginassembly", id: PluginAssemblyRules.compiledAssemblyId)
         if compiledAssemblyReady.load(ordering: .acquiring) { return reference }
         if try await service.retrieveIfExists(reference, columns: .columns(["name"])) == nil {
-            _ = try await service.create(PluginAssemblyRules.compiledAssemblyRow)
+            try await Self.createOnce(service, PluginAssemblyRules.compiledAssemblyRow)
         }
         compiledAssemblyReady.store(true, ordering: .releasing)
         return reference
+    }
+
+    /// Creates a row every organization has once, with a fixed id: another node that starts at the same time and
+    /// made it first is no error.
+    private static func createOnce(_ service: OrganizationService, _ entity: Entity) async throws {
+        do {
+            _ = try await service.create(entity)
+        } catch let error as PlatformError where error.code == .duplicateRecord {}
     }
 
     /// Creates a custom table at run time, with its SQL table and its SDK message filters.

@@ -61,6 +61,33 @@ struct PluginAssemblyTests {
     }
 
     @Test(
+        "a compiled-in plug-in type registered by several callers at once (nodes starting together) is made once, without an error",
+        arguments: TestBackend.all
+    )
+    func concurrentRegistration(_ backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let ids = try await withThrowingTaskGroup(of: Guid.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await h.platform.registerPluginType(RecordingPlugin.self, typeName: "Tests.Concurrent")
+                    }
+                }
+                return try await group.reduce(into: Set<Guid>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1)
+            let rows = try await h.service.retrieveMultiple(
+                QueryExpression(
+                    entityName: "plugintype",
+                    criteria: FilterExpression(conditions: [
+                        ConditionExpression("typename", .equal, [.string("Tests.Concurrent")])
+                    ])
+                )
+            ).entities
+            #expect(rows.count == 1)
+        }
+    }
+
+    @Test(
         "an upload is refused at once, with what is wrong: full trust, External, no content, a module that does not parse or imports what the sandbox lacks",
         arguments: [
             (

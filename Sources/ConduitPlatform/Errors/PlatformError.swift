@@ -5,11 +5,15 @@ public struct PlatformError: Error, Hashable, Sendable, CustomStringConvertible 
     public var code: Code
     /// What was wrong.
     public var message: String
+    /// The trace of the synchronous plug-in that failed (its `ITracingService` lines under the plug-in and the step),
+    /// which the Web API returns as `@Microsoft.PowerApps.CDS.TraceText`.
+    public var traceText: String?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, traceText: String? = nil) {
         self.code = code
         self.message = message
+        self.traceText = traceText
     }
 
     public var description: String { "\(code.hex): \(message)" }

@@ -248,15 +248,24 @@ struct PipelineRun: Sendable {
         }
         do {
             try await plugin.execute(&context, services: services)
-        } catch let error as PlatformError {
-            throw error
-        } catch let error as InvalidPluginExecutionError {
-            throw PlatformError(.pluginFailed, error.message)
         } catch {
-            throw PlatformError(
-                .pluginFailed,
-                "Unexpected error from plug-in '\(typeName)' in step '\(step.name)': \(error)"
-            )
+            var failure: PlatformError
+            switch error {
+            case let error as PlatformError: failure = error
+            case let error as InvalidPluginExecutionError: failure = PlatformError(.pluginFailed, error.message)
+            default:
+                failure = PlatformError(
+                    .pluginFailed,
+                    "Unexpected error from plug-in '\(typeName)' in step '\(step.name)': \(error)"
+                )
+            }
+            let lines = services.tracing.text
+            if failure.traceText == nil, !lines.isEmpty {
+                // As Dataverse writes it: the plug-in, the step, then the lines.
+                failure.traceText =
+                    "\r\n[\(typeName)]\r\n[\(step.id): \(step.name)]\r\n\r\n" + lines.joined(separator: "\r\n") + "\r\n"
+            }
+            throw failure
         }
     }
 

@@ -12,11 +12,14 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
     /// The Dataverse error code, e.g. `0x80040217`.
     public var code: String
     public var message: String
+    /// A failed synchronous plug-in's trace, written as `@Microsoft.PowerApps.CDS.TraceText`.
+    public var traceText: String?
 
-    public init(status: HTTPResponse.Status, code: String, message: String) {
+    public init(status: HTTPResponse.Status, code: String, message: String, traceText: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.traceText = traceText
     }
 
     /// The Web API form of a platform error.
@@ -24,7 +27,8 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
         self.init(
             status: HTTPResponse.Status(code: error.code.httpStatus),
             code: error.code.hex,
-            message: error.message
+            message: error.message,
+            traceText: error.traceText
         )
     }
 
@@ -90,9 +94,9 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
     )
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = JSONWriter.object([
-            ("error", JSONWriter.object([("code", JSONWriter.quoted(code)), ("message", JSONWriter.quoted(message))]))
-        ])
+        var members = [("code", JSONWriter.quoted(code)), ("message", JSONWriter.quoted(message))]
+        if let traceText { members.append(("@Microsoft.PowerApps.CDS.TraceText", JSONWriter.quoted(traceText))) }
+        let body = JSONWriter.object([("error", JSONWriter.object(members))])
         var headers = HTTPFields()
         headers[.contentType] = "application/json; odata.metadata=minimal"
         headers[HTTPField.Name("OData-Version")!] = "4.0"
