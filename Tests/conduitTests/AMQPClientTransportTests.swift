@@ -10,12 +10,12 @@ struct AMQPClientTransportTests {
     @Test("messages sent over TCP are received over WebSockets, and the other way round")
     func bothTransports() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-ws-\(UUID())").path
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
-        _ = try EndpointEndToEndTests.cli(
+        _ = try await EndpointEndToEndTests.cli(
             ["bus", "queue", "create", "transports", "--connection-string", server.busConnectionString]
         )
         let amqp = try ConnectionString(parsing: server.amqpConnectionString)

@@ -27,9 +27,9 @@ struct AzureSDKConformanceTests {
     }
 
     /// The Python with the SDKs: `CONDUIT_TEST_PYTHON`, or the venv `.ci/python-sdks.sh` makes (or finds).
-    static func python() throws -> String {
+    static func python() async throws -> String {
         if let python = ProcessInfo.processInfo.environment["CONDUIT_TEST_PYTHON"], !python.isEmpty { return python }
-        let run = try CLITests.run(
+        let run = try await CLITests.run(
             ["bash", repositoryRoot.appendingPathComponent(".ci/python-sdks.sh").path],
             executable: URL(fileURLWithPath: "/usr/bin/env")
         )
@@ -48,9 +48,9 @@ struct AzureSDKConformanceTests {
 
     @Test("the Python Service Bus and Event Hubs SDKs pass every case of the conformance script")
     func pythonSDKs() async throws {
-        let python = try Self.python()
+        let python = try await Self.python()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-sdk-\(UUID())").path
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
@@ -60,34 +60,36 @@ struct AzureSDKConformanceTests {
         let rest = server.busConnectionString
         // The entities the script expects (it cannot create them: the SDKs' administration client has no emulator
         // mode).
-        let created = try EndpointEndToEndTests.cli([
+        let created = try await EndpointEndToEndTests.cli([
             "bus", "queue", "create", "conformance", "--lock-duration", "5", "--max-delivery-count", "3",
             "--rule", "reader=Listen", "--connection-string", rest,
         ])
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "queue", "create", "conformance-sessions", "--sessions", "--lock-duration", "10",
             "--connection-string", rest,
         ])
         // Beyond the official emulator's limits: more than 50 entities, a maximum delivery count over 10.
         for n in 0..<55 {
-            _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "many\(n)", "--connection-string", rest])
+            _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "many\(n)", "--connection-string", rest])
         }
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "queue", "create", "conformance-patient", "--max-delivery-count", "20", "--lock-duration", "5",
             "--connection-string", rest,
         ])
-        _ = try EndpointEndToEndTests.cli(["bus", "topic", "create", "conformance-topic", "--connection-string", rest])
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
+            "bus", "topic", "create", "conformance-topic", "--connection-string", rest,
+        ])
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "subscription", "create", "conformance-topic", "all", "--connection-string", rest,
         ])
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "topic", "create", "conformance-session-topic", "--connection-string", rest,
         ])
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "subscription", "create", "conformance-session-topic", "by-session", "--sessions",
             "--connection-string", rest,
         ])
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "eventhub", "create", "conformance-hub", "--partitions", "4", "--connection-string", rest,
         ])
         // The queue's listen-only rule, addressed to the AMQP port; and the namespace's rule with a forged key.
@@ -104,7 +106,7 @@ struct AzureSDKConformanceTests {
             options: .regularExpression
         )
         let results = directory + "/conformance.json"
-        let run = try CLITests.run(
+        let run = try await CLITests.run(
             [
                 Self.repositoryRoot.appendingPathComponent("Tests/Conformance/azure_sdk_conformance.py").path,
                 "--connection-string", amqp, "--cases", Self.cases.joined(separator: ","), "--timeout", "60",
@@ -133,9 +135,9 @@ struct AzureSDKConformanceTests {
         "azure-servicebus sends and receives over AMQPS with the CA of conduit serve's development certificate, and is refused without it"
     )
     func pythonOverAMQPS() async throws {
-        let python = try Self.python()
+        let python = try await Self.python()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-amqps-\(UUID())").path
-        let server = try CrashSafetyTests.Server(
+        let server = try await CrashSafetyTests.Server(
             dataDirectory: directory,
             arguments: ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0"]
         )
@@ -143,7 +145,7 @@ struct AzureSDKConformanceTests {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "queue", "create", "secure", "--connection-string", server.busConnectionString,
         ])
         let amqps = try String(contentsOfFile: directory + "/amqps.connection", encoding: .utf8)
@@ -151,13 +153,13 @@ struct AzureSDKConformanceTests {
         let port = try #require(amqps.firstMatch(of: /127\.0\.0\.1:([0-9]+)/).flatMap { Int($0.output.1) })
         let script = Self.repositoryRoot.appendingPathComponent("Tests/Conformance/amqps_roundtrip.py").path
         let base = [script, "--connection-string", amqps, "--queue", "secure", "--port", String(port)]
-        let trusted = try CLITests.run(
+        let trusted = try await CLITests.run(
             base + ["--ca", directory + "/tls/ca.pem"],
             executable: URL(fileURLWithPath: python)
         )
         let trustedOutput = String(decoding: trusted.stdout, as: UTF8.self)
         #expect(trusted.status == 0 && trustedOutput.contains(#""ok": true"#), "\(trustedOutput) \(trusted.stderr)")
-        let untrusted = try CLITests.run(base, executable: URL(fileURLWithPath: python))
+        let untrusted = try await CLITests.run(base, executable: URL(fileURLWithPath: python))
         let untrustedOutput = String(decoding: untrusted.stdout, as: UTF8.self)
         #expect(untrusted.status != 0 && untrustedOutput.contains("CERTIFICATE_VERIFY_FAILED"), "\(untrustedOutput)")
     }
@@ -184,17 +186,17 @@ struct AzureSDKConformanceTests {
 
     @Test("a Web API update reaches a Python azure-servicebus listener over AMQP, its JSON body the context")
     func pythonListener() async throws {
-        let python = try Self.python()
+        let python = try await Self.python()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-py-\(UUID())").path
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "py-contacts"] + bus)
-        let endpoint = try EndpointEndToEndTests.cli(
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "py-contacts"] + bus)
+        let endpoint = try await EndpointEndToEndTests.cli(
             [
                 "endpoint", "add", "--name", "py-contacts", "--contract", "queue", "--format", "json", "--path",
                 "py-contacts",
@@ -207,7 +209,7 @@ struct AzureSDKConformanceTests {
             try await EndpointEndToEndTests.renameContact(client, server, contact, to: "Lovelace")
             let script = directory + "/listener.py"
             try Self.listener.write(toFile: script, atomically: true, encoding: .utf8)
-            let run = try CLITests.run(
+            let run = try await CLITests.run(
                 [script, server.amqpConnectionString, "py-contacts"],
                 executable: URL(fileURLWithPath: python)
             )

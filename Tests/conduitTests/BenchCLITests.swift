@@ -6,10 +6,10 @@ import Testing
 @Suite("conduit bench post, bus, amqp, relay and webhook", .serialized)
 struct BenchCLITests {
     /// Runs `conduit <arguments> --json <file>` and returns the file's JSON object.
-    static func results(_ arguments: [String]) throws -> [String: Any] {
+    static func results(_ arguments: [String]) async throws -> [String: Any] {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLITests.run(arguments + ["--json", path])
+        let run = try await CLITests.run(arguments + ["--json", path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(String(decoding: run.stdout, as: UTF8.self).contains("(SQLite"))
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -17,8 +17,8 @@ struct BenchCLITests {
     }
 
     @Test("bench post: every update's context reaches the queue once", arguments: [("json", 2, 50), ("binary", 1, 20)])
-    func post(format: String, duration: Int, rate: Int) throws {
-        let json = try Self.results([
+    func post(format: String, duration: Int, rate: Int) async throws {
+        let json = try await Self.results([
             "bench", "post", "--format", format, "--duration", "\(duration)", "--rate", "\(rate)", "--grace", "10",
         ])
         let updates = duration * rate
@@ -41,10 +41,10 @@ struct BenchCLITests {
         "bench post across contracts and listeners: every update once, a JSON result and an SVG plot",
         arguments: [["--contract", "topic"], ["--contract", "eventhub", "--format", "xml"], ["--listener", "rest"]]
     )
-    func system(arguments: [String]) throws {
+    func system(arguments: [String]) async throws {
         let plot = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-plot-\(UUID()).svg").path
         defer { try? FileManager.default.removeItem(atPath: plot) }
-        let json = try Self.results(
+        let json = try await Self.results(
             ["bench", "post", "--duration", "1", "--rate", "40", "--grace", "10", "--svg", plot] + arguments
         )
         #expect(json["received"] as? Int == 40 && json["lost"] as? Int == 0 && json["duplicates"] as? Int == 0)
@@ -57,8 +57,8 @@ struct BenchCLITests {
     }
 
     @Test("bench bus: every message arrives exactly once", arguments: ["peeklock", "receivedelete"])
-    func bus(mode: String) throws {
-        let json = try Self.results([
+    func bus(mode: String) async throws {
+        let json = try await Self.results([
             "bench", "bus", "--messages", "500", "--senders", "4", "--receivers", "4", "--size", "256", "--mode", mode,
         ])
         #expect(json["benchmark"] as? String == "bus")
@@ -75,8 +75,8 @@ struct BenchCLITests {
     }
 
     @Test("bench amqp: the AMQP client through Conduit's durable queue, every accepted message once")
-    func amqp() throws {
-        let json = try Self.results(["bench", "amqp", "--seconds", "1", "--pairs", "1:1,2:2", "--size", "512"])
+    func amqp() async throws {
+        let json = try await Self.results(["bench", "amqp", "--seconds", "1", "--pairs", "1:1,2:2", "--size", "512"])
         let runs = try #require(json["amqp"] as? [[String: Any]])
         #expect(runs.count == 2)
         for run in runs {
@@ -91,10 +91,12 @@ struct BenchCLITests {
         "bench relay and bench webhook: closed-loop posts with answers checked",
         arguments: [["relay"], ["relay", "--sender", "http", "--format", "xml"], ["webhook"]]
     )
-    func contracts(arguments: [String]) throws {
+    func contracts(arguments: [String]) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bench-\(UUID()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let run = try CLITests.run(["bench"] + arguments + ["--seconds", "1", "--concurrency", "4", "--json", path])
+        let run = try await CLITests.run(
+            ["bench"] + arguments + ["--seconds", "1", "--concurrency", "4", "--json", path]
+        )
         #expect(run.status == 0, "\(run.stderr)")
         #expect(String(decoding: run.stdout, as: UTF8.self).contains("latency p99"))
         let json = try #require(
@@ -105,16 +107,16 @@ struct BenchCLITests {
     }
 
     @Test("bad options say what is wrong")
-    func badOptions() throws {
-        let format = try CLITests.run(["bench", "post", "--format", "yaml"])
+    func badOptions() async throws {
+        let format = try await CLITests.run(["bench", "post", "--format", "yaml"])
         #expect(format.status != 0 && format.stderr.contains("--format"))
-        let size = try CLITests.run(["bench", "bus", "--size", "8"])
+        let size = try await CLITests.run(["bench", "bus", "--size", "8"])
         #expect(size.status != 0 && size.stderr.contains("--size must be 16 bytes or more"))
-        let hub = try CLITests.run(["bench", "post", "--contract", "eventhub", "--format", "binary"])
+        let hub = try await CLITests.run(["bench", "post", "--contract", "eventhub", "--format", "binary"])
         #expect(hub.status != 0 && hub.stderr.contains("--contract eventhub takes --format json or xml"))
-        let pairs = try CLITests.run(["bench", "amqp", "--pairs", "8"])
+        let pairs = try await CLITests.run(["bench", "amqp", "--pairs", "8"])
         #expect(pairs.status != 0 && pairs.stderr.contains("--pairs takes SENDERS:RECEIVERS"))
-        let callers = try CLITests.run(["bench", "relay", "--concurrency", "0"])
+        let callers = try await CLITests.run(["bench", "relay", "--concurrency", "0"])
         #expect(callers.status != 0 && callers.stderr.contains("--concurrency and --seconds must be positive"))
     }
 }

@@ -1,3 +1,4 @@
+import ConduitTestSupport
 import Foundation
 import Testing
 
@@ -25,7 +26,12 @@ struct CLITests {
         return URL(fileURLWithPath: ".build/debug/conduit")
     }
 
-    static func run(_ arguments: [String], stdin: [UInt8] = [], executable: URL? = nil) throws -> Run {
+    static func run(_ arguments: [String], stdin: [UInt8] = [], executable: URL? = nil) async throws -> Run {
+        try await offPool { try runBlocking(arguments, stdin: stdin, executable: executable) }
+    }
+
+    /// ``run(_:stdin:executable:)``, on the calling thread.
+    static func runBlocking(_ arguments: [String], stdin: [UInt8], executable: URL?) throws -> Run {
         let process = Process()
         process.executableURL = executable ?? binary
         process.arguments = arguments
@@ -45,14 +51,18 @@ struct CLITests {
     }
 
     @Test("convert goes through every pair of formats and back to the same JSON")
-    func convertAllPairs() throws {
-        let original = try Self.run(["context", "convert", "--from", "json", "--to", "json", "--input", Self.fixture])
+    func convertAllPairs() async throws {
+        let original = try await Self.run([
+            "context", "convert", "--from", "json", "--to", "json", "--input", Self.fixture,
+        ])
         #expect(original.status == 0)
         for middle in ["xml", "binary", "json"] {
-            let there = try Self.run(["context", "convert", "--from", "json", "--to", middle, "--input", Self.fixture])
+            let there = try await Self.run([
+                "context", "convert", "--from", "json", "--to", middle, "--input", Self.fixture,
+            ])
             #expect(there.status == 0, "\(there.stderr)")
             // The binary DateTime record has no offset (as in .NET): read it back in the writer's zone (-07:00).
-            let back = try Self.run(
+            let back = try await Self.run(
                 ["context", "convert", "--from", middle, "--to", "json", "--time-zone=-07:00"],
                 stdin: there.stdout
             )
@@ -62,10 +72,10 @@ struct CLITests {
     }
 
     @Test("convert writes to --output")
-    func convertToFile() throws {
+    func convertToFile() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-cli-\(UUID()).xml").path
         defer { try? FileManager.default.removeItem(atPath: output) }
-        let run = try Self.run([
+        let run = try await Self.run([
             "context", "convert", "--from", "json", "--to", "xml", "--input", Self.fixture, "--output", output,
         ])
         #expect(run.status == 0)
@@ -74,9 +84,11 @@ struct CLITests {
     }
 
     @Test("inspect summarises the context and detects the format")
-    func inspect() throws {
-        let binary = try Self.run(["context", "convert", "--from", "json", "--to", "binary", "--input", Self.fixture])
-        let run = try Self.run(["context", "inspect"], stdin: binary.stdout)
+    func inspect() async throws {
+        let binary = try await Self.run([
+            "context", "convert", "--from", "json", "--to", "binary", "--input", Self.fixture,
+        ])
+        let run = try await Self.run(["context", "inspect"], stdin: binary.stdout)
         #expect(run.status == 0, "\(run.stderr)")
         let text = String(decoding: run.stdout, as: UTF8.self)
         #expect(text.contains("message:        Update of contact 6d81597f-0f9f-e711-8122-000d3aa2331c"))
@@ -89,7 +101,7 @@ struct CLITests {
     }
 
     @Test("bad input exits with code 2 and one message naming the position and the problem")
-    func badInput() throws {
+    func badInput() async throws {
         let cases: [(args: [String], stdin: String, message: String)] = [
             (
                 ["context", "inspect", "--format", "json"], #"{"Depth": x}"#,
@@ -109,7 +121,7 @@ struct CLITests {
             ),
         ]
         for item in cases {
-            let run = try Self.run(item.args, stdin: Array(item.stdin.utf8))
+            let run = try await Self.run(item.args, stdin: Array(item.stdin.utf8))
             #expect(run.status == 2, "\(item.args): \(run.stderr)")
             #expect(run.stderr.contains(item.message), "\(item.args): \(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1)
@@ -118,8 +130,8 @@ struct CLITests {
     }
 
     @Test("an unknown format is a usage error that lists the formats")
-    func unknownFormat() throws {
-        let run = try Self.run(["context", "convert", "--from", "yaml", "--to", "json"])
+    func unknownFormat() async throws {
+        let run = try await Self.run(["context", "convert", "--from", "yaml", "--to", "json"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("json"))
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ConduitTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -19,11 +20,11 @@ struct ConsoleBrowserTests {
     }
 
     /// What is missing to run the browser test, or `nil` when everything is there.
-    static func missing() -> String? {
+    static func missing() async -> String? {
         for path in [chromium, chromedriver, python] where !FileManager.default.isExecutableFile(atPath: path) {
             return "\(path) is not installed"
         }
-        let check = try? run([python, "-c", "import selenium"], environment: [:], timeout: 30)
+        let check = try? await run([python, "-c", "import selenium"], environment: [:], timeout: 30)
         return check?.status == 0 ? nil : "Selenium is not installed for \(python)"
     }
 
@@ -33,7 +34,11 @@ struct ConsoleBrowserTests {
     }
 
     /// Runs a program with extra environment variables; kills it after `timeout` seconds.
-    static func run(_ arguments: [String], environment: [String: String], timeout: Double) throws -> Run {
+    static func run(_ arguments: [String], environment: [String: String], timeout: Double) async throws -> Run {
+        try await offPool { try runBlocking(arguments, environment: environment, timeout: timeout) }
+    }
+
+    static func runBlocking(_ arguments: [String], environment: [String: String], timeout: Double) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
@@ -65,7 +70,7 @@ struct ConsoleBrowserTests {
 
     @Test("sign-in, filters, a job's detail, retry now, a live update, endpoints and bus pages in Chromium")
     func browser() async throws {
-        if let missing = Self.missing() {
+        if let missing = await Self.missing() {
             if ProcessInfo.processInfo.environment["CI"] == "true" {
                 Issue.record("The browser test cannot run: \(missing) (.ci/run installs it).")
             } else {
@@ -75,14 +80,17 @@ struct ConsoleBrowserTests {
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-console-\(UUID())").path
         // A post that fails fails at once (give-up after 1.8 s), so that the job is Failed for the page to retry.
-        let server = try CrashSafetyTests.Server(dataDirectory: directory, arguments: ["--retry-give-up", "0.0005"])
+        let server = try await CrashSafetyTests.Server(
+            dataDirectory: directory,
+            arguments: ["--retry-give-up", "0.0005"]
+        )
         defer {
             server.stop()
             try? FileManager.default.removeItem(atPath: directory)
         }
         let base = "http://127.0.0.1:\(server.port)/"
         // An endpoint to a queue that does not exist yet: its first job fails.
-        let endpoint = try EndpointEndToEndTests.cli([
+        let endpoint = try await EndpointEndToEndTests.cli([
             "endpoint", "add", "--url", server.url, "--key-file", directory + "/admin.key", "--name", "console-demo",
             "--contract", "queue", "--format", "json", "--connection-string", server.busConnectionString,
             "--path", "console-demo",
@@ -115,7 +123,7 @@ struct ConsoleBrowserTests {
             throw CancellationError()
         }
         // Now the queue exists: a retry from the page succeeds.
-        _ = try EndpointEndToEndTests.cli([
+        _ = try await EndpointEndToEndTests.cli([
             "bus", "queue", "create", "console-demo", "--connection-string", server.busConnectionString,
         ])
         var environment = [
@@ -127,7 +135,7 @@ struct ConsoleBrowserTests {
             environment["CONDUIT_CONSOLE_SCREENSHOTS"] = screenshots
         }
         let script = AzureSDKConformanceTests.repositoryRoot.appendingPathComponent("Tests/Console/console_browser.py")
-        let run = try Self.run([Self.python, script.path], environment: environment, timeout: 240)
+        let run = try await Self.run([Self.python, script.path], environment: environment, timeout: 240)
         print(run.output)
         let summary = run.output.split(separator: "\n").last { $0.hasPrefix("CONSOLE ") }
         #expect(summary?.hasSuffix(" failed=0") == true, "\(run.output)")

@@ -40,7 +40,7 @@ struct ConsoleEventsTests {
         try await backend.withFreshDatabase { configuration in
             var environment: [String: String] = [:]
             if case .postgres(let url) = configuration.backend { environment["CONDUIT_DATABASE"] = url }
-            let server = try CrashSafetyTests.Server(dataDirectory: directory, environment: environment)
+            let server = try await CrashSafetyTests.Server(dataDirectory: directory, environment: environment)
             defer { server.stop() }
             let base = "http://127.0.0.1:\(server.port)/"
             try await CrashSafetyTests.withClient { client in

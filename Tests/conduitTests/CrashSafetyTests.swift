@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ConduitContext
 import ConduitPlatform
+import ConduitTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -23,7 +24,7 @@ struct CrashSafetyTests {
             arguments: [String] = [],
             environment: [String: String] = [:],
             errorLog: String? = nil
-        ) throws {
+        ) async throws {
             process.executableURL = CLITests.binary
             process.arguments =
                 ["serve", "--port", String(port), "--amqp-port", "0", "--data-dir", dataDirectory] + arguments
@@ -36,12 +37,16 @@ struct CrashSafetyTests {
                 process.standardError = FileHandle.nullDevice
             }
             try process.run()
-            var text = ""
-            let deadline = Date().addingTimeInterval(60)
-            while !text.contains("API key file:"), Date() < deadline {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
+            let reader = output.fileHandleForReading
+            let text = try await offPool {
+                var text = ""
+                let deadline = Date().addingTimeInterval(60)
+                while !text.contains("API key file:"), Date() < deadline {
+                    let data = reader.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                return text
             }
             banner = text
             guard let line = text.split(separator: "\n").first(where: { $0.contains("Web API:") }) else {
@@ -127,7 +132,7 @@ struct CrashSafetyTests {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             // 1. A server with an async step on Create of contact; one create commits a contact and a job.
-            let first = try Server(dataDirectory: directory)
+            let first = try await Server(dataDirectory: directory)
             let step = try await Self.registerAsyncStep(
                 client,
                 first,
@@ -141,7 +146,7 @@ struct CrashSafetyTests {
             first.stop()
 
             // 2. The same data, a server that kills itself after writing the next contact and job, before commit.
-            let crashing = try Server(
+            let crashing = try await Server(
                 dataDirectory: directory,
                 environment: ["CONDUIT_FAULT_KILL_BEFORE_COMMIT": "Create"]
             )
@@ -153,7 +158,7 @@ struct CrashSafetyTests {
             #expect(crashing.process.terminationStatus == 9)
 
             // 3. After a restart: the committed pair is there, the killed one is not there at all.
-            let restarted = try Server(dataDirectory: directory)
+            let restarted = try await Server(dataDirectory: directory)
             #expect(try await Self.count(client, restarted, "contacts") == 1)
             #expect(try await Self.count(client, restarted, "asyncoperations") == 1)
             let lost = try await Self.send(client, restarted, .GET, "contacts?$filter=firstname%20eq%20'Lost'")

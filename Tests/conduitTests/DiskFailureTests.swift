@@ -95,9 +95,9 @@ struct DiskFailureTests {
     /// written too).
     static func registerPosting(_ client: HTTPClient, _ server: Server, data: String) async throws {
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "changes"] + bus)
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "changes"] + bus)
         // Addressed by the namespace's name: the restarted server (on another port) posts to it too.
-        let endpoint = try CrashSafetyTests.addNamespaceQueueEndpoint(
+        let endpoint = try await CrashSafetyTests.addNamespaceQueueEndpoint(
             server,
             keyFile: data + "/admin.key",
             queue: "changes"
@@ -130,7 +130,7 @@ struct DiskFailureTests {
         let data = disk + "/data"
         // Jobs whose outcome could not be written while the disk was full run again when their lease runs out: 2 s.
         let environment = ["CONDUIT_JOB_LEASE_SECONDS": "2"]
-        var server = try Server(dataDirectory: data, environment: environment)
+        var server = try await Server(dataDirectory: data, environment: environment)
         defer { server.stop() }
         try await CrashSafetyTests.withClient { client in
             try await Self.registerPosting(client, server, data: data)
@@ -164,7 +164,7 @@ struct DiskFailureTests {
             // Nothing acknowledged is lost, across a kill -9 and a restart either.
             kill(server.process.processIdentifier, SIGKILL)
             server.process.waitUntilExit()
-            server = try Server(dataDirectory: data, environment: environment)
+            server = try await Server(dataDirectory: data, environment: environment)
             let names = try await Self.names(client, server)
             #expect(names.isSuperset(of: attempts.acknowledged))
             #expect(try await Self.settle(client, server) == 0)
@@ -182,7 +182,7 @@ struct DiskFailureTests {
         defer { Self.release(disk) }
         let data = disk + "/data"
         var attempts = Attempts()
-        let first = try Server(dataDirectory: data)
+        let first = try await Server(dataDirectory: data)
         try await CrashSafetyTests.withClient { client in
             try await Self.registerPosting(client, first, data: data)
             try await Self.create(client, first, "Before", count: 10, into: &attempts)
@@ -194,12 +194,12 @@ struct DiskFailureTests {
         #expect(Self.mount(["-o", "remount,ro", disk]))
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-ro-\(UUID()).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        #expect(throws: (any Error).self) { _ = try Server(dataDirectory: data, errorLog: log) }
+        await #expect(throws: (any Error).self) { _ = try await Server(dataDirectory: data, errorLog: log) }
         let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(said.contains("\(data) is on a read-only file system; make it writable"), "\(said)")
 
         #expect(Self.mount(["-o", "remount,rw", disk]))
-        let again = try Server(dataDirectory: data)
+        let again = try await Server(dataDirectory: data)
         defer { again.stop() }
         try await CrashSafetyTests.withClient { client in
             #expect(try await Self.names(client, again).isSuperset(of: attempts.acknowledged))

@@ -24,8 +24,8 @@ struct EndpointEndToEndTests {
         ).headerValue
     }
 
-    static func cli(_ arguments: [String]) throws -> String {
-        let run = try CLITests.run(arguments)
+    static func cli(_ arguments: [String]) async throws -> String {
+        let run = try await CLITests.run(arguments)
         if run.status != 0 {
             Issue.record("conduit \(arguments.prefix(3).joined(separator: " ")) failed: \(run.stderr)")
         }
@@ -79,7 +79,7 @@ struct EndpointEndToEndTests {
         key: String,
         api: [String]
     ) async throws {
-        let endpoint = try cli(
+        let endpoint = try await cli(
             [
                 "endpoint", "add", "--name", "remote-inbox", "--contract", "queue", "--format", "json",
                 "--namespace-address", address, "--path", "inbox", "--sas-key-name", "RootManageSharedAccessKey",
@@ -138,7 +138,7 @@ struct EndpointEndToEndTests {
     func embedded() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-e2e-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
@@ -147,10 +147,10 @@ struct EndpointEndToEndTests {
         try await CrashSafetyTests.withClient { client in
             var endpoints: [String: String] = [:]
             for format in ["binary", "json", "xml"] {
-                _ = try Self.cli(
+                _ = try await Self.cli(
                     ["bus", "queue", "create", "contacts-\(format)", "--duplicate-detection", "600"] + bus
                 )
-                let id = try Self.cli(
+                let id = try await Self.cli(
                     [
                         "endpoint", "add", "--name", "contacts-\(format)", "--contract", "queue", "--format", format,
                         "--path", "contacts-\(format)",
@@ -161,9 +161,9 @@ struct EndpointEndToEndTests {
                 endpoints[format] = id
                 try await Self.registerStep(client, server, endpoint: id)
             }
-            _ = try Self.cli(["bus", "topic", "create", "changes"] + bus)
+            _ = try await Self.cli(["bus", "topic", "create", "changes"] + bus)
             for table in ["contact", "account"] {
-                _ = try Self.cli(
+                _ = try await Self.cli(
                     [
                         "bus", "subscription", "create", "changes", table + "s", "--sql",
                         "\"\(Self.entityClaim)\" = '\(table)'",
@@ -171,7 +171,7 @@ struct EndpointEndToEndTests {
                         + bus
                 )
             }
-            let topicEndpoint = try Self.cli(
+            let topicEndpoint = try await Self.cli(
                 [
                     "endpoint", "add", "--name", "changes", "--contract", "topic", "--format", "json", "--path",
                     "changes",
@@ -179,8 +179,8 @@ struct EndpointEndToEndTests {
                     + api
             ).trimmingCharacters(in: .whitespacesAndNewlines)
             try await Self.registerStep(client, server, endpoint: topicEndpoint)
-            _ = try Self.cli(["bus", "eventhub", "create", "changes-hub", "--partitions", "2"] + bus)
-            let hubEndpoint = try Self.cli(
+            _ = try await Self.cli(["bus", "eventhub", "create", "changes-hub", "--partitions", "2"] + bus)
+            let hubEndpoint = try await Self.cli(
                 [
                     "endpoint", "add", "--name", "changes-hub", "--contract", "eventhub", "--format", "xml", "--path",
                     "changes-hub",
@@ -191,8 +191,8 @@ struct EndpointEndToEndTests {
             // The other contract × format pairs: topics in binary and XML, an event hub in JSON.
             var others: [(listen: [String], format: String)] = []
             for format in ["binary", "xml"] {
-                _ = try Self.cli(["bus", "topic", "create", "topic-\(format)"] + bus)
-                _ = try Self.cli(
+                _ = try await Self.cli(["bus", "topic", "create", "topic-\(format)"] + bus)
+                _ = try await Self.cli(
                     [
                         "bus", "subscription", "create", "topic-\(format)", "contacts", "--sql",
                         "\"\(Self.entityClaim)\" = 'contact'",
@@ -201,12 +201,12 @@ struct EndpointEndToEndTests {
                 )
                 others.append((["--topic", "topic-\(format)", "--subscription", "contacts"], format))
             }
-            _ = try Self.cli(["bus", "eventhub", "create", "hub-json", "--partitions", "3"] + bus)
+            _ = try await Self.cli(["bus", "eventhub", "create", "hub-json", "--partitions", "3"] + bus)
             others.append((["--eventhub", "hub-json"], "json"))
             for (index, other) in others.enumerated() {
                 let contract = other.listen.first == "--eventhub" ? "eventhub" : "topic"
                 let path = other.listen[1]
-                let id = try Self.cli(
+                let id = try await Self.cli(
                     [
                         "endpoint", "add", "--name", "other-\(index)", "--contract", contract, "--format", other.format,
                         "--path", path,
@@ -220,7 +220,7 @@ struct EndpointEndToEndTests {
             try await Self.renameContact(client, server, contact, to: "Lovelace")
 
             // conduit listen, each format, each output.
-            let json = try Self.cli(
+            let json = try await Self.cli(
                 ["listen", "--queue", "contacts-json", "--max-messages", "1", "--output", "json"] + amqp
             )
             let context = try ContextCodec.decode(Array(json.utf8), format: .json)
@@ -232,16 +232,16 @@ struct EndpointEndToEndTests {
             }
             #expect(target.attributes["lastname"] == .string("Lovelace"))
             #expect(context.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
-            let xml = try Self.cli(
+            let xml = try await Self.cli(
                 ["listen", "--queue", "contacts-xml", "--max-messages", "1", "--output", "xml"] + amqp
             )
             #expect(try ContextCodec.decode(Array(xml.utf8), format: .xml).primaryEntityId.description == contact)
-            let summary = try Self.cli(["listen", "--queue", "contacts-binary", "--max-messages", "1"] + amqp)
+            let summary = try await Self.cli(["listen", "--queue", "contacts-binary", "--max-messages", "1"] + amqp)
             #expect(summary.contains("Update contact \(contact)") && summary.contains("[binary,"))
-            let idle = try Self.cli(["listen", "--queue", "contacts-json", "--wait", "1", "--until-idle"] + amqp)
+            let idle = try await Self.cli(["listen", "--queue", "contacts-json", "--wait", "1", "--until-idle"] + amqp)
             #expect(idle.isEmpty, "exactly one message per update: \(idle)")
             // The HTTP port's connection string given to an AMQP listen: the error says what to use.
-            let wrongPort = try CLITests.run(["listen", "--queue", "contacts-json", "--wait", "1"] + bus)
+            let wrongPort = try await CLITests.run(["listen", "--queue", "contacts-json", "--wait", "1"] + bus)
             #expect(wrongPort.status != 0 && wrongPort.stderr.contains("is it the HTTP port?"), "\(wrongPort.stderr)")
 
             // Raw REST on the topic's subscriptions: the Claims properties routed it.
@@ -268,7 +268,7 @@ struct EndpointEndToEndTests {
             #expect(notRouted.status == 204)
 
             for other in others {
-                let printed = try Self.cli(
+                let printed = try await Self.cli(
                     ["listen"] + other.listen + ["--max-messages", "1", "--output", "json"] + amqp
                 )
                 let received = try ContextCodec.decode(Array(printed.utf8), format: .json)
@@ -284,7 +284,7 @@ struct EndpointEndToEndTests {
             // The event hub: conduit listen reads its partitions (over AMQP and over REST: events stay in the hub);
             // raw REST reads the partition of the row's id.
             for transport in [amqp, ["--transport", "rest"] + bus] {
-                let hubXML = try Self.cli(
+                let hubXML = try await Self.cli(
                     ["listen", "--eventhub", "changes-hub", "--max-messages", "1", "--output", "xml"] + transport
                 )
                 let decoded = try ContextCodec.decode(Array(hubXML.utf8), format: .xml)
@@ -307,23 +307,23 @@ struct EndpointEndToEndTests {
             #expect(items.first?["PartitionKey"] as? String == contact)
 
             // The endpoint commands.
-            let listed = try Self.cli(["endpoint", "list"] + api)
+            let listed = try await Self.cli(["endpoint", "list"] + api)
             #expect(listed.contains("contacts-xml") && listed.contains("topic"))
-            let shown = try Self.cli(["endpoint", "show", "contacts-json"] + api)
+            let shown = try await Self.cli(["endpoint", "show", "contacts-json"] + api)
             #expect(shown.contains("\"issaskeyset\" : true") && !shown.contains("\"saskey\""))
-            _ = try Self.cli(["endpoint", "test", "contacts-json"] + api)
-            let test = try Self.cli(
+            _ = try await Self.cli(["endpoint", "test", "contacts-json"] + api)
+            let test = try await Self.cli(
                 ["listen", "--transport", "rest", "--queue", "contacts-json", "--max-messages", "1"] + bus
             )
             #expect(test.contains("TriggerServiceEndpointCheck serviceendpoint \(endpoints["json"] ?? "")"))
-            let bad = try CLITests.run(
+            let bad = try await CLITests.run(
                 ["endpoint", "add", "--name", "x", "--contract", "eventhub", "--format", "binary", "--path", "h"] + bus
                     + api
             )
             #expect(bad.status == 2 && bad.stderr.contains("an Event Hub takes messageformat 2 (Json) or 3 (Text XML)"))
-            let removed = try Self.cli(["endpoint", "remove", "contacts-binary"] + api)
+            let removed = try await Self.cli(["endpoint", "remove", "contacts-binary"] + api)
             #expect(removed.contains("Deleted"))
-            let list = try Self.cli(["bus", "list"] + bus)
+            let list = try await Self.cli(["bus", "list"] + bus)
             #expect(list.contains("contacts-json") && list.contains("changes/subscriptions/accounts"))
         }
     }
@@ -340,13 +340,16 @@ struct EndpointEndToEndTests {
             try? FileManager.default.removeItem(atPath: remoteDirectory)
             try? FileManager.default.removeItem(atPath: localDirectory)
         }
-        var remote = try CrashSafetyTests.Server(dataDirectory: remoteDirectory, arguments: ["--namespace", "remote"])
+        var remote = try await CrashSafetyTests.Server(
+            dataDirectory: remoteDirectory,
+            arguments: ["--namespace", "remote"]
+        )
         let remotePort = remote.port
         let remoteBus = ["--connection-string", remote.busConnectionString]
         let restListen = ["listen", "--transport", "rest"]
         let remoteKey = try #require(try ConnectionString(parsing: remote.busConnectionString).key)
-        _ = try Self.cli(["bus", "queue", "create", "inbox", "--duplicate-detection", "600"] + remoteBus)
-        let local = try CrashSafetyTests.Server(dataDirectory: localDirectory)
+        _ = try await Self.cli(["bus", "queue", "create", "inbox", "--duplicate-detection", "600"] + remoteBus)
+        let local = try await CrashSafetyTests.Server(dataDirectory: localDirectory)
         defer {
             local.stop()
             remote.stop()
@@ -361,7 +364,7 @@ struct EndpointEndToEndTests {
                 api: api
             )
             let first = try await Self.createContact(client, local, "First")
-            let received = try Self.cli(
+            let received = try await Self.cli(
                 restListen + ["--queue", "inbox", "--max-messages", "1", "--output", "json"] + remoteBus
             )
             #expect(try ContextCodec.decode(Array(received.utf8), format: .json).primaryEntityId.description == first)
@@ -381,16 +384,16 @@ struct EndpointEndToEndTests {
             }
 
             // It comes back on the same port: the job posts, once.
-            remote = try CrashSafetyTests.Server(
+            remote = try await CrashSafetyTests.Server(
                 dataDirectory: remoteDirectory,
                 port: remotePort,
                 arguments: ["--namespace", "remote"]
             )
-            let later = try Self.cli(
+            let later = try await Self.cli(
                 restListen + ["--queue", "inbox", "--max-messages", "1", "--wait", "60", "--output", "json"] + remoteBus
             )
             #expect(try ContextCodec.decode(Array(later.utf8), format: .json).primaryEntityId.description == second)
-            let nothingMore = try Self.cli(
+            let nothingMore = try await Self.cli(
                 restListen + ["--queue", "inbox", "--wait", "2", "--until-idle"] + remoteBus
             )
             #expect(nothingMore.isEmpty)
@@ -409,19 +412,19 @@ struct EndpointEndToEndTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-hook-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let hook = try await TestHTTPServer { _, _ in TestHTTPServer.Answer(status: .noContent) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         do {
             try await CrashSafetyTests.withClient { client in
-                let id = try Self.cli(
+                let id = try await Self.cli(
                     [
                         "endpoint", "add", "--name", "crm-hook", "--contract", "webhook", "--webhook-url",
                         "http://127.0.0.1:\(hook.port)/crm", "--header", "x-api-key=s3cret",
                     ] + api
                 ).trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(UUID(uuidString: id) != nil, "endpoint add printed '\(id)'")
-                let shown = try Self.cli(["endpoint", "show", id] + api)
+                let shown = try await Self.cli(["endpoint", "show", id] + api)
                 #expect(shown.contains("http://127.0.0.1:\(hook.port)/crm") && !shown.contains("s3cret"), "\(shown)")
                 try await Self.registerStep(client, server, endpoint: id)
                 let contact = try await Self.createContact(client, server, "Byron")
@@ -434,7 +437,7 @@ struct EndpointEndToEndTests {
                 #expect(context.primaryEntityId.description == contact)
                 #expect(context.preEntityImages["before"]?.attributes["lastname"] == .string("Byron"))
             }
-            let refused = try CLITests.run(
+            let refused = try await CLITests.run(
                 [
                     "endpoint", "add", "--name", "x", "--contract", "webhook", "--webhook-url", "http://h/", "--header",
                     "bad",
@@ -442,14 +445,14 @@ struct EndpointEndToEndTests {
             )
             #expect(refused.status != 0 && refused.stderr.contains("--header takes NAME=VALUE, not 'bad'"))
             // A test message to a webhook nobody answers: the post's error, as a bad gateway with its message.
-            _ = try Self.cli(
+            _ = try await Self.cli(
                 [
                     "endpoint", "add", "--name", "down-hook", "--contract", "webhook", "--webhook-url",
                     "http://127.0.0.1:9/", "--webhook-key", "k",
                 ]
                     + api
             )
-            let down = try CLITests.run(["endpoint", "test", "down-hook"] + api)
+            let down = try await CLITests.run(["endpoint", "test", "down-hook"] + api)
             #expect(down.status != 0 && down.stderr.contains("502"), "\(down.stderr)")
             #expect(down.stderr.contains("127.0.0.1:9"), "\(down.stderr)")
         } catch {
@@ -463,12 +466,14 @@ struct EndpointEndToEndTests {
     func twoWayRelay() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-relay-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
-        #expect(try Self.cli(["bus", "relay", "create", "approvals"] + bus).contains("Created hybrid connection"))
-        let id = try Self.cli(
+        #expect(
+            try await Self.cli(["bus", "relay", "create", "approvals"] + bus).contains("Created hybrid connection")
+        )
+        let id = try await Self.cli(
             [
                 "endpoint", "add", "--name", "approvals", "--contract", "twoway", "--format", "xml", "--path",
                 "approvals",
@@ -479,12 +484,12 @@ struct EndpointEndToEndTests {
         try await CrashSafetyTests.withClient { client in
             try await Self.registerStep(client, server, endpoint: id)
             // The listener runs as its own process until it has answered one post.
-            async let listened = Self.background(
+            async let listened = CLITests.run(
                 ["listen", "--relay", "approvals", "--reply", "Approved by the listener", "--max-messages", "1"] + bus
             )
             var listeners = ""
             for _ in 0..<200 {
-                listeners = try Self.cli(["bus", "relay", "list"] + bus)
+                listeners = try await Self.cli(["bus", "relay", "list"] + bus)
                 if listeners.contains("approvals  1") { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -513,7 +518,7 @@ struct EndpointEndToEndTests {
             ).body
             #expect(jobs.contains(#""conduit_response":"Approved by the listener""#), "\(all)")
         }
-        let refused = try CLITests.run(["listen", "--relay", "x", "--queue", "y"] + bus)
+        let refused = try await CLITests.run(["listen", "--relay", "x", "--queue", "y"] + bus)
         #expect(refused.status != 0 && refused.stderr.contains("Give one of --queue"), "\(refused.stderr)")
     }
 
@@ -521,12 +526,12 @@ struct EndpointEndToEndTests {
     func workflow() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-flow-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try Self.cli(["bus", "queue", "create", "greetings"] + bus)
-        let endpoint = try Self.cli(
+        _ = try await Self.cli(["bus", "queue", "create", "greetings"] + bus)
+        let endpoint = try await Self.cli(
             [
                 "endpoint", "add", "--name", "greetings", "--contract", "queue", "--format", "json", "--path",
                 "greetings",
@@ -546,8 +551,8 @@ struct EndpointEndToEndTests {
            ]}
         ]}
         """.write(toFile: definition, atomically: true, encoding: .utf8)
-        #expect(try Self.cli(["workflow", "activities"] + api).contains("Conduit.Samples.Concatenate"))
-        let id = try Self.cli(
+        #expect(try await Self.cli(["workflow", "activities"] + api).contains("Conduit.Samples.Concatenate"))
+        let id = try await Self.cli(
             [
                 "workflow", "create", "--name", "Greet", "--table", "contact", "--on-update", "lastname",
                 "--definition",
@@ -555,7 +560,7 @@ struct EndpointEndToEndTests {
             ] + api
         ).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(UUID(uuidString: id) != nil, "workflow create printed '\(id)'")
-        let listed = try Self.cli(["workflow", "list"] + api)
+        let listed = try await Self.cli(["workflow", "list"] + api)
         #expect(
             listed.contains("Greet") && listed.contains("Activated") && listed.contains("update(lastname)"),
             "\(listed)"
@@ -563,7 +568,7 @@ struct EndpointEndToEndTests {
         try await CrashSafetyTests.withClient { client in
             let contact = try await Self.createContact(client, server, "Byron")
             try await Self.renameContact(client, server, contact, to: "Lovelace")
-            let received = try Self.cli(
+            let received = try await Self.cli(
                 ["listen", "--queue", "greetings", "--transport", "rest", "--max-messages", "1", "--output", "json"]
                     + bus
             )
@@ -582,7 +587,7 @@ struct EndpointEndToEndTests {
         try
             #"{"activities": [{"type": "custom", "activity": "Conduit.Samples.Concatenate", "inputs": {"first": {"value": 1}, "second": {"value": "x"}}}]}"#
             .write(toFile: definition, atomically: true, encoding: .utf8)
-        let refused = try CLITests.run(
+        let refused = try await CLITests.run(
             ["workflow", "create", "--name", "Bad", "--table", "contact", "--on-create", "--definition", definition]
                 + api
         )
@@ -590,27 +595,18 @@ struct EndpointEndToEndTests {
             refused.status != 0 && refused.stderr.contains("activities[0].inputs.first: 1 is not a string"),
             "\(refused.stderr)"
         )
-        #expect(try Self.cli(["workflow", "deactivate", "Greet"] + api).contains("Deactivated"))
-        #expect(try Self.cli(["workflow", "delete", "Greet"] + api).contains("Deleted"))
-    }
-
-    /// Runs a conduit command on a thread of its own (it blocks until the process ends).
-    static func background(_ arguments: [String]) async throws -> CLITests.Run {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try CLITests.run(arguments) })
-            }
-        }
+        #expect(try await Self.cli(["workflow", "deactivate", "Greet"] + api).contains("Deactivated"))
+        #expect(try await Self.cli(["workflow", "delete", "Greet"] + api).contains("Deleted"))
     }
 
     @Test("a message the bus acknowledged (201) survives kill -9 of the server")
     func busSurvivesKill() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-bus-kill-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var server = try CrashSafetyTests.Server(dataDirectory: directory)
+        var server = try await CrashSafetyTests.Server(dataDirectory: directory)
         let port = server.port
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try Self.cli(["bus", "queue", "create", "durable"] + bus)
+        _ = try await Self.cli(["bus", "queue", "create", "durable"] + bus)
         let connection = try ConnectionString(parsing: server.busConnectionString)
         let token = Self.token(connection, "durable")
         try await CrashSafetyTests.withClient { client in
@@ -625,9 +621,9 @@ struct EndpointEndToEndTests {
         }
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
-        server = try CrashSafetyTests.Server(dataDirectory: directory, port: port)
+        server = try await CrashSafetyTests.Server(dataDirectory: directory, port: port)
         defer { server.stop() }
-        let list = try Self.cli(["bus", "list"] + bus)
+        let list = try await Self.cli(["bus", "list"] + bus)
         #expect(list.contains("durable  20"), "\(list)")
     }
 }

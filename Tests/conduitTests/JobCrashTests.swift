@@ -39,7 +39,7 @@ struct JobCrashTests {
         let log = directory + "/operations.log"
 
         // 1. An async step on Create of contact whose plug-in appends each run's OperationId to a file.
-        let first = try Server(dataDirectory: directory)
+        let first = try await Server(dataDirectory: directory)
         let step = try await CrashSafetyTests.registerAsyncStep(
             client,
             first,
@@ -81,7 +81,7 @@ struct JobCrashTests {
         let ranBeforeKill = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").count ?? 0
 
         // 3. Restart, and create the rest of the 5,000: every committed create has its job, and every job completes.
-        let restarted = try Server(dataDirectory: directory)
+        let restarted = try await Server(dataDirectory: directory)
         defer { restarted.stop() }
         let before = try await CrashSafetyTests.count(client, restarted, "contacts")
         #expect(before >= acked.count)

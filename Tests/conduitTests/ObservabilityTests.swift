@@ -19,12 +19,12 @@ struct ObservabilityTests {
     func metrics() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-metrics-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "metered"] + bus)
-        let endpoint = try EndpointEndToEndTests.cli(
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "metered"] + bus)
+        let endpoint = try await EndpointEndToEndTests.cli(
             ["endpoint", "add", "--name", "metered", "--contract", "queue", "--format", "json", "--path", "metered"]
                 + bus + api
         ).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -71,13 +71,13 @@ struct ObservabilityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let log = directory + "/serve.log"
         // A post to a queue that does not exist fails; the retry policy gives up at once.
-        let server = try CrashSafetyTests.Server(
+        let server = try await CrashSafetyTests.Server(
             dataDirectory: directory + "/data",
             arguments: ["--log-format", "json", "--retry-give-up", "0.0005", "--trace-log"],
             errorLog: log
         )
         defer { server.stop() }
-        let endpoint = try EndpointEndToEndTests.cli(
+        let endpoint = try await EndpointEndToEndTests.cli(
             [
                 "endpoint", "add", "--name", "nowhere", "--contract", "queue", "--format", "json", "--path", "nowhere",
                 "--connection-string", server.busConnectionString, "--url", server.url, "--key-file",

@@ -27,11 +27,11 @@ struct SandboxServeTests {
     func uploadedPluginPostsToQueue() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-sandbox-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let bus = ["--connection-string", server.busConnectionString]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "sandboxed"] + bus)
-        let endpoint = try CrashSafetyTests.addNamespaceQueueEndpoint(
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "sandboxed"] + bus)
+        let endpoint = try await CrashSafetyTests.addNamespaceQueueEndpoint(
             server,
             keyFile: directory + "/admin.key",
             queue: "sandboxed"
@@ -80,7 +80,7 @@ struct SandboxServeTests {
             )
             #expect(step.status == 204, "\(step.body)")
             let contact = try await EndpointEndToEndTests.createContact(client, server, "Sandboxed")
-            let received = try EndpointEndToEndTests.cli(
+            let received = try await EndpointEndToEndTests.cli(
                 [
                     "listen", "--transport", "rest", "--queue", "sandboxed", "--max-messages", "1", "--wait", "30",
                     "--output", "json",
@@ -98,44 +98,44 @@ struct SandboxServeTests {
     func commandLine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-plugin-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(dataDirectory: directory)
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory)
         defer { server.stop() }
         let bus = ["--connection-string", server.busConnectionString]
         let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "from-cli"] + bus)
-        let endpoint = try CrashSafetyTests.addNamespaceQueueEndpoint(
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "from-cli"] + bus)
+        let endpoint = try await CrashSafetyTests.addNamespaceQueueEndpoint(
             server,
             keyFile: directory + "/admin.key",
             queue: "from-cli"
         )
         let example = AzureSDKConformanceTests.repositoryRoot.appendingPathComponent("docs/sandbox/post-context.wat")
             .path
-        let uploaded = try EndpointEndToEndTests.cli(
+        let uploaded = try await EndpointEndToEndTests.cli(
             ["plugin", "upload", "--name", "Poster", "--file", example, "--type", "post_context"] + api
         ).split(separator: "\n")
         #expect(uploaded.count == 2 && uploaded.last?.hasSuffix(" post_context") == true, "\(uploaded)")
         // Uploading again replaces the content and keeps the type.
-        let again = try EndpointEndToEndTests.cli(
+        let again = try await EndpointEndToEndTests.cli(
             ["plugin", "upload", "--name", "Poster", "--file", example, "--type", "post_context"] + api
         ).split(separator: "\n")
         #expect(again == uploaded)
         // A file that is not a module is refused with the server's reason.
         let bad = directory + "/bad.wat"
         try "(module (func".write(toFile: bad, atomically: true, encoding: .utf8)
-        let refused = try CLITests.run(["plugin", "upload", "--name", "Bad", "--file", bad] + api)
+        let refused = try await CLITests.run(["plugin", "upload", "--name", "Bad", "--file", bad] + api)
         #expect(refused.status != 0 && refused.stderr.contains("does not parse"), "\(refused.stderr)")
-        let types = try EndpointEndToEndTests.cli(["plugin", "list"] + api)
+        let types = try await EndpointEndToEndTests.cli(["plugin", "list"] + api)
         #expect(types.contains("post_context") && types.contains("sandbox"), "\(types)")
         #expect(types.contains("Conduit") && types.contains("none (compiled in)"), "\(types)")
 
-        let step = try EndpointEndToEndTests.cli(
+        let step = try await EndpointEndToEndTests.cli(
             [
                 "step", "add", "--message", "Create", "--table", "contact", "--plugin-type", "post_context",
                 "--configuration", endpoint, "--name", "Poster from the CLI",
             ] + api
         ).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(UUID(uuidString: step) != nil, "\(step)")
-        let listed = try EndpointEndToEndTests.cli(["step", "list"] + api)
+        let listed = try await EndpointEndToEndTests.cli(["step", "list"] + api)
         #expect(
             listed.contains(step) && listed.contains("Poster from the CLI") && listed.contains("Create"),
             "\(listed)"
@@ -143,29 +143,33 @@ struct SandboxServeTests {
         let listen = ["listen", "--transport", "rest", "--queue", "from-cli", "--output", "json"] + bus
         try await CrashSafetyTests.withClient { client in
             let first = try await EndpointEndToEndTests.createContact(client, server, "Enabled")
-            let received = try EndpointEndToEndTests.cli(
+            let received = try await EndpointEndToEndTests.cli(
                 listen + ["--max-messages", "1", "--wait", "30", "--until-idle"]
             )
             #expect(try ContextCodec.decode(Array(received.utf8), format: .json).primaryEntityId.description == first)
             #expect(
-                try EndpointEndToEndTests.cli(["step", "disable", "Poster from the CLI"] + api).contains("Disabled")
+                try await EndpointEndToEndTests.cli(["step", "disable", "Poster from the CLI"] + api).contains(
+                    "Disabled"
+                )
             )
             _ = try await EndpointEndToEndTests.createContact(client, server, "Disabled")
-            #expect(try EndpointEndToEndTests.cli(listen + ["--wait", "3", "--until-idle"]).isEmpty)
-            #expect(try EndpointEndToEndTests.cli(["step", "enable", step] + api).contains("Enabled"))
+            #expect(try await EndpointEndToEndTests.cli(listen + ["--wait", "3", "--until-idle"]).isEmpty)
+            #expect(try await EndpointEndToEndTests.cli(["step", "enable", step] + api).contains("Enabled"))
             let third = try await EndpointEndToEndTests.createContact(client, server, "Again")
-            let later = try EndpointEndToEndTests.cli(listen + ["--max-messages", "1", "--wait", "30", "--until-idle"])
+            let later = try await EndpointEndToEndTests.cli(
+                listen + ["--max-messages", "1", "--wait", "30", "--until-idle"]
+            )
             #expect(try ContextCodec.decode(Array(later.utf8), format: .json).primaryEntityId.description == third)
         }
-        #expect(try EndpointEndToEndTests.cli(["step", "remove", step] + api).contains("Deleted step"))
-        #expect(!(try EndpointEndToEndTests.cli(["step", "list"] + api)).contains(step))
+        #expect(try await EndpointEndToEndTests.cli(["step", "remove", step] + api).contains("Deleted step"))
+        #expect(!(try await EndpointEndToEndTests.cli(["step", "list"] + api)).contains(step))
         // Bad arguments are named.
-        let both = try CLITests.run(
+        let both = try await CLITests.run(
             ["step", "add", "--message", "Create", "--table", "contact", "--endpoint", endpoint, "--plugin-type", "x"]
                 + api
         )
         #expect(both.status != 0 && both.stderr.contains("Give one handler"), "\(both.stderr)")
-        let early = try CLITests.run(
+        let early = try await CLITests.run(
             ["step", "add", "--message", "Create", "--table", "contact", "--endpoint", endpoint, "--stage", "20"] + api
         )
         #expect(early.status != 0 && early.stderr.contains("use --stage 40"), "\(early.stderr)")

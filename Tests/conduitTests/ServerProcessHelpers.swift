@@ -75,10 +75,10 @@ extension CrashSafetyTests {
     /// Registers a queue endpoint addressed by the embedded namespace's name (`sb://localhost/`, no port), with the
     /// root rule's key: any node on the same data posts to it, whatever its port (a restarted server, a second node).
     /// Returns the endpoint's id.
-    static func addNamespaceQueueEndpoint(_ server: Server, keyFile: String, queue: String) throws -> String {
+    static func addNamespaceQueueEndpoint(_ server: Server, keyFile: String, queue: String) async throws -> String {
         let keyPart = server.busConnectionString.split(separator: ";").first { $0.hasPrefix("SharedAccessKey=") }
         let key = keyPart.map { String($0.dropFirst("SharedAccessKey=".count)) } ?? ""
-        return try EndpointEndToEndTests.cli([
+        return try await EndpointEndToEndTests.cli([
             "endpoint", "add", "--name", queue, "--contract", "queue", "--format", "json", "--path", queue,
             "--namespace-address", "sb://localhost/", "--sas-key-name", "RootManageSharedAccessKey", "--sas-key", key,
             "--url", server.url, "--key-file", keyFile,

@@ -47,11 +47,11 @@ struct SystemCrashTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-syscrash-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try Server(dataDirectory: directory)
+        let first = try await Server(dataDirectory: directory)
         let api = ["--url", first.url, "--key-file", directory + "/admin.key"]
         let bus = ["--connection-string", first.busConnectionString]
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "changes", "--lock-duration", "5"] + bus)
-        let endpoint = try EndpointEndToEndTests.cli(
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "changes", "--lock-duration", "5"] + bus)
+        let endpoint = try await EndpointEndToEndTests.cli(
             ["endpoint", "add", "--name", "changes", "--contract", "queue", "--format", "json", "--path", "changes"]
                 + bus + api
         ).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -81,7 +81,7 @@ struct SystemCrashTests {
                     dead.process.waitUntilExit()
                     #expect(dead.process.terminationStatus == 9)
                     // The same HTTP port: the endpoint's address names it.
-                    let restarted = try Server(dataDirectory: directory, port: first.port)
+                    let restarted = try await Server(dataDirectory: directory, port: first.port)
                     run.server.withLock { $0 = restarted }
                 }
                 try await Self.settle(run, client: client, target: target)
@@ -109,13 +109,15 @@ struct SystemCrashTests {
             // Short leases: the survivor takes over the dead node's jobs 2 s after their last renewal.
             let environment = ["CONDUIT_DATABASE": url, "CONDUIT_JOB_LEASE_SECONDS": "2"]
             // Node a starts first (and migrates the database); node b joins it. The listener and the checks use a.
-            let a = try Server(dataDirectory: base + "/a", environment: environment)
+            let a = try await Server(dataDirectory: base + "/a", environment: environment)
             defer { a.stop() }
-            let b = try Server(dataDirectory: base + "/b", environment: environment)
+            let b = try await Server(dataDirectory: base + "/b", environment: environment)
             let bus = ["--connection-string", a.busConnectionString]
-            _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "changes", "--lock-duration", "5"] + bus)
+            _ = try await EndpointEndToEndTests.cli(
+                ["bus", "queue", "create", "changes", "--lock-duration", "5"] + bus
+            )
             // The namespace by name, without a port: every node of the cluster posts to it in the shared database.
-            let endpoint = try CrashSafetyTests.addNamespaceQueueEndpoint(
+            let endpoint = try await CrashSafetyTests.addNamespaceQueueEndpoint(
                 a,
                 keyFile: base + "/a/admin.key",
                 queue: "changes"
@@ -150,7 +152,7 @@ struct SystemCrashTests {
                     while run.acknowledged.withLock({ $0.count }) < restartAt {
                         try await Task.sleep(for: .milliseconds(5))
                     }
-                    let again = try Server(dataDirectory: base + "/b", environment: environment)
+                    let again = try await Server(dataDirectory: base + "/b", environment: environment)
                     run.second.withLock { $0 = again }
                     try await Self.settle(run, client: client, target: target)
                     run.stop.store(true, ordering: .relaxed)
@@ -191,7 +193,7 @@ struct SystemCrashTests {
         var listed = ""
         var counts: [String]?
         for _ in 0..<40 {
-            listed = try EndpointEndToEndTests.cli([
+            listed = try await EndpointEndToEndTests.cli([
                 "bus", "list", "--connection-string", server.busConnectionString,
             ])
             let row = listed.split(separator: "\n").first { $0.hasPrefix("queue") && $0.contains("changes") }

@@ -17,7 +17,11 @@ struct TLSServeTests {
     static let selfSignedOnly = ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0", "--no-plain"]
 
     /// Runs curl; returns its exit status and output.
-    static func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func curl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await offPool { try curlBlocking(arguments) }
+    }
+
+    static func curlBlocking(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["curl", "-sS", "--max-time", "20"] + arguments
@@ -36,7 +40,7 @@ struct TLSServeTests {
     func selfSignedHTTPS() async throws {
         let directory = Self.temporaryDirectory("tls")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(
+        let server = try await CrashSafetyTests.Server(
             dataDirectory: directory,
             arguments: Self.selfSignedOnly
         )
@@ -46,14 +50,16 @@ struct TLSServeTests {
         #expect(server.banner.contains("Plain HTTP and AMQP: off"))
         #expect(server.banner.contains("development CA to trust: \(ca)"))
         #expect(server.banner.contains("certificate SHA-256 "))
-        let whoAmI = try Self.curl(["--cacert", ca, "-H", "Authorization: Bearer \(server.key)", server.url + "WhoAmI"])
+        let whoAmI = try await Self.curl([
+            "--cacert", ca, "-H", "Authorization: Bearer \(server.key)", server.url + "WhoAmI",
+        ])
         #expect(whoAmI.status == 0, "\(whoAmI.output)")
         // The URLs the server writes name the scheme the client used.
         #expect(whoAmI.output.contains(#""@odata.context":"https://127.0.0.1:"#), "\(whoAmI.output)")
-        let untrusted = try Self.curl([server.url + "WhoAmI"])
+        let untrusted = try await Self.curl([server.url + "WhoAmI"])
         #expect(untrusted.status == 60, "curl without the CA: \(untrusted.output)")
         // Plain text to the HTTPS port is no way in either.
-        let plain = try Self.curl([server.url.replacingOccurrences(of: "https://", with: "http://") + "WhoAmI"])
+        let plain = try await Self.curl([server.url.replacingOccurrences(of: "https://", with: "http://") + "WhoAmI"])
         #expect(plain.status != 0 || !plain.output.contains("UserId"))
         // AMQPS is served, plain AMQP is not; the AMQPS connection string has no development-emulator switch.
         let amqps = try String(contentsOfFile: directory + "/amqps.connection", encoding: .utf8)
@@ -62,7 +68,7 @@ struct TLSServeTests {
         // The certificate is made once: a restart uses it again.
         let fingerprint = server.banner.split(separator: "\n").first { $0.contains("SHA-256") }
         server.stop()
-        let again = try CrashSafetyTests.Server(
+        let again = try await CrashSafetyTests.Server(
             dataDirectory: directory,
             arguments: Self.selfSignedOnly
         )
@@ -80,7 +86,7 @@ struct TLSServeTests {
     func clientsOverHTTPS() async throws {
         let directory = Self.temporaryDirectory("tls-clients")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(
+        let server = try await CrashSafetyTests.Server(
             dataDirectory: directory,
             arguments: Self.selfSignedOnly
         )
@@ -89,13 +95,15 @@ struct TLSServeTests {
         let bus = ["--connection-string", server.busConnectionString, "--ca", ca]
         let api = ["--url", server.url, "--key-file", directory + "/admin.key", "--ca", ca]
         // Without the CA, a client says the certificate is not trusted and changes nothing.
-        let untrusted = try CLITests.run([
+        let untrusted = try await CLITests.run([
             "bus", "queue", "create", "tls-changes", "--connection-string", server.busConnectionString,
         ])
         #expect(untrusted.status != 0, "\(untrusted.stderr)")
         #expect(untrusted.stderr.lowercased().contains("certificate"), "\(untrusted.stderr)")
-        #expect(try EndpointEndToEndTests.cli(["bus", "queue", "create", "tls-changes"] + bus).contains("tls-changes"))
-        let endpoint = try EndpointEndToEndTests.cli(
+        #expect(
+            try await EndpointEndToEndTests.cli(["bus", "queue", "create", "tls-changes"] + bus).contains("tls-changes")
+        )
+        let endpoint = try await EndpointEndToEndTests.cli(
             [
                 "endpoint", "add", "--name", "tls-changes", "--contract", "queue", "--format", "json", "--path",
                 "tls-changes",
@@ -112,7 +120,7 @@ struct TLSServeTests {
             )
             return try await EndpointEndToEndTests.createContact(client, server, "Hopper")
         }
-        let listened = try EndpointEndToEndTests.cli(
+        let listened = try await EndpointEndToEndTests.cli(
             [
                 "listen", "--transport", "rest", "--queue", "tls-changes", "--max-messages", "1", "--wait", "20",
                 "--until-idle", "--output", "json",
@@ -134,7 +142,7 @@ struct TLSServeTests {
         defer { certificates.remove() }
         let directory = Self.temporaryDirectory("tls-given")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try CrashSafetyTests.Server(
+        let server = try await CrashSafetyTests.Server(
             dataDirectory: directory,
             arguments: [
                 "--tls-certificate", certificates.certificateFile, "--tls-key", certificates.keyFile, "--https-port",
@@ -145,23 +153,23 @@ struct TLSServeTests {
         // Plain HTTP stays on for a loopback address; HTTPS beside it.
         #expect(server.url.hasPrefix("http://"))
         let port = try #require(server.httpsPort, "\(server.banner)")
-        let health = try Self.curl(["--cacert", certificates.caFile, "https://127.0.0.1:\(port)/health"])
+        let health = try await Self.curl(["--cacert", certificates.caFile, "https://127.0.0.1:\(port)/health"])
         #expect(health.status == 0 && health.output == "ok", "\(health.output)")
         #expect(!server.banner.contains("development CA"))
 
         // Refusals say what is wrong.
-        let swapped = try CLITests.run([
+        let swapped = try await CLITests.run([
             "serve", "--data-dir", directory + "-bad", "--port", "0", "--tls-certificate", certificates.keyFile,
             "--tls-key", certificates.keyFile,
         ])
         #expect(swapped.stderr.contains("cannot be read as PEM certificates"), "\(swapped.stderr)")
-        let lonely = try CLITests.run(["serve", "--tls-certificate", certificates.certificateFile])
+        let lonely = try await CLITests.run(["serve", "--tls-certificate", certificates.certificateFile])
         #expect(lonely.stderr.contains("--tls-certificate and --tls-key go together"), "\(lonely.stderr)")
-        let unknown = try CLITests.run(["serve", "--tls", "snakeoil"])
+        let unknown = try await CLITests.run(["serve", "--tls", "snakeoil"])
         #expect(unknown.stderr.contains("--tls takes self-signed"), "\(unknown.stderr)")
-        let open = try CLITests.run(["serve", "--host", "0.0.0.0"])
+        let open = try await CLITests.run(["serve", "--host", "0.0.0.0"])
         #expect(open.stderr.contains("does not serve plain text on 0.0.0.0"), "\(open.stderr)")
-        let nothing = try CLITests.run(["serve", "--no-plain"])
+        let nothing = try await CLITests.run(["serve", "--no-plain"])
         #expect(nothing.stderr.contains("--no-plain leaves nothing to listen on"), "\(nothing.stderr)")
         try? FileManager.default.removeItem(atPath: directory + "-bad")
     }
@@ -180,7 +188,7 @@ struct TLSServeTests {
             }
             wrongCA.remove()
         }
-        let remote = try CrashSafetyTests.Server(
+        let remote = try await CrashSafetyTests.Server(
             dataDirectory: remoteDirectory,
             arguments: ["--namespace", "remote", "--tls", "self-signed", "--https-port", "0", "--amqps-port", "0"]
         )
@@ -188,12 +196,12 @@ struct TLSServeTests {
         let httpsPort = try #require(remote.httpsPort, "\(remote.banner)")
         let remoteBus = ["--connection-string", remote.busConnectionString]
         let remoteKey = try #require(try ConnectionString(parsing: remote.busConnectionString).key)
-        _ = try EndpointEndToEndTests.cli(["bus", "queue", "create", "inbox"] + remoteBus)
+        _ = try await EndpointEndToEndTests.cli(["bus", "queue", "create", "inbox"] + remoteBus)
 
         for (directory, ca, trusted) in [
             (localDirectory, remoteDirectory + "/tls/ca.pem", true), (wrongDirectory, wrongCA.caFile, false),
         ] {
-            let local = try CrashSafetyTests.Server(dataDirectory: directory, arguments: ["--remote-ca", ca])
+            let local = try await CrashSafetyTests.Server(dataDirectory: directory, arguments: ["--remote-ca", ca])
             defer { local.stop() }
             let api = ["--url", local.url, "--key-file", directory + "/admin.key"]
             try await CrashSafetyTests.withClient { client in
@@ -206,7 +214,7 @@ struct TLSServeTests {
                 )
                 let contact = try await EndpointEndToEndTests.createContact(client, local, "OverTLS")
                 if trusted {
-                    let received = try EndpointEndToEndTests.cli(
+                    let received = try await EndpointEndToEndTests.cli(
                         [
                             "listen", "--transport", "rest", "--queue", "inbox", "--max-messages", "1", "--output",
                             "json",
@@ -218,7 +226,7 @@ struct TLSServeTests {
                 } else {
                     let waiting = try await CrashSafetyTests.waitingJobs(client, local, saying: "does not trust")
                     #expect(waiting.contains("presented a TLS certificate this server does not trust"), "\(waiting)")
-                    let nothing = try EndpointEndToEndTests.cli(
+                    let nothing = try await EndpointEndToEndTests.cli(
                         ["listen", "--transport", "rest", "--queue", "inbox", "--wait", "1", "--until-idle"] + remoteBus
                     )
                     #expect(nothing.isEmpty, "nothing reaches the remote queue through an untrusted connection")

@@ -30,9 +30,9 @@ struct TwoNodeCrashTests {
         let log = base + "/operations.log"
         let environment = ["CONDUIT_DATABASE": url, "CONDUIT_JOB_LEASE_SECONDS": "2"]
         // Node a starts first (and migrates the database); node b joins it.
-        let a = try CrashSafetyTests.Server(dataDirectory: base + "/a", environment: environment)
+        let a = try await CrashSafetyTests.Server(dataDirectory: base + "/a", environment: environment)
         defer { a.stop() }
-        let b = try CrashSafetyTests.Server(dataDirectory: base + "/b", environment: environment)
+        let b = try await CrashSafetyTests.Server(dataDirectory: base + "/b", environment: environment)
         let step = try await CrashSafetyTests.registerAsyncStep(
             client,
             a,
