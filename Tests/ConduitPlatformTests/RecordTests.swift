@@ -51,6 +51,27 @@ struct RecordTests {
         }
     }
 
+    @Test(
+        "a create with the id of an existing row is refused as a duplicate, on every database",
+        arguments: TestBackend.available
+    )
+    func duplicateId(_ backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let id = try await h.service.create(
+                Entity(logicalName: "account", attributes: [("name", .string("First"))])
+            )
+            let error = await #expect(throws: PlatformError.self) {
+                try await h.service.create(
+                    Entity(logicalName: "account", id: id, attributes: [("name", .string("Again"))])
+                )
+            }
+            #expect(error?.code == .duplicateRecord, "\(String(describing: error))")
+            #expect(error?.message == "A record with the id \(id) already exists in 'account'.")
+            let kept = try await h.service.retrieve(EntityReference(logicalName: "account", id: id))
+            #expect(kept.attributes["name"] == .string("First"))
+        }
+    }
+
     @Test("bad input is refused with a Dataverse-shaped error and changes nothing", arguments: TestBackend.available)
     func badInput(backend: TestBackend) async throws {
         try await PlatformHarness.run(backend) { h in

@@ -1,4 +1,5 @@
 import ConduitContext
+import ConduitStore
 import Foundation
 import SQLKit
 import Synchronization
@@ -622,9 +623,5 @@ struct CoreOperations {
         }
     }
 
-    static func isDuplicateKey(_ error: any Error) -> Bool {
-        let text = String(describing: error)
-        return text.contains("UNIQUE constraint failed") || text.contains("duplicate key value")
-            || text.contains("23505")
-    }
+    static func isDuplicateKey(_ error: any Error) -> Bool { UniqueViolation.matches(error) }
 }
