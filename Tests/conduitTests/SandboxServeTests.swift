@@ -174,4 +174,67 @@ struct SandboxServeTests {
         )
         #expect(early.status != 0 && early.stderr.contains("use --stage 40"), "\(early.stderr)")
     }
+
+    @Test(
+        "on conduit serve, guests that loop forever, trap or grow memory without bound fail their own request with the reason, one importing what the sandbox lacks is refused at upload, and the server goes on serving"
+    )
+    func hostileGuests() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-hostile-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await CrashSafetyTests.Server(
+            dataDirectory: directory,
+            environment: ["CONDUIT_SANDBOX_FUEL": "5000000", "CONDUIT_SANDBOX_MEMORY_MB": "16"]
+        )
+        defer { server.stop() }
+        let api = ["--url", server.url, "--key-file", directory + "/admin.key"]
+        let guests = [
+            ("loop", "(loop $forever (br $forever)) (i32.const 0)", "whole execution budget (5000000 fuel"),
+            ("trap", "unreachable", "trapped"),
+            (
+                "memory", "(loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 1)) (i32.const -1)))) unreachable",
+                "beyond the sandbox's cap of 16 MB"
+            ),
+        ]
+        try await CrashSafetyTests.withClient { client in
+            for (name, body, expected) in guests {
+                let file = directory + "/\(name).wat"
+                try SandboxBenchmark.module(run: body).write(toFile: file, atomically: true, encoding: .utf8)
+                let uploaded = try await EndpointEndToEndTests.cli(
+                    ["plugin", "upload", "--name", name, "--file", file, "--type", "run"] + api
+                ).split(separator: "\n")
+                let type = try #require(uploaded.last?.split(separator: " ").first.map(String.init), "\(uploaded)")
+                let step = try await EndpointEndToEndTests.cli(
+                    [
+                        "step", "add", "--message", "Create", "--table", "contact", "--plugin-type", type, "--stage",
+                        "20",
+                        "--mode", "sync",
+                    ] + api
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+                let refused = try await CrashSafetyTests.send(
+                    client,
+                    server,
+                    .POST,
+                    "contacts",
+                    #"{"lastname":"\#(name)"}"#
+                )
+                #expect(refused.status == 400, "\(name): \(refused.body)")
+                #expect(refused.body.contains(expected), "\(name): \(refused.body)")
+                _ = try await EndpointEndToEndTests.cli(["step", "remove", step] + api)
+            }
+            let foreign = directory + "/foreign.wat"
+            try SandboxBenchmark.module(
+                imports: #"(import "env" "open" (func $open (param i32)))"#,
+                run: "(i32.const 0)"
+            ).write(toFile: foreign, atomically: true, encoding: .utf8)
+            let refused = try await CLITests.run(["plugin", "upload", "--name", "foreign", "--file", foreign] + api)
+            #expect(
+                refused.status != 0 && refused.stderr.contains("imports env.open, which the sandbox does not provide")
+            )
+            // The server goes on: a create commits, the health check answers.
+            let created = try await CrashSafetyTests.send(client, server, .POST, "contacts", #"{"lastname":"Fine"}"#)
+            #expect(created.status == 204, "\(created.body)")
+            let base = server.url.replacingOccurrences(of: "/api/data/v9.2/", with: "")
+            #expect(try await ObservabilityTests.get(client, base + "/health").body == "ok")
+        }
+    }
 }
