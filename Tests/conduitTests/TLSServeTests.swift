@@ -16,6 +16,19 @@ struct TLSServeTests {
     /// `conduit serve` arguments: a development certificate, HTTPS and AMQPS on free ports, no plain listeners.
     static let selfSignedOnly = ["--tls", "self-signed", "--https-port", "0", "--amqps-port", "0", "--no-plain"]
 
+    /// Runs `body` with a `conduit serve` started with ``selfSignedOnly`` in a fresh data directory, that directory,
+    /// and the development CA's path; stops the server and removes the directory afterwards.
+    static func withSelfSignedServer(
+        _ name: String,
+        _ body: (CrashSafetyTests.Server, _ directory: String, _ ca: String) async throws -> Void
+    ) async throws {
+        let directory = temporaryDirectory(name)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await CrashSafetyTests.Server(dataDirectory: directory, arguments: selfSignedOnly)
+        defer { server.stop() }
+        try await body(server, directory, directory + "/tls/ca.pem")
+    }
+
     /// Runs curl; returns its exit status and output.
     static func curl(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         try await offPool { try curlBlocking(arguments) }
@@ -38,100 +51,92 @@ struct TLSServeTests {
         "--tls self-signed --no-plain: curl reaches the Web API over HTTPS with the development CA and is refused without it; no plain port"
     )
     func selfSignedHTTPS() async throws {
-        let directory = Self.temporaryDirectory("tls")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try await CrashSafetyTests.Server(
-            dataDirectory: directory,
-            arguments: Self.selfSignedOnly
-        )
-        defer { server.stop() }
-        let ca = directory + "/tls/ca.pem"
-        #expect(server.url.hasPrefix("https://127.0.0.1:"), "\(server.banner)")
-        #expect(server.banner.contains("Plain HTTP and AMQP: off"))
-        #expect(server.banner.contains("development CA to trust: \(ca)"))
-        #expect(server.banner.contains("certificate SHA-256 "))
-        let whoAmI = try await Self.curl([
-            "--cacert", ca, "-H", "Authorization: Bearer \(server.key)", server.url + "WhoAmI",
-        ])
-        #expect(whoAmI.status == 0, "\(whoAmI.output)")
-        // The URLs the server writes name the scheme the client used.
-        #expect(whoAmI.output.contains(#""@odata.context":"https://127.0.0.1:"#), "\(whoAmI.output)")
-        let untrusted = try await Self.curl([server.url + "WhoAmI"])
-        #expect(untrusted.status == 60, "curl without the CA: \(untrusted.output)")
-        // Plain text to the HTTPS port is no way in either.
-        let plain = try await Self.curl([server.url.replacingOccurrences(of: "https://", with: "http://") + "WhoAmI"])
-        #expect(plain.status != 0 || !plain.output.contains("UserId"))
-        // AMQPS is served, plain AMQP is not; the AMQPS connection string has no development-emulator switch.
-        let amqps = try String(contentsOfFile: directory + "/amqps.connection", encoding: .utf8)
-        #expect(amqps.hasPrefix("Endpoint=sb://127.0.0.1:") && !amqps.contains("UseDevelopmentEmulator"))
-        #expect(!FileManager.default.fileExists(atPath: directory + "/amqp.connection"))
-        // The certificate is made once: a restart uses it again.
-        let fingerprint = server.banner.split(separator: "\n").first { $0.contains("SHA-256") }
-        server.stop()
-        let again = try await CrashSafetyTests.Server(
-            dataDirectory: directory,
-            arguments: Self.selfSignedOnly
-        )
-        defer { again.stop() }
-        let refingerprint = again.banner.split(separator: "\n").first { $0.contains("SHA-256") }
-        #expect(
-            fingerprint?.split(separator: " ").last == refingerprint?.split(separator: " ").last,
-            "\(again.banner)"
-        )
+        try await Self.withSelfSignedServer("tls") { server, directory, ca in
+            #expect(server.url.hasPrefix("https://127.0.0.1:"), "\(server.banner)")
+            #expect(server.banner.contains("Plain HTTP and AMQP: off"))
+            #expect(server.banner.contains("development CA to trust: \(ca)"))
+            #expect(server.banner.contains("certificate SHA-256 "))
+            let whoAmI = try await Self.curl([
+                "--cacert", ca, "-H", "Authorization: Bearer \(server.key)", server.url + "WhoAmI",
+            ])
+            #expect(whoAmI.status == 0, "\(whoAmI.output)")
+            // The URLs the server writes name the scheme the client used.
+            #expect(whoAmI.output.contains(#""@odata.context":"https://127.0.0.1:"#), "\(whoAmI.output)")
+            let untrusted = try await Self.curl([server.url + "WhoAmI"])
+            #expect(untrusted.status == 60, "curl without the CA: \(untrusted.output)")
+            // Plain text to the HTTPS port is no way in either.
+            let plain = try await Self.curl([
+                server.url.replacingOccurrences(of: "https://", with: "http://") + "WhoAmI"
+            ])
+            #expect(plain.status != 0 || !plain.output.contains("UserId"))
+            // AMQPS is served, plain AMQP is not; the AMQPS connection string has no development-emulator switch.
+            let amqps = try String(contentsOfFile: directory + "/amqps.connection", encoding: .utf8)
+            #expect(amqps.hasPrefix("Endpoint=sb://127.0.0.1:") && !amqps.contains("UseDevelopmentEmulator"))
+            #expect(!FileManager.default.fileExists(atPath: directory + "/amqp.connection"))
+            // The certificate is made once: a restart uses it again.
+            let fingerprint = server.banner.split(separator: "\n").first { $0.contains("SHA-256") }
+            server.stop()
+            let again = try await CrashSafetyTests.Server(
+                dataDirectory: directory,
+                arguments: Self.selfSignedOnly
+            )
+            defer { again.stop() }
+            let refingerprint = again.banner.split(separator: "\n").first { $0.contains("SHA-256") }
+            #expect(
+                fingerprint?.split(separator: " ").last == refingerprint?.split(separator: " ").last,
+                "\(again.banner)"
+            )
+        }
     }
 
     @Test(
         "--no-plain: the command-line clients go over HTTPS with --ca (bus, endpoint add), and conduit listen --transport rest receives a change's context; without --ca they are refused"
     )
     func clientsOverHTTPS() async throws {
-        let directory = Self.temporaryDirectory("tls-clients")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try await CrashSafetyTests.Server(
-            dataDirectory: directory,
-            arguments: Self.selfSignedOnly
-        )
-        defer { server.stop() }
-        let ca = directory + "/tls/ca.pem"
-        let bus = ["--connection-string", server.busConnectionString, "--ca", ca]
-        let api = ["--url", server.url, "--key-file", directory + "/admin.key", "--ca", ca]
-        // Without the CA, a client says the certificate is not trusted and changes nothing.
-        let untrusted = try await CLITests.run([
-            "bus", "queue", "create", "tls-changes", "--connection-string", server.busConnectionString,
-        ])
-        #expect(untrusted.status != 0, "\(untrusted.stderr)")
-        #expect(untrusted.stderr.lowercased().contains("certificate"), "\(untrusted.stderr)")
-        #expect(
-            try await EndpointEndToEndTests.cli(["bus", "queue", "create", "tls-changes"] + bus).contains("tls-changes")
-        )
-        let endpoint = try await EndpointEndToEndTests.cli(
-            [
-                "endpoint", "add", "--name", "tls-changes", "--contract", "queue", "--format", "json", "--path",
-                "tls-changes",
-            ]
-                + bus + api
-        ).trimmingCharacters(in: .whitespacesAndNewlines)
-        let contact = try await CrashSafetyTests.withClient(caFile: ca) { client in
-            try await EndpointEndToEndTests.registerStep(
-                client,
-                server,
-                endpoint: endpoint,
-                message: "Create",
-                filtering: nil
+        try await Self.withSelfSignedServer("tls-clients") { server, directory, ca in
+            let bus = ["--connection-string", server.busConnectionString, "--ca", ca]
+            let api = ["--url", server.url, "--key-file", directory + "/admin.key", "--ca", ca]
+            // Without the CA, a client says the certificate is not trusted and changes nothing.
+            let untrusted = try await CLITests.run([
+                "bus", "queue", "create", "tls-changes", "--connection-string", server.busConnectionString,
+            ])
+            #expect(untrusted.status != 0, "\(untrusted.stderr)")
+            #expect(untrusted.stderr.lowercased().contains("certificate"), "\(untrusted.stderr)")
+            #expect(
+                try await EndpointEndToEndTests.cli(["bus", "queue", "create", "tls-changes"] + bus).contains(
+                    "tls-changes"
+                )
             )
-            return try await EndpointEndToEndTests.createContact(client, server, "Hopper")
+            let endpoint = try await EndpointEndToEndTests.cli(
+                [
+                    "endpoint", "add", "--name", "tls-changes", "--contract", "queue", "--format", "json", "--path",
+                    "tls-changes",
+                ]
+                    + bus + api
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            let contact = try await CrashSafetyTests.withClient(caFile: ca) { client in
+                try await EndpointEndToEndTests.registerStep(
+                    client,
+                    server,
+                    endpoint: endpoint,
+                    message: "Create",
+                    filtering: nil
+                )
+                return try await EndpointEndToEndTests.createContact(client, server, "Hopper")
+            }
+            let listened = try await EndpointEndToEndTests.cli(
+                [
+                    "listen", "--transport", "rest", "--queue", "tls-changes", "--max-messages", "1", "--wait", "20",
+                    "--until-idle", "--output", "json",
+                ]
+                    + bus
+            )
+            let context = try ContextCodec.decode(Array(listened.utf8), format: .json)
+            #expect(
+                context.messageName == "Create" && context.primaryEntityId.description == contact,
+                "\(listened.prefix(300))"
+            )
         }
-        let listened = try await EndpointEndToEndTests.cli(
-            [
-                "listen", "--transport", "rest", "--queue", "tls-changes", "--max-messages", "1", "--wait", "20",
-                "--until-idle", "--output", "json",
-            ]
-                + bus
-        )
-        let context = try ContextCodec.decode(Array(listened.utf8), format: .json)
-        #expect(
-            context.messageName == "Create" && context.primaryEntityId.description == contact,
-            "\(listened.prefix(300))"
-        )
     }
 
     @Test(
