@@ -51,6 +51,25 @@ struct BusManagementTests {
         }
     }
 
+    @Test(
+        "eight requests creating the same queue at once: one is created, the others are conflicts, none fails",
+        arguments: TestBackend.available
+    )
+    func concurrentCreates(backend: TestBackend) async throws {
+        try await BusRESTTests.run(backend) { bus in
+            let token = bus.token()
+            let body = Self.encoder.requestBody(.queue(ConduitAtom.QueueDescription()))
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { Int(try await bus.send(.put, "/raced", token: token, body: body).status.code) }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 201 }.count == 1, "\(statuses)")
+            #expect(statuses.allSatisfy { $0 == 201 || $0 == 409 }, "\(statuses)")
+        }
+    }
+
     @Test("topics, subscriptions and rules through the API route messages by SQL filter")
     func topics() async throws {
         try await BusRESTTests.run(.sqliteMemory) { bus in

@@ -518,6 +518,14 @@ struct BusManagementController: Sendable {
         case let refusal as ManagementMapping.Refusal:
             return Self.error(400, "SubCode=40000. Bad Request. \(refusal.message)")
         default:
+            // Two requests that create the same entity at once (PostgreSQL: both saw it absent): the second is a
+            // conflict, as it would have been a moment later.
+            if UniqueViolation.matches(error) {
+                return Self.error(
+                    409,
+                    "SubCode=40900. Conflict. Another request created '\(path)' at the same moment; it exists now."
+                )
+            }
             return Self.error(500, "The operation on '\(path)' failed: \(error)")
         }
     }

@@ -61,6 +61,14 @@ public struct WebAPIError: HTTPResponseError, Sendable, CustomStringConvertible 
                     code: "0x80040216",
                     message: condition.message
                 )
+            } else if UniqueViolation.matches(error) {
+                // Two requests that wrote the same key at once: the later one is the duplicate.
+                WebAPIError(
+                    status: .preconditionFailed,
+                    code: PlatformError.Code.duplicateRecord.hex,
+                    message:
+                        "Another request created the same record at the same moment; it exists now. Read it, or send the request again."
+                )
             } else {
                 error
             }
