@@ -213,7 +213,7 @@ struct RemoteAMQPTests {
 
     @Test("sb:// is AMQP over TLS: with the remote's CA the post succeeds; with the system's trust store it is refused")
     func tls() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await offPool { try TestCertificates.make() }
         defer { certificates.remove() }
         try await Self.withRemote(tls: try certificates.serverContext()) { remote in
             try await remote.bus.queues.createQueue(QueueDescription(name: "inbox"), now: EndpointHarness.now)

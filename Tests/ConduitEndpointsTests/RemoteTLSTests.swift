@@ -35,7 +35,7 @@ struct RemoteTLSTests {
 
     @Test("With the remote's CA the post succeeds over TLS; with the system's trust store it is refused, with a reason")
     func certificateVerification() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await offPool { try TestCertificates.make() }
         defer { certificates.remove() }
         let server = try await TestHTTPServer(certificates: certificates)
         let trusting = try ServiceEndpoints.makeHTTPClient(remoteCAFile: certificates.caFile)

@@ -102,7 +102,7 @@ struct SandboxTests {
 
     @Test("a plug-in written in C, built with clang for wasm32 and uploaded as a .wasm, refuses a create synchronously")
     func pluginInC() async throws {
-        let wasm = try Self.buildCPlugin()
+        let wasm = try await offPool { try Self.buildCPlugin() }
         #expect(wasm.starts(with: [0x00, 0x61, 0x73, 0x6D]))
         try await PlatformHarness.run(.sqliteMemory) { h in
             let assembly = try await h.service.create(

@@ -143,7 +143,7 @@ struct TLSServeTests {
         "--tls-certificate and --tls-key: HTTPS with a CA-signed certificate; bad files and flags are refused clearly"
     )
     func givenCertificate() async throws {
-        let certificates = try TestCertificates.make()
+        let certificates = try await offPool { try TestCertificates.make() }
         defer { certificates.remove() }
         let directory = Self.temporaryDirectory("tls-given")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -186,7 +186,7 @@ struct TLSServeTests {
         let remoteDirectory = Self.temporaryDirectory("tls-remote")
         let localDirectory = Self.temporaryDirectory("tls-local")
         let wrongDirectory = Self.temporaryDirectory("tls-wrong")
-        let wrongCA = try TestCertificates.make()
+        let wrongCA = try await offPool { try TestCertificates.make() }
         defer {
             for directory in [remoteDirectory, localDirectory, wrongDirectory] {
                 try? FileManager.default.removeItem(atPath: directory)
