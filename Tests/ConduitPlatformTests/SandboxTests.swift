@@ -165,8 +165,9 @@ struct SandboxTests {
         }
     }
 
-    /// A guest that runs `requests` through `execute` in turn, then fails with the last response as its message.
-    static func executor(_ requests: [String]) -> String {
+    /// A guest that runs `requests` through `execute` in turn, then fails with the last response as its message (or,
+    /// with `succeed`, returns success).
+    static func executor(_ requests: [String], succeed: Bool = false) -> String {
         var data: [(offset: Int, text: String)] = []
         var calls: [String] = []
         for (index, request) in requests.enumerated() {
@@ -184,10 +185,49 @@ struct SandboxTests {
                 (local $n i32)
                 \(calls.joined(separator: "\n"))
                 (call $answer (i32.const 8192))
-                (call $fail (i32.const 8192) (local.get $n))
-                (i32.const 1)
+                \(succeed ? "(i32.const 0)" : "(call $fail (i32.const 8192) (local.get $n)) (i32.const 1)")
                 """
         )
+    }
+
+    @Test(
+        "execute: SetState, Assign and Associate as the step's user, committed with the change; a request missing a member is refused with what it needs"
+    )
+    func organizationServiceMessages() async throws {
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let account = try await h.service.create(
+                Entity(logicalName: "account", attributes: [("name", .string("Contoso"))])
+            )
+            let lee = try await Self.createContact(h, "Lee")
+            let system = h.platform.organization.systemUserId
+            let requests = [
+                #"{"message":"SetState","logicalname":"account","id":"\#(account)","state":1,"status":2}"#,
+                #"{"message":"Assign","logicalname":"account","id":"\#(account)","assignee":"\#(system)"}"#,
+                #"{"message":"Associate","logicalname":"account","id":"\#(account)","relationship":"contact_customer_accounts","related":[{"logicalname":"contact","id":"\#(lee)"}]}"#,
+            ]
+            try await Self.register(h, Self.executor(requests, succeed: true), name: "Organizer", stage: 40)
+            _ = try await Self.createContact(h, "Ada")
+            let row = try await h.service.retrieve(EntityReference(logicalName: "account", id: account))
+            #expect(row.attributes["statecode"]?.optionValue == 1)
+            #expect(row.attributes["statuscode"]?.optionValue == 2)
+            #expect(
+                row.attributes["ownerid"] == .entityReference(EntityReference(logicalName: "systemuser", id: system))
+            )
+            let contact = try await h.service.retrieve(EntityReference(logicalName: "contact", id: lee))
+            #expect(
+                contact.attributes["parentcustomerid"]
+                    == .entityReference(EntityReference(logicalName: "account", id: account))
+            )
+        }
+        try await PlatformHarness.run(.sqliteMemory) { h in
+            let bad = #"{"message":"SetState","logicalname":"account","id":"\#(Guid.random())","state":1}"#
+            try await Self.register(h, Self.executor([bad]), name: "Half a request")
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            #expect(
+                error?.message.contains("execute: SetState needs \"state\" and \"status\"") == true,
+                "\(String(describing: error))"
+            )
+        }
     }
 
     @Test("execute: Create with a lookup, a choice and an amount, then RetrieveMultiple with conditions, order and top")

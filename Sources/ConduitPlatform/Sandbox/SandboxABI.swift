@@ -17,8 +17,8 @@ import WAT
 ///   with the post's error (an asynchronous step's job then waits and retries).
 /// - `answer(ptr)`: copies the last answer to `ptr`.
 /// - `execute(request_ptr, request_len) -> i32`: an organization-service request as JSON, as the step's user
-///   (`{"message":"Create","target":{"logicalname":"task","attributes":{"subject":"…"}}}`; `Retrieve` with
-///   `"id"` and `"columns"`; `Delete` with `"id"`); returns the length of the JSON response, which `answer` copies.
+///   (`{"message":"Create","target":{"logicalname":"task","attributes":{"subject":"…"}}}`; the messages and their
+///   members are in ``SandboxOrganizationRequest``); returns the length of the JSON response, which `answer` copies.
 enum SandboxABI {
     static let hostModule = "conduit"
     static let hostFunctions: Set<String> = ["trace", "fail", "set_shared_variable", "post", "answer", "execute"]

@@ -11,6 +11,10 @@ import Foundation
 ///  "conditions": [{"attribute": "subject", "operator": "BeginsWith", "values": ["Call"]}],
 ///  "orders": [{"attribute": "createdon", "descending": true}], "top": 10}
 /// {"message": "Delete", "logicalname": "task", "id": "…"}
+/// {"message": "SetState", "logicalname": "task", "id": "…", "state": 1, "status": 2}
+/// {"message": "Assign", "logicalname": "task", "id": "…", "assignee": "<systemuserid>"}
+/// {"message": "Associate", "logicalname": "account", "id": "…", "relationship": "contact_customer_accounts",
+///  "related": [{"logicalname": "contact", "id": "…"}]}     (and Disassociate)
 /// ```
 ///
 /// Attribute values are JSON strings, numbers (whole numbers as Int32/Int64, others as Double), booleans or null;
@@ -30,6 +34,16 @@ enum SandboxOrganizationRequest {
         var conditions: [Condition]?
         var orders: [Order]?
         var top: Int?
+        var state: Int32?
+        var status: Int32?
+        var assignee: String?
+        var relationship: String?
+        var related: [Related]?
+    }
+
+    private struct Related: Decodable {
+        var logicalname: String
+        var id: String
     }
 
     private struct Condition: Decodable {
@@ -147,7 +161,7 @@ enum SandboxOrganizationRequest {
             request = try JSONDecoder().decode(Request.self, from: Data(text.utf8))
         } catch {
             throw SandboxError(
-                "execute: the request is not a JSON object with a \"message\" (Create, Update, Retrieve, RetrieveMultiple, Delete) and its members: \(error)"
+                "execute: the request is not a JSON object with a \"message\" (Create, Update, Retrieve, RetrieveMultiple, Delete, SetState, Assign, Associate, Disassociate) and its members: \(error)"
             )
         }
         switch request.message {
@@ -170,17 +184,48 @@ enum SandboxOrganizationRequest {
             guard entity.id != .empty else { throw SandboxError("execute: Update needs the target's \"id\"") }
             try await service.update(entity)
             return "{}"
-        case "Retrieve", "Delete":
+        case "Retrieve", "Delete", "SetState", "Assign", "Associate", "Disassociate":
             guard let table = request.logicalname, let id = request.id.flatMap(Guid.init) else {
                 throw SandboxError("execute: \(request.message) needs \"logicalname\" and a GUID \"id\"")
             }
             let reference = EntityReference(logicalName: table, id: id)
-            if request.message == "Delete" {
+            switch request.message {
+            case "Delete":
                 try await service.delete(reference)
-                return "{}"
+            case "SetState":
+                guard let state = request.state, let status = request.status else {
+                    throw SandboxError("execute: SetState needs \"state\" and \"status\" (statecode and statuscode)")
+                }
+                try await service.setState(reference, state: state, status: status)
+            case "Assign":
+                guard let assignee = request.assignee.flatMap(Guid.init) else {
+                    throw SandboxError("execute: Assign needs \"assignee\", the GUID of a systemuser")
+                }
+                try await service.assign(reference, to: assignee)
+            case "Associate", "Disassociate":
+                guard let relationship = request.relationship, let related = request.related, !related.isEmpty else {
+                    throw SandboxError(
+                        "execute: \(request.message) needs \"relationship\" (its schema name) and \"related\" ([{\"logicalname\", \"id\"}])"
+                    )
+                }
+                var references: [EntityReference] = []
+                for row in related {
+                    guard let relatedId = Guid(row.id) else { throw SandboxError("execute: '\(row.id)' is not a GUID") }
+                    references.append(EntityReference(logicalName: row.logicalname, id: relatedId))
+                }
+                _ = try await service.execute(
+                    request.message == "Associate"
+                        ? .associate(reference, relationship: relationship, related: references)
+                        : .disassociate(reference, relationship: relationship, related: references)
+                )
+            default:
+                let entity = try await service.retrieve(
+                    reference,
+                    columns: request.columns.map(ColumnSet.columns) ?? .all
+                )
+                return Self.json(["attributes": Self.attributes(entity)])
             }
-            let entity = try await service.retrieve(reference, columns: request.columns.map(ColumnSet.columns) ?? .all)
-            return Self.json(["attributes": Self.attributes(entity)])
+            return "{}"
         case "RetrieveMultiple":
             guard let table = request.logicalname else {
                 throw SandboxError("execute: RetrieveMultiple needs \"logicalname\"")
@@ -216,7 +261,7 @@ enum SandboxOrganizationRequest {
             ])
         default:
             throw SandboxError(
-                "execute: the message '\(request.message)' is not one the sandbox runs (Create, Update, Retrieve, RetrieveMultiple, Delete)"
+                "execute: the message '\(request.message)' is not one the sandbox runs (Create, Update, Retrieve, RetrieveMultiple, Delete, SetState, Assign, Associate, Disassociate)"
             )
         }
     }
