@@ -54,20 +54,19 @@ enum SandboxABI {
         return module
     }
 
-    /// Instantiates `module` in a new store and calls `export` with `input`; returns the export's status.
+    /// Instantiates `module` in a new store, under `run`'s limits, and calls `export` with `input`; returns the
+    /// export's status.
     static func run(
         module: Module,
         export: String,
         input: [UInt8],
         configuration: [UInt8],
-        limits: SandboxLimits,
-        cap: SandboxMemoryCap,
         run: SandboxRun
     ) throws -> Int32 {
         let engine = Engine(configuration: EngineConfiguration(fuelMetering: true))
         let store = Store(engine: engine)
-        store.resourceLimiter = cap
-        store.fuel = Fuel(remaining: limits.fuel)
+        store.resourceLimiter = run.cap
+        store.fuel = Fuel(remaining: run.limits.fuel)
         var imports = Imports()
         for (name, function) in hostFunctions(store: store, run: run) {
             imports.define(module: hostModule, name: name, function)

@@ -41,9 +41,7 @@ struct SandboxedPlugin: Plugin {
         let run = SandboxRun(context: context, services: services, limits: limits)
         let module = self.module
         let typeName = self.typeName
-        let limits = self.limits
         let configuration = Array((self.configuration ?? "").utf8)
-        let cap = SandboxMemoryCap(bytes: limits.memoryBytes)
         // The guest runs on a thread of its own (a host function that calls back into the platform blocks it until
         // the platform answers), never on the cooperative pool.
         let outcome: Result<Int32, any Error> = await withCheckedContinuation { continuation in
@@ -55,8 +53,6 @@ struct SandboxedPlugin: Plugin {
                             export: typeName,
                             input: input,
                             configuration: configuration,
-                            limits: limits,
-                            cap: cap,
                             run: run
                         )
                     }
@@ -72,7 +68,7 @@ struct SandboxedPlugin: Plugin {
                 "The sandboxed plug-in '\(typeName)' (assembly '\(assemblyName)') failed: \(error.message)"
             )
         } catch let error as Trap {
-            if cap.refused {
+            if run.cap.refused {
                 throw PlatformError(
                     .pluginFailed,
                     "The sandboxed plug-in '\(typeName)' (assembly '\(assemblyName)') tried to grow its memory beyond the sandbox's cap of \(limits.memoryBytes >> 20) MB, and then trapped: \(error)"
@@ -110,6 +106,8 @@ final class SandboxRun: Sendable {
     let limits: SandboxLimits
     /// When the execution must have ended (``SandboxLimits/deadline`` after it began).
     let deadline: ContinuousClock.Instant
+    /// Refuses memory growth beyond ``SandboxLimits/memoryBytes``.
+    let cap: SandboxMemoryCap
     private struct State {
         var failure: String?
         var answer: [UInt8] = []
@@ -123,6 +121,7 @@ final class SandboxRun: Sendable {
         self.services = services
         self.limits = limits
         self.deadline = .now + limits.deadline
+        self.cap = SandboxMemoryCap(bytes: limits.memoryBytes)
     }
 
     var failure: String? { state.withLock { $0.failure } }
