@@ -138,19 +138,13 @@ struct PluginCommand: AsyncParsableCommand {
 
     /// A plug-in type's id: as given, or the one whose typename (or name) is `text`.
     static func resolveType(_ text: String, api: WebAPIClient) async throws -> String {
-        if UUID(uuidString: text) != nil { return text.lowercased() }
-        let quoted = queryEncoded(text.replacingOccurrences(of: "'", with: "''"))
-        let rows = try await api.rows(
-            "plugintypes?$select=plugintypeid&$filter=typename%20eq%20'\(quoted)'%20or%20name%20eq%20'\(quoted)'"
+        try await api.resolve(
+            text,
+            in: "plugintypes",
+            idColumn: "plugintypeid",
+            what: "plug-in type",
+            by: ["typename", "name"],
+            hint: "'conduit plugin list' shows them"
         )
-        guard let id = rows.first?["plugintypeid"] as? String else {
-            throw CommandFailure(
-                "no plug-in type has the typename or name '\(text)' ('conduit plugin list' shows them)"
-            )
-        }
-        guard rows.count == 1 else {
-            throw CommandFailure("\(rows.count) plug-in types have the typename or name '\(text)'; give the id")
-        }
-        return id
     }
 }

@@ -101,14 +101,30 @@ struct WebAPIClient {
         (try await send(.GET, path) as? [String: Any])?["value"] as? [[String: Any]] ?? []
     }
 
-    /// An id as given, or the id of the one row of `set` whose `name` is `text` (`what` names the rows in errors).
-    func resolve(_ text: String, in set: String, idColumn: String, what: String) async throws -> String {
+    /// An id as given, or the id of the one row of `set` whose `name` (or one of `columns`) is `text` (`what` names
+    /// the rows in errors, `hint` says where to look when none matches).
+    func resolve(
+        _ text: String,
+        in set: String,
+        idColumn: String,
+        what: String,
+        by columns: [String] = ["name"],
+        hint: String? = nil
+    ) async throws -> String {
         if UUID(uuidString: text) != nil { return text.lowercased() }
         let name = queryEncoded(text.replacingOccurrences(of: "'", with: "''"))
-        let rows = try await rows("\(set)?$select=\(idColumn)&$filter=name%20eq%20'\(name)'")
-        guard let id = rows.first?[idColumn] as? String else { throw CommandFailure("no \(what) is named '\(text)'") }
+        let filter = columns.map { "\($0)%20eq%20'\(name)'" }.joined(separator: "%20or%20")
+        let rows = try await rows("\(set)?$select=\(idColumn)&$filter=\(filter)")
+        let byName = columns == ["name"]
+        let which = columns.joined(separator: " or ")
+        guard let id = rows.first?[idColumn] as? String else {
+            let suffix = hint.map { " (\($0))" } ?? ""
+            throw CommandFailure("no \(what) \(byName ? "is named" : "has the \(which)") '\(text)'\(suffix)")
+        }
         guard rows.count == 1 else {
-            throw CommandFailure("\(rows.count) \(what)s are named '\(text)'; give the id")
+            throw CommandFailure(
+                "\(rows.count) \(what)s \(byName ? "are named" : "have the \(which)") '\(text)'; give the id"
+            )
         }
         return id
     }
