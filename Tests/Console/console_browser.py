@@ -139,6 +139,23 @@ def attr(sel, name):
     return e.get_attribute(name) if e is not None else None
 
 
+def text_of(sel, default=None):
+    """The text of the first element matching sel, read again when the page re-renders it meanwhile."""
+    for _ in range(20):
+        try:
+            e = one(sel)
+            return e.text if e is not None else default
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return default
+
+
+def status_shown(code, word):
+    """The job status element says `code` in data-status and `word` in its text, read from one element."""
+    e = one('[data-test="job-status"]')
+    return e is not None and e.get_attribute("data-status") == code and word in e.text
+
+
 def shot(name):
     if not SHOTS:
         return
@@ -289,10 +306,11 @@ def t_detail_status():
     link.click()
     wait_for(lambda: page_ready("page-job"), 10, "the job detail page")
     expect(FAILED_JOB in driver.current_url.lower(), f"the URL is not the job's: {driver.current_url}")
-    st = one('[data-test="job-status"]')
-    expect(st is not None, "no status element")
-    expect(st.get_attribute("data-status") == "31", f"status is {st.get_attribute('data-status')} / {st.text!r}, not 31")
-    expect("Failed" in st.text, f"status text is {st.text!r}")
+    try:
+        wait_for(lambda: status_shown("31", "Failed"), 5, "the status Failed (31, 'Failed')")
+    except CheckFailed as e:
+        shown = text_of('[data-test="job-status"]', "not shown")
+        raise CheckFailed(f"{e}; status is {shown!r}")
 
 
 def t_detail_error():
@@ -342,12 +360,12 @@ def t_retry():
     expect(b.is_enabled(), "Retry now is disabled on a Failed job")
     b.click()
     try:
-        wait_for(lambda: attr('[data-test="job-status"]', "data-status") == "30", 15, "the status to become Succeeded")
+        # the page re-renders the status element as the job changes: code and text are read from one element
+        wait_for(lambda: status_shown("30", "Succeeded"), 15, "the status to become Succeeded (30, 'Succeeded')")
     except CheckFailed as e:
-        st = one('[data-test="job-status"]')
-        banner = one('[data-test="action-result"]')
-        raise CheckFailed(f"{e}; status is {st.text if st else '?'}; action result: {banner.text if banner else '-'}")
-    expect("Succeeded" in one('[data-test="job-status"]').text, "status text is not Succeeded")
+        st = text_of('[data-test="job-status"]', "?")
+        banner = text_of('[data-test="action-result"]', "-")
+        raise CheckFailed(f"{e}; status is {st}; action result: {banner}")
     expect(marker() == 1, "the page was reloaded (window.__noReload is gone)")
 
 
@@ -414,7 +432,7 @@ def t_expired_key():
     driver.execute_script("sessionStorage.setItem('conduit.console.key', 'expired-' + Date.now());")
     one('[data-test="nav-jobs"]').click()
     wait_for(lambda: visible("#signin-key"), 10, "the sign-in form after a 401")
-    msg = (one("#signin-error").text or "").strip()
+    msg = (text_of("#signin-error") or "").strip()
     expect(msg, "no message explains why the sign-in form is back")
     expect(not css('[data-test="page-jobs"]'), "the jobs page is still shown")
 
