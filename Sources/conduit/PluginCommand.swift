@@ -6,14 +6,15 @@ import NIOHTTP1
 struct PluginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
-        abstract: "Upload sandboxed plug-in assemblies (WebAssembly) and list the plug-in types of a running server.",
+        abstract:
+            "Upload, list and remove sandboxed plug-in assemblies (WebAssembly) and their plug-in types on a running server.",
         discussion: """
             Talks to the Web API of 'conduit serve' (--url, --key-file, --ca). An uploaded assembly is a \
             WebAssembly module (.wasm, or WAT text) run in the sandbox (isolationmode 2); its plug-in types name \
             the functions it exports (docs/sandbox.md). The plug-ins compiled into the server belong to the \
             assembly 'Conduit' (isolationmode 1). Register steps on the types with 'conduit step add --plugin-type'.
             """,
-        subcommands: [Upload.self, List.self]
+        subcommands: [Upload.self, List.self, Remove.self]
     )
 
     struct Upload: AsyncParsableCommand {
@@ -132,6 +133,32 @@ struct PluginCommand: AsyncParsableCommand {
                         }
                     )
                 )
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an uploaded plug-in assembly and its plug-in types.",
+            discussion: """
+                The server refuses while steps use the assembly's types (it names them: remove them first with \
+                'conduit step remove'), and always for the compiled-in assembly 'Conduit'.
+                """
+        )
+        @OptionGroup var server: ServerOptions
+        @Argument(help: "The assembly's id or name.") var assembly: String
+
+        func run() async throws {
+            try await WebAPIClient.with(server) { api in
+                let id = try await api.resolve(
+                    assembly,
+                    in: "pluginassemblies",
+                    idColumn: "pluginassemblyid",
+                    what: "plug-in assembly",
+                    hint: "'conduit plugin list' shows them"
+                )
+                try await api.send(.DELETE, "pluginassemblies(\(id))")
+                print("Deleted plug-in assembly \(id) and its plug-in types.")
             }
         }
     }

@@ -151,4 +151,62 @@ struct PluginAssemblyTests {
             try await h.service.update(rename)
         }
     }
+
+    @Test(
+        "deletes: the compiled-in assembly and its types cannot be deleted, nor an assembly or type steps use; an unused assembly takes its types with it",
+        arguments: TestBackend.all
+    )
+    func deletes(_ backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let compiled = EntityReference(
+                logicalName: "pluginassembly",
+                id: try #require(
+                    try await Self.assemblies(h).first { $0.attributes["name"] == .string("Conduit") }?.id
+                )
+            )
+            var refusal = await #expect(throws: PlatformError.self) { try await h.service.delete(compiled) }
+            #expect(
+                refusal?.message
+                    == "The plug-in assembly 'Conduit' cannot be deleted: it is compiled into the server (assembly 'Conduit', isolationmode 1).",
+                "\(String(describing: refusal))"
+            )
+            let recording = EntityReference(logicalName: "plugintype", id: try #require(h.pluginTypes["Recording"]))
+            refusal = await #expect(throws: PlatformError.self) { try await h.service.delete(recording) }
+            #expect(refusal?.message.contains("cannot be deleted: it is compiled into the server") == true)
+
+            let step = try await SandboxTests.register(h, SandboxTests.module(body: "(i32.const 0)"), name: "Used")
+            let stepRow = try await h.service.retrieve(
+                EntityReference(logicalName: "sdkmessageprocessingstep", id: step)
+            )
+            guard case .entityReference(let type)? = stepRow.attributes["eventhandler"] else {
+                Issue.record("the step has no event handler: \(stepRow.attributes)")
+                return
+            }
+            let typeRow = try await h.service.retrieve(type)
+            guard case .entityReference(let assembly)? = typeRow.attributes["pluginassemblyid"] else {
+                Issue.record("the type has no assembly: \(typeRow.attributes)")
+                return
+            }
+            refusal = await #expect(throws: PlatformError.self) { try await h.service.delete(assembly) }
+            #expect(
+                refusal?.message
+                    == "The plug-in assembly 'Used' cannot be deleted: a step uses its plug-in types ('Used'). Delete those steps first (conduit step remove).",
+                "\(String(describing: refusal))"
+            )
+            refusal = await #expect(throws: PlatformError.self) { try await h.service.delete(type) }
+            #expect(
+                refusal?.message.hasPrefix("The plug-in type 'run' cannot be deleted: a step uses it ('Used').") == true
+            )
+            // Nothing was deleted by the refusals; the step still runs.
+            _ = try await h.service.retrieve(assembly)
+            _ = try await h.service.retrieve(type)
+            _ = try await SandboxTests.createContact(h, "Still runs")
+
+            // Without its step, the assembly goes, and its type with it.
+            try await h.service.delete(EntityReference(logicalName: "sdkmessageprocessingstep", id: step))
+            try await h.service.delete(assembly)
+            await #expect(throws: PlatformError.self) { try await h.service.retrieve(type) }
+            #expect(try await Self.assemblies(h).map(\.id) == [compiled.id])
+        }
+    }
 }

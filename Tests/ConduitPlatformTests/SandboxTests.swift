@@ -278,6 +278,83 @@ struct SandboxTests {
         }
     }
 
+    /// Runs `requests` in a sandboxed step on a fresh platform with accounts A1…A5 (numberofemployees 1…5) and
+    /// returns the last response, parsed.
+    static func lastResponse(_ requests: [String]) async throws -> [String: Any] {
+        let response = try await PlatformHarness.run(.sqliteMemory) { h in
+            for n in 1...5 {
+                try await h.service.create(
+                    Entity(
+                        logicalName: "account",
+                        attributes: [("name", .string("A\(n)")), ("numberofemployees", .int(Int32(n)))]
+                    )
+                )
+            }
+            try await Self.register(h, Self.executor(requests), name: "Querier")
+            let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+            return try #require(error?.message)
+        }
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(response.utf8)) as? [String: Any],
+            "\(response)"
+        )
+    }
+
+    static func names(_ response: [String: Any]) -> [String] {
+        ((response["entities"] as? [[String: Any]]) ?? []).compactMap {
+            ($0["attributes"] as? [String: Any])?["name"] as? String
+        }
+    }
+
+    @Test(
+        "execute: Upsert creates then updates; RetrieveMultiple with an or-filter of groups, and pages with moreRecords"
+    )
+    func organizationServiceUpsertFiltersPaging() async throws {
+        let id = Guid.random()
+        let upsert = { (name: String) in
+            #"{"message":"Upsert","target":{"logicalname":"account","id":"\#(id)","attributes":{"name":"\#(name)","numberofemployees":100}}}"#
+        }
+        var response = try await Self.lastResponse([upsert("U1")])
+        #expect(response["created"] as? Bool == true && response["id"] as? String == id.description, "\(response)")
+        let read = #"{"message":"Retrieve","logicalname":"account","id":"\#(id)","columns":["name"]}"#
+        response = try await Self.lastResponse([upsert("U1"), upsert("U2")])
+        #expect(response["created"] as? Bool == false, "\(response)")
+        response = try await Self.lastResponse([upsert("U1"), upsert("U2"), read])
+        #expect((response["attributes"] as? [String: Any])?["name"] as? String == "U2", "\(response)")
+
+        // numberofemployees ≥ 2 and (name = A2, or (name begins with A and numberofemployees ≥ 4)): A2, A4, A5.
+        let filtered = """
+            {"message":"RetrieveMultiple","logicalname":"account","columns":["name"],\
+            "conditions":[{"attribute":"numberofemployees","operator":"GreaterEqual","values":[2]}],\
+            "filter":{"type":"or","conditions":[{"attribute":"name","operator":"Equal","values":["A2"]}],\
+            "filters":[{"conditions":[{"attribute":"name","operator":"BeginsWith","values":["A"]},\
+            {"attribute":"numberofemployees","operator":"GreaterEqual","values":[4]}]}]},\
+            "orders":[{"attribute":"name"}]
+            """
+        response = try await Self.lastResponse([filtered + "}"])
+        #expect(Self.names(response) == ["A2", "A4", "A5"], "\(response)")
+        #expect(response["moreRecords"] as? Bool == false, "\(response)")
+        response = try await Self.lastResponse([filtered + #","count":2,"page":1}"#])
+        #expect(Self.names(response) == ["A2", "A4"] && response["moreRecords"] as? Bool == true, "\(response)")
+        response = try await Self.lastResponse([filtered + #","count":2,"page":2}"#])
+        #expect(Self.names(response) == ["A5"] && response["moreRecords"] as? Bool == false, "\(response)")
+
+        for (bad, expected) in [
+            (filtered + #","count":2,"top":3}"#, "give \"top\" or \"count\" and \"page\", not both"),
+            (
+                #"{"message":"RetrieveMultiple","logicalname":"account","filter":{"type":"xor"}}"#,
+                #"a filter's "type" is "and" or "or", not "xor""#
+            ),
+            (#"{"message":"Upsert","target":{"logicalname":"account"}}"#, #"Upsert needs the target's "id""#),
+        ] {
+            try await PlatformHarness.run(.sqliteMemory) { h in
+                try await Self.register(h, Self.executor([bad]), name: "Bad")
+                let error = await #expect(throws: PlatformError.self) { try await Self.createContact(h, "Ada") }
+                #expect(error?.message.contains("failed: execute: \(expected)") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test("a synchronous sandboxed plug-in that fails rolls the change back, with its message")
     func failureRollsBack() async throws {
         try await PlatformHarness.run(.sqliteMemory) { h in

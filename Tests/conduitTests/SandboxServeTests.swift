@@ -93,7 +93,7 @@ struct SandboxServeTests {
     }
 
     @Test(
-        "conduit plugin upload and conduit step add/list/disable/enable/remove: the documented example, registered from the command line, posts each create while its step is enabled"
+        "conduit plugin upload/list/remove and conduit step add/list/disable/enable/remove: the documented example, registered from the command line, posts each create while its step is enabled; an assembly in use or compiled in is not removed"
     )
     func commandLine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("conduit-plugin-\(UUID())").path
@@ -161,8 +161,18 @@ struct SandboxServeTests {
             )
             #expect(try ContextCodec.decode(Array(later.utf8), format: .json).primaryEntityId.description == third)
         }
+        // The assembly cannot go while its step is there; the server names the step.
+        let inUse = try await CLITests.run(["plugin", "remove", "Poster"] + api)
+        #expect(
+            inUse.status != 0 && inUse.stderr.contains("a step uses its plug-in types ('Poster from the CLI')"),
+            "\(inUse.stderr)"
+        )
         #expect(try await EndpointEndToEndTests.cli(["step", "remove", step] + api).contains("Deleted step"))
         #expect(!(try await EndpointEndToEndTests.cli(["step", "list"] + api)).contains(step))
+        #expect(try await EndpointEndToEndTests.cli(["plugin", "remove", "Poster"] + api).contains("Deleted"))
+        #expect(!(try await EndpointEndToEndTests.cli(["plugin", "list"] + api)).contains("post_context"))
+        let compiled = try await CLITests.run(["plugin", "remove", "Conduit"] + api)
+        #expect(compiled.status != 0 && compiled.stderr.contains("compiled into the server"), "\(compiled.stderr)")
         // Bad arguments are named.
         let both = try await CLITests.run(
             ["step", "add", "--message", "Create", "--table", "contact", "--endpoint", endpoint, "--plugin-type", "x"]

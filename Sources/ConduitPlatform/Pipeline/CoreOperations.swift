@@ -154,6 +154,14 @@ struct CoreOperations {
         let table = try platform.metadata.require(target.logicalName ?? "")
         let current = try await existing(target.id, table: table)
         try checkVersion(request, rowVersion: target.rowVersion, current: current, table: table)
+        if table.logicalName == "pluginassembly" || table.logicalName == "plugintype" {
+            try await PluginAssemblyRules.beforeDelete(
+                table: table.logicalName,
+                id: target.id,
+                current: current,
+                db: db
+            )
+        }
         if table.logicalName == "sdkmessageprocessingstep" {
             var statement = SQLStatement(
                 "DELETE FROM sdkmessageprocessingstepimage WHERE sdkmessageprocessingstepid = "

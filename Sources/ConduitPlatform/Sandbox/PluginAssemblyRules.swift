@@ -1,5 +1,6 @@
 import ConduitContext
 import Foundation
+import SQLKit
 
 /// The checks every Create and Update of a `pluginassembly` row goes through. An uploaded assembly runs in the
 /// sandbox (`isolationmode` 2, the default when none is given): its `content` must be a WebAssembly module (binary
@@ -83,6 +84,46 @@ enum PluginAssemblyRules {
             _ = try SandboxABI.parse(Array(bytes), assembly: name)
         } catch let error as SandboxError {
             throw PlatformError(.invalidArgument, "The plug-in assembly '\(name)' cannot be saved: \(error.message).")
+        }
+    }
+}
+
+extension PluginAssemblyRules {
+    /// Runs before a `pluginassembly` or `plugintype` row is deleted, in the Delete's transaction. The compiled-in
+    /// assembly and its types cannot be deleted; nor can an assembly or type that steps still use (as in Dataverse:
+    /// delete those steps first, or point them elsewhere). An assembly's plug-in types are deleted with it.
+    static func beforeDelete(table: String, id: Guid, current: Entity?, db: any SQLDatabase) async throws {
+        let name: String
+        if case .string(let text)? = current?.attributes[table == "pluginassembly" ? "name" : "typename"] {
+            name = text
+        } else {
+            name = id.description
+        }
+        let what = table == "pluginassembly" ? "plug-in assembly" : "plug-in type"
+        var assembly: Guid? = table == "pluginassembly" ? id : nil
+        if case .entityReference(let reference)? = current?.attributes["pluginassemblyid"] { assembly = reference.id }
+        if assembly == compiledAssemblyId {
+            throw PlatformError(
+                .invalidArgument,
+                "The \(what) '\(name)' cannot be deleted: it is compiled into the server (assembly '\(compiledAssemblyName)', isolationmode 1)."
+            )
+        }
+        let handlers: SQLQueryString =
+            table == "pluginassembly"
+            ? "IN (SELECT plugintypeid FROM plugintype WHERE pluginassemblyid = \(bind: id.description))"
+            : "= \(bind: id.description)"
+        let steps = try await db.raw(
+            "SELECT name FROM sdkmessageprocessingstep WHERE eventhandler \(handlers) ORDER BY name"
+        ).all().map { (try? $0.decode(column: "name", as: String?.self)).flatMap { $0 } ?? "(no name)" }
+        if !steps.isEmpty {
+            let shown = steps.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (steps.count > 3 ? ", …" : "")
+            throw PlatformError(
+                .invalidArgument,
+                "The \(what) '\(name)' cannot be deleted: \(steps.count == 1 ? "a step uses" : "\(steps.count) steps use") \(table == "pluginassembly" ? "its plug-in types" : "it") (\(shown)). Delete those steps first (conduit step remove)."
+            )
+        }
+        if table == "pluginassembly" {
+            try await db.raw("DELETE FROM plugintype WHERE pluginassemblyid = \(bind: id.description)").run()
         }
     }
 }

@@ -6,10 +6,15 @@ import Foundation
 /// ```json
 /// {"message": "Create", "target": {"logicalname": "task", "attributes": {"subject": "Call back", "priority": 2}}}
 /// {"message": "Update", "target": {"logicalname": "task", "id": "…", "attributes": {"subject": "Done"}}}
+/// {"message": "Upsert", "target": {"logicalname": "task", "id": "…", "attributes": {"subject": "Done"}}}
 /// {"message": "Retrieve", "logicalname": "task", "id": "…", "columns": ["subject"]}
 /// {"message": "RetrieveMultiple", "logicalname": "task", "columns": ["subject"],
 ///  "conditions": [{"attribute": "subject", "operator": "BeginsWith", "values": ["Call"]}],
 ///  "orders": [{"attribute": "createdon", "descending": true}], "top": 10}
+/// {"message": "RetrieveMultiple", "logicalname": "task",
+///  "filter": {"type": "or", "conditions": [{"attribute": "priority", "operator": "Equal", "values": [2]}],
+///             "filters": [{"type": "and", "conditions": […]}]},
+///  "count": 50, "page": 2}
 /// {"message": "Delete", "logicalname": "task", "id": "…"}
 /// {"message": "SetState", "logicalname": "task", "id": "…", "state": 1, "status": 2}
 /// {"message": "Assign", "logicalname": "task", "id": "…", "assignee": "<systemuserid>"}
@@ -21,9 +26,11 @@ import Foundation
 /// a string that is a GUID stays a string; `{"logicalname": "account", "id": "…"}` is a lookup (EntityReference),
 /// `{"value": 2}` a choice (OptionSetValue), `{"money": "12.50"}` a currency amount. Condition operators are the
 /// SDK's `ConditionOperator` names Conduit runs: Equal, NotEqual, GreaterThan, GreaterEqual, LessThan, LessEqual,
-/// Null, NotNull, BeginsWith, EndsWith, Contains, In. Responses: `{"id": "…"}` for Create, `{"attributes": {…}}`
-/// for Retrieve, `{"entities": [{"id": "…", "attributes": {…}}, …]}` for RetrieveMultiple (values as they are
-/// written, other types as their text), `{}` otherwise.
+/// Null, NotNull, BeginsWith, EndsWith, Contains, In. `conditions` are and-ed; `filter` is a group of conditions and
+/// groups joined by `and` (the default) or `or`, and-ed with them. `count` rows a page and `page` (from 1) page the
+/// rows instead of `top`. Responses: `{"id": "…"}` for Create, `{"id": "…", "created": true|false}` for Upsert,
+/// `{"attributes": {…}}` for Retrieve, `{"entities": [{"id": "…", "attributes": {…}}, …], "moreRecords": false}` for
+/// RetrieveMultiple (values as they are written, other types as their text), `{}` otherwise.
 enum SandboxOrganizationRequest {
     private struct Request: Decodable {
         var message: String
@@ -33,7 +40,10 @@ enum SandboxOrganizationRequest {
         var columns: [String]?
         var conditions: [Condition]?
         var orders: [Order]?
+        var filter: Filter?
         var top: Int?
+        var count: Int?
+        var page: Int?
         var state: Int32?
         var status: Int32?
         var assignee: String?
@@ -52,13 +62,23 @@ enum SandboxOrganizationRequest {
         var values: [Scalar]?
     }
 
+    /// A group of conditions and groups (the SDK's `FilterExpression`).
+    private struct Filter: Decodable {
+        var type: String?
+        var conditions: [Condition]?
+        var filters: [Filter]?
+    }
+
     private struct Order: Decodable {
         var attribute: String
         var descending: Bool?
     }
 
-    /// The largest `top` (and the rows returned without one), as the Web API's.
+    /// The largest `top` or `count` (and the rows returned without one), as the Web API's.
     static let maximumRows = 5_000
+    /// The messages `execute` runs.
+    static let messages =
+        "Create, Update, Upsert, Retrieve, RetrieveMultiple, Delete, SetState, Assign, Associate, Disassociate"
 
     private struct Target: Decodable {
         var logicalname: String
@@ -161,11 +181,11 @@ enum SandboxOrganizationRequest {
             request = try JSONDecoder().decode(Request.self, from: Data(text.utf8))
         } catch {
             throw SandboxError(
-                "execute: the request is not a JSON object with a \"message\" (Create, Update, Retrieve, RetrieveMultiple, Delete, SetState, Assign, Associate, Disassociate) and its members: \(error)"
+                "execute: the request is not a JSON object with a \"message\" (\(Self.messages)) and its members: \(error)"
             )
         }
         switch request.message {
-        case "Create", "Update":
+        case "Create", "Update", "Upsert":
             guard let target = request.target else {
                 throw SandboxError("execute: \(request.message) needs a \"target\" with a \"logicalname\"")
             }
@@ -181,7 +201,13 @@ enum SandboxOrganizationRequest {
                 let id = try await service.create(entity)
                 return Self.json(["id": id.description])
             }
-            guard entity.id != .empty else { throw SandboxError("execute: Update needs the target's \"id\"") }
+            guard entity.id != .empty else {
+                throw SandboxError("execute: \(request.message) needs the target's \"id\"")
+            }
+            if request.message == "Upsert" {
+                let created = try await service.upsert(entity)
+                return Self.json(["id": entity.id.description, "created": created])
+            }
             try await service.update(entity)
             return "{}"
         case "Retrieve", "Delete", "SetState", "Assign", "Associate", "Disassociate":
@@ -230,40 +256,75 @@ enum SandboxOrganizationRequest {
             guard let table = request.logicalname else {
                 throw SandboxError("execute: RetrieveMultiple needs \"logicalname\"")
             }
-            let top = request.top ?? Self.maximumRows
-            guard (1...Self.maximumRows).contains(top) else {
-                throw SandboxError("execute: \"top\" must be from 1 to \(Self.maximumRows), not \(top)")
-            }
-            var conditions: [ConditionExpression] = []
-            for condition in request.conditions ?? [] {
-                let name = condition.operator.prefix(1).lowercased() + condition.operator.dropFirst()
-                guard let op = ConditionExpression.Operator(rawValue: name) else {
+            var paging: PagingInfo?
+            if request.count != nil || request.page != nil {
+                guard request.top == nil else {
+                    throw SandboxError("execute: give \"top\" or \"count\" and \"page\", not both")
+                }
+                let count = request.count ?? Self.maximumRows
+                let page = request.page ?? 1
+                guard (1...Self.maximumRows).contains(count), page >= 1 else {
                     throw SandboxError(
-                        "execute: '\(condition.operator)' is not a condition operator the sandbox runs (Equal, NotEqual, GreaterThan, GreaterEqual, LessThan, LessEqual, Null, NotNull, BeginsWith, EndsWith, Contains, In)"
+                        "execute: \"count\" must be from 1 to \(Self.maximumRows) and \"page\" 1 or more, not \(count) and \(page)"
                     )
                 }
-                conditions.append(
-                    ConditionExpression(condition.attribute, op, (condition.values ?? []).map(\.value))
-                )
+                paging = PagingInfo(count: count, pageNumber: page)
             }
+            let top = paging == nil ? request.top ?? Self.maximumRows : nil
+            if let top, !(1...Self.maximumRows).contains(top) {
+                throw SandboxError("execute: \"top\" must be from 1 to \(Self.maximumRows), not \(top)")
+            }
+            var criteria = FilterExpression(conditions: try Self.conditions(request.conditions))
+            if let filter = request.filter { criteria.filters.append(try Self.filter(filter)) }
             let query = QueryExpression(
                 entityName: table,
                 columnSet: request.columns.map(ColumnSet.columns) ?? .all,
-                criteria: FilterExpression(conditions: conditions),
+                criteria: criteria,
                 orders: (request.orders ?? []).map {
                     OrderExpression($0.attribute, descending: $0.descending ?? false)
                 },
-                topCount: top
+                topCount: top,
+                pageInfo: paging
             )
-            let rows = try await service.retrieveMultiple(query).entities
+            let collection = try await service.retrieveMultiple(query)
             return Self.json([
-                "entities": rows.map { ["id": $0.id.description, "attributes": Self.attributes($0)] as [String: Any] }
+                "entities": collection.entities.map {
+                    ["id": $0.id.description, "attributes": Self.attributes($0)] as [String: Any]
+                },
+                "moreRecords": collection.moreRecords,
             ])
         default:
             throw SandboxError(
-                "execute: the message '\(request.message)' is not one the sandbox runs (Create, Update, Retrieve, RetrieveMultiple, Delete, SetState, Assign, Associate, Disassociate)"
+                "execute: the message '\(request.message)' is not one the sandbox runs (\(Self.messages))"
             )
         }
+    }
+
+    private static func conditions(_ conditions: [Condition]?) throws -> [ConditionExpression] {
+        try (conditions ?? []).map { condition in
+            let name = condition.operator.prefix(1).lowercased() + condition.operator.dropFirst()
+            guard let op = ConditionExpression.Operator(rawValue: name) else {
+                throw SandboxError(
+                    "execute: '\(condition.operator)' is not a condition operator the sandbox runs (Equal, NotEqual, GreaterThan, GreaterEqual, LessThan, LessEqual, Null, NotNull, BeginsWith, EndsWith, Contains, In)"
+                )
+            }
+            return ConditionExpression(condition.attribute, op, (condition.values ?? []).map(\.value))
+        }
+    }
+
+    private static func filter(_ filter: Filter) throws -> FilterExpression {
+        let type: FilterExpression.Operator
+        switch filter.type?.lowercased() {
+        case nil, "and": type = .and
+        case "or": type = .or
+        case let other?:
+            throw SandboxError("execute: a filter's \"type\" is \"and\" or \"or\", not \"\(other)\"")
+        }
+        return FilterExpression(
+            type,
+            conditions: try Self.conditions(filter.conditions),
+            filters: try (filter.filters ?? []).map(Self.filter)
+        )
     }
 
     private static func attributes(_ entity: Entity) -> [String: Any] {
