@@ -135,8 +135,14 @@ def visible(sel):
 
 
 def attr(sel, name):
-    e = one(sel)
-    return e.get_attribute(name) if e is not None else None
+    """An attribute of the first element matching sel, read again when the page re-renders it meanwhile."""
+    for _ in range(20):
+        try:
+            e = one(sel)
+            return e.get_attribute(name) if e is not None else None
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return None
 
 
 def text_of(sel, default=None):
