@@ -88,7 +88,7 @@ struct PluginAssemblyTests {
     }
 
     @Test(
-        "an upload is refused at once, with what is wrong: full trust, External, no content, a module that does not parse or imports what the sandbox lacks",
+        "an upload is refused at once, with what is wrong: full trust, External, no content, a module that does not parse, imports what the sandbox lacks or lacks the ABI's exports",
         arguments: [
             (
                 Int32?(1), SandboxTests.module(body: "(i32.const 0)"),
@@ -105,6 +105,16 @@ struct PluginAssemblyTests {
                     body: "(i32.const 0)"
                 ),
                 "imports wasi_snapshot_preview1.fd_write, which the sandbox does not provide"
+            ),
+            (
+                nil,
+                #"(module (memory (export "memory") 1) (func (export "run") (param i32 i32 i32 i32) (result i32) (i32.const 0)))"#,
+                "exports no function 'alloc' (alloc(size: i32) -> i32), which the sandbox's ABI needs"
+            ),
+            (
+                nil,
+                #"(module (func (export "alloc") (param i32) (result i32) (i32.const 0)))"#,
+                "exports no memory named 'memory', which the sandbox's ABI needs"
             ),
         ]
     )
@@ -207,6 +217,63 @@ struct PluginAssemblyTests {
             try await h.service.delete(assembly)
             await #expect(throws: PlatformError.self) { try await h.service.retrieve(type) }
             #expect(try await Self.assemblies(h).map(\.id) == [compiled.id])
+        }
+    }
+
+    @Test(
+        "a sandboxed plug-in type names a function its module exports: a type naming another is refused, and so is new content that drops a function a type names",
+        arguments: TestBackend.all
+    )
+    func typesNameExports(_ backend: TestBackend) async throws {
+        try await PlatformHarness.run(backend) { h in
+            let content = { (exports: [String]) in
+                Data(
+                    SandboxBenchmark.module(run: "(i32.const 0)").replacingOccurrences(
+                        of: #"(export "run")"#,
+                        with: exports.map { #"(export "\#($0)")"# }.joined(separator: " ")
+                    ).utf8
+                ).base64EncodedString()
+            }
+            let assembly = try await h.service.create(
+                Entity(
+                    logicalName: "pluginassembly",
+                    attributes: [("name", .string("Two")), ("content", .string(content(["first", "second"])))]
+                )
+            )
+            let type = { (typeName: String) in
+                Entity(
+                    logicalName: "plugintype",
+                    attributes: [
+                        ("name", .string("Two.\(typeName)")), ("typename", .string(typeName)),
+                        (
+                            "pluginassemblyid",
+                            .entityReference(EntityReference(logicalName: "pluginassembly", id: assembly))
+                        ),
+                    ]
+                )
+            }
+            let second = try await h.service.create(type("second"))
+            let refusal = await #expect(throws: PlatformError.self) { try await h.service.create(type("third")) }
+            #expect(
+                refusal?.message
+                    == "The plug-in type 'third' cannot be saved: the plug-in assembly 'Two' exports no function 'third' (it exports 'first', 'second'); a sandboxed plug-in type's typename is the function it runs.",
+                "\(String(describing: refusal))"
+            )
+            var rename = Entity(logicalName: "plugintype", id: second)
+            rename.attributes["typename"] = .string("alloc")
+            await #expect(throws: PlatformError.self) { try await h.service.update(rename) }
+
+            var change = Entity(logicalName: "pluginassembly", id: assembly)
+            change.attributes["content"] = .string(content(["first"]))
+            let dropped = await #expect(throws: PlatformError.self) { try await h.service.update(change) }
+            #expect(
+                dropped?.message
+                    == "The plug-in assembly 'Two' cannot be saved: its plug-in types 'second' name functions the new content does not export (it exports 'first'). Export them, or delete those types first.",
+                "\(String(describing: dropped))"
+            )
+            change.attributes["content"] = .string(content(["second", "third"]))
+            try await h.service.update(change)
+            _ = try await h.service.create(type("third"))
         }
     }
 }

@@ -53,6 +53,9 @@ struct CoreOperations {
         let table = try platform.metadata.require(target.logicalName ?? "")
         try validateClientColumns(target, table: table, message: "Create")
         try platform.applyRules(table: table.logicalName, target: &target, current: nil, message: "Create")
+        if table.logicalName == "pluginassembly" || table.logicalName == "plugintype" {
+            try await PluginAssemblyRules.beforeWrite(table: table.logicalName, target: target, current: nil, db: db)
+        }
         var id = target.id
         if case .guid(let given)? = target.attributes[table.primaryIdAttribute] { id = given }
         if id == .empty { id = Guid.random() }
@@ -114,6 +117,14 @@ struct CoreOperations {
         try checkVersion(request, rowVersion: target.rowVersion, current: current, table: table)
         try validateClientColumns(target, table: table, message: "Update")
         try platform.applyRules(table: table.logicalName, target: &target, current: current, message: "Update")
+        if table.logicalName == "pluginassembly" || table.logicalName == "plugintype" {
+            try await PluginAssemblyRules.beforeWrite(
+                table: table.logicalName,
+                target: target,
+                current: current,
+                db: db
+            )
+        }
         var merged = current.attributes
         for entry in target.attributes.entries { merged[entry.key] = entry.value }
         let version = Self.version(of: current)

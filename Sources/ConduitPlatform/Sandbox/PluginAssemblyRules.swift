@@ -1,6 +1,7 @@
 import ConduitContext
 import Foundation
 import SQLKit
+import WasmKit
 
 /// The checks every Create and Update of a `pluginassembly` row goes through. An uploaded assembly runs in the
 /// sandbox (`isolationmode` 2, the default when none is given): its `content` must be a WebAssembly module (binary
@@ -125,5 +126,69 @@ extension PluginAssemblyRules {
         if table == "pluginassembly" {
             try await db.raw("DELETE FROM plugintype WHERE pluginassemblyid = \(bind: id.description)").run()
         }
+    }
+
+    /// Runs after the table rules, before a `pluginassembly` or `plugintype` row is written, in the operation's
+    /// transaction: a sandboxed assembly's plug-in types must name functions its module exports. A type naming a
+    /// function the module lacks is refused, and so is new content that drops a function a type names.
+    static func beforeWrite(table: String, target: Entity, current: Entity?, db: any SQLDatabase) async throws {
+        switch table {
+        case "pluginassembly":
+            guard let current, case .string(let content)? = target.attributes["content"],
+                let module = Self.module(content, name: "")
+            else { return }
+            let name = Self.text(target, current, "name") ?? current.id.description
+            let exported = SandboxABI.entryPoints(module)
+            let missing = try await db.raw(
+                "SELECT typename FROM plugintype WHERE pluginassemblyid = \(bind: current.id.description) ORDER BY typename"
+            ).all().compactMap { try? $0.decode(column: "typename", as: String?.self) }.filter {
+                !exported.contains($0)
+            }
+            guard missing.isEmpty else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The plug-in assembly '\(name)' cannot be saved: its plug-in types \(missing.map { "'\($0)'" }.joined(separator: ", ")) name functions the new content does not export (it exports \(Self.list(exported))). Export them, or delete those types first."
+                )
+            }
+        case "plugintype":
+            var assembly: Guid?
+            if case .entityReference(let reference)? = target.attributes["pluginassemblyid"]
+                ?? current?.attributes["pluginassemblyid"]
+            {
+                assembly = reference.id
+            }
+            guard let typeName = Self.text(target, current, "typename"), let assembly, assembly != compiledAssemblyId,
+                let row = try await db.raw(
+                    "SELECT name, isolationmode, content FROM pluginassembly WHERE pluginassemblyid = \(bind: assembly.description)"
+                ).first(),
+                try row.decode(column: "isolationmode", as: Int?.self) == 2,
+                let content = try row.decode(column: "content", as: String?.self)
+            else { return }
+            let name = try row.decode(column: "name", as: String?.self) ?? assembly.description
+            guard let module = Self.module(content, name: name) else { return }
+            let exported = SandboxABI.entryPoints(module)
+            guard exported.contains(typeName) else {
+                throw PlatformError(
+                    .invalidArgument,
+                    "The plug-in type '\(typeName)' cannot be saved: the plug-in assembly '\(name)' exports no function '\(typeName)' (it exports \(Self.list(exported))); a sandboxed plug-in type's typename is the function it runs."
+                )
+            }
+        default:
+            return
+        }
+    }
+
+    private static func module(_ content: String, name: String) -> Module? {
+        guard let bytes = Data(base64Encoded: content, options: .ignoreUnknownCharacters) else { return nil }
+        return try? SandboxABI.parse(Array(bytes), assembly: name)
+    }
+
+    private static func text(_ target: Entity, _ current: Entity?, _ column: String) -> String? {
+        if case .string(let text)? = target.attributes[column] ?? current?.attributes[column] { return text }
+        return nil
+    }
+
+    private static func list(_ names: [String]) -> String {
+        names.isEmpty ? "no other function" : names.map { "'\($0)'" }.joined(separator: ", ")
     }
 }

@@ -51,7 +51,28 @@ enum SandboxABI {
                 "plug-in assembly '\(assembly)' imports \(entry.module).\(entry.name), which the sandbox does not provide (it provides \(hostFunctions.sorted().map { "conduit.\($0)" }.joined(separator: ", ")))"
             )
         }
+        guard module.exports.contains(where: { if case .memory = $0.descriptor { $0.name == "memory" } else { false } })
+        else {
+            throw SandboxError(
+                "plug-in assembly '\(assembly)' exports no memory named 'memory', which the sandbox's ABI needs (docs/sandbox.md)"
+            )
+        }
+        guard
+            module.exports.contains(where: { if case .function = $0.descriptor { $0.name == "alloc" } else { false } })
+        else {
+            throw SandboxError(
+                "plug-in assembly '\(assembly)' exports no function 'alloc' (alloc(size: i32) -> i32), which the sandbox's ABI needs (docs/sandbox.md)"
+            )
+        }
         return module
+    }
+
+    /// The functions of `module` a plug-in type can name: its exported functions but `alloc`, sorted.
+    static func entryPoints(_ module: Module) -> [String] {
+        module.exports.compactMap { entry in
+            guard case .function = entry.descriptor, entry.name != "alloc" else { return nil }
+            return entry.name
+        }.sorted()
     }
 
     /// Instantiates `module` in a new store, under `run`'s limits, and calls `export` with `input`; returns the
