@@ -129,37 +129,63 @@ def one(sel):
     return els[0] if els else None
 
 
+# The console re-renders parts of a page as live updates arrive, so an element found a moment ago may be gone
+# (StaleElementReferenceException). The helpers below read the DOM in one script call, which holds no element
+# across calls, and act on an element found again when it went stale.
+
+def js(script, *args):
+    return driver.execute_script(script, *args)
+
+
 def visible(sel):
-    e = one(sel)
-    return e if e is not None and e.is_displayed() else None
-
-
-def attr(sel, name):
-    """An attribute of the first element matching sel, read again when the page re-renders it meanwhile."""
+    """The first element matching sel when it is displayed, else None."""
     for _ in range(20):
         try:
             e = one(sel)
-            return e.get_attribute(name) if e is not None else None
+            return e if e is not None and e.is_displayed() else None
         except StaleElementReferenceException:
             time.sleep(0.05)
     return None
 
 
+def attr(sel, name):
+    """An attribute of the first element matching sel (None when there is none)."""
+    return js("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+              sel, name)
+
+
 def text_of(sel, default=None):
-    """The text of the first element matching sel, read again when the page re-renders it meanwhile."""
+    """The rendered text of the first element matching sel (default when there is none)."""
+    t = js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", sel)
+    return default if t is None else t
+
+
+def texts_of(sel):
+    """The rendered texts of every element matching sel."""
+    return js("return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText);", sel)
+
+
+def click(sel, what=None):
+    """Clicks the first element matching sel, finding it again if the page re-rendered it meanwhile."""
+    last = None
     for _ in range(20):
+        e = one(sel)
+        if e is None:
+            raise CheckFailed(f"no {what or sel} to click")
         try:
-            e = one(sel)
-            return e.text if e is not None else default
-        except StaleElementReferenceException:
+            e.click()
+            return
+        except StaleElementReferenceException as error:
+            last = error
             time.sleep(0.05)
-    return default
+    raise CheckFailed(f"{what or sel} kept being re-rendered: {last}")
 
 
 def status_shown(code, word):
-    """The job status element says `code` in data-status and `word` in its text, read from one element."""
-    e = one('[data-test="job-status"]')
-    return e is not None and e.get_attribute("data-status") == code and word in e.text
+    """The job status element says `code` in data-status and `word` in its text."""
+    st = js("const e = document.querySelector('[data-test=\"job-status\"]');"
+            " return e ? [e.getAttribute('data-status'), e.innerText] : null;")
+    return st is not None and st[0] == code and word in (st[1] or "")
 
 
 def shot(name):
@@ -184,13 +210,16 @@ def marker():
 
 def job_rows():
     """[(id, status)] of the job rows on the list page."""
-    return [(r.get_attribute("data-job-id").lower(), r.get_attribute("data-status")) for r in css("tr[data-job-id]")]
+    rows = js("return Array.from(document.querySelectorAll('tr[data-job-id]'))"
+              ".map(r => [r.getAttribute('data-job-id').toLowerCase(), r.getAttribute('data-status')]);")
+    return [tuple(r) for r in rows]
 
 
 def jobs_list_ready(query):
     """The list page has finished loading the data of exactly this hash (e.g. "#/jobs?status=31")."""
-    e = one('[data-test="page-jobs"]')
-    return e is not None and e.get_attribute("data-state") == "ready" and e.get_attribute("data-query") == query
+    page = js("const e = document.querySelector('[data-test=\"page-jobs\"]');"
+              " return e ? [e.getAttribute('data-state'), e.getAttribute('data-query')] : null;")
+    return page is not None and page[0] == "ready" and page[1] == query
 
 
 def make_driver():
@@ -248,9 +277,9 @@ def t_wrong_key():
     box = wait_for(lambda: visible("#signin-key"), 5, "the sign-in form")
     box.clear()
     box.send_keys("not-the-right-key-" + str(int(time.time())))
-    one("#signin-button").click()
-    err = wait_for(lambda: visible("#signin-error"), 10, "the sign-in error message")
-    text = err.text.strip()
+    click("#signin-button", "the sign-in button")
+    wait_for(lambda: visible("#signin-error"), 10, "the sign-in error message")
+    text = (text_of("#signin-error") or "").strip()
     expect(len(text) > 5, f"sign-in error is empty: {text!r}")
     expect(not css('[data-test="page-jobs"]'), "the jobs page appeared with a wrong key")
 
@@ -259,7 +288,7 @@ def t_right_key():
     box = wait_for(lambda: visible("#signin-key"), 5, "the sign-in form")
     box.clear()
     box.send_keys(KEY)
-    one("#signin-button").click()
+    click("#signin-button", "the sign-in button")
     wait_for(lambda: page_ready("page-jobs"), 15, "the jobs list (data-state=ready)")
     expect(not css("#signin-key"), "the sign-in form is still shown")
     rows = wait_for(lambda: css("tr[data-job-id]"), 5, "job rows")
@@ -269,14 +298,14 @@ def t_right_key():
 
 
 def t_counts_failed():
-    b = wait_for(lambda: one('[data-test="count"][data-status="31"]'), 5, 'the count button data-status="31"')
-    n = int(b.get_attribute("data-count") or "0")
+    wait_for(lambda: one('[data-test="count"][data-status="31"]'), 5, 'the count button data-status="31"')
+    n = int(attr('[data-test="count"][data-status="31"]', "data-count") or "0")
     expect(n >= 1, f"the Failed count is {n}")
     state["failed_count"] = n
 
 
 def t_filter_failed():
-    one('[data-test="count"][data-status="31"]').click()
+    click('[data-test="count"][data-status="31"]', "the Failed count")
     wait_for(lambda: "status=31" in driver.current_url, 5, "status=31 in the URL")
     wait_for(lambda: jobs_list_ready("#/jobs?status=31"), 10, "the list filtered by status=31")
     rows = job_rows()
@@ -300,16 +329,17 @@ def t_filter_in_url():
     query = "#" + url.split("#", 1)[1]
     driver.refresh()  # a reload keeps the filter
     wait_for(lambda: jobs_list_ready(query), 15, f"the jobs list {query} after a reload")
-    b = one('[data-test="count"][data-status="31"]')
-    expect(b is not None and "active" in (b.get_attribute("class") or ""), "after a reload the Failed filter is not active")
+    expect("active" in (attr('[data-test="count"][data-status="31"]', "class") or ""),
+           "after a reload the Failed filter is not active")
     rows = job_rows()
     expect(rows and all(r[1] == "31" for r in rows), "after a reload the rows are not all Failed")
 
 
 def t_detail_status():
-    link = wait_for(lambda: one(f'tr[data-job-id="{FAILED_JOB}"] a[data-test="job-link"]')
-                    or one(f'tr[data-job-id="{FAILED_JOB.upper()}"] a[data-test="job-link"]'), 5, "the failed job's link")
-    link.click()
+    links = [f'tr[data-job-id="{FAILED_JOB}"] a[data-test="job-link"]',
+             f'tr[data-job-id="{FAILED_JOB.upper()}"] a[data-test="job-link"]']
+    link = wait_for(lambda: next((sel for sel in links if one(sel) is not None), None), 5, "the failed job's link")
+    click(link, "the failed job's link")
     wait_for(lambda: page_ready("page-job"), 10, "the job detail page")
     expect(FAILED_JOB in driver.current_url.lower(), f"the URL is not the job's: {driver.current_url}")
     try:
@@ -320,12 +350,12 @@ def t_detail_status():
 
 
 def t_detail_error():
-    texts = [e.text.strip() for e in css('[data-test="job-message"], [data-test="job-friendlymessage"]')]
+    texts = [t.strip() for t in texts_of('[data-test="job-message"], [data-test="job-friendlymessage"]')]
     texts = [t for t in texts if t]
     expect(texts, "no error message shown")
-    code = one('[data-test="job-errorcode"]')
-    if code is not None and code.text.strip() not in ("", "—"):
-        expect(re.search(r"0x[0-9a-f]{8}", code.text), f"error code not shown as hex: {code.text!r}")
+    code = (text_of('[data-test="job-errorcode"]') or "").strip()
+    if code not in ("", "—"):
+        expect(re.search(r"0x[0-9a-f]{8}", code), f"error code not shown as hex: {code!r}")
 
 
 def t_detail_history():
@@ -334,13 +364,13 @@ def t_detail_history():
 
 
 def context_tab(tab, pane):
-    err = one('[data-test="context-error"]')
+    err = text_of('[data-test="context-error"]')
     if err is not None:
-        raise CheckFailed(f"contextError shown: {err.text.strip()}")
-    b = wait_for(lambda: visible(f'[data-test="ctx-tab-{tab}"]'), 5, f"the {tab} tab")
-    b.click()
-    e = wait_for(lambda: visible(f'[data-test="{pane}"]'), 5, f"the {tab} pane")
-    return e.text
+        raise CheckFailed(f"contextError shown: {err.strip()}")
+    wait_for(lambda: visible(f'[data-test="ctx-tab-{tab}"]'), 5, f"the {tab} tab")
+    click(f'[data-test="ctx-tab-{tab}"]', f"the {tab} tab")
+    wait_for(lambda: visible(f'[data-test="{pane}"]'), 5, f"the {tab} pane")
+    return text_of(f'[data-test="{pane}"]', "")
 
 
 def t_context_tree():
@@ -362,9 +392,9 @@ def t_context_xml():
 
 def t_retry():
     driver.execute_script("window.__noReload = 1;")
-    b = wait_for(lambda: visible('[data-test="action-retry"]'), 5, "the Retry now button")
-    expect(b.is_enabled(), "Retry now is disabled on a Failed job")
-    b.click()
+    wait_for(lambda: visible('[data-test="action-retry"]'), 5, "the Retry now button")
+    expect(attr('[data-test="action-retry"]', "disabled") is None, "Retry now is disabled on a Failed job")
+    click('[data-test="action-retry"]', "Retry now")
     try:
         # the page re-renders the status element as the job changes: code and text are read from one element
         wait_for(lambda: status_shown("30", "Succeeded"), 15, "the status to become Succeeded (30, 'Succeeded')")
@@ -382,7 +412,7 @@ def t_live_indicator():
 
 def t_live_update():
     driver.execute_script("window.__noReload = 1;")
-    one('[data-test="nav-jobs"]').click()
+    click('[data-test="nav-jobs"]', "the Jobs link")
     wait_for(lambda: jobs_list_ready("#/jobs"), 10, "the unfiltered jobs list")
     time.sleep(0.5)  # let a refresh caused by the retry settle
     total = int(attr('[data-test="jobs-total"]', "data-total") or "0")
@@ -400,10 +430,10 @@ def t_live_update():
 
 def open_page(nav, page, error, label):
     """Clicks a navigation link and waits for its page; its error element must not show."""
-    one(f'[data-test="{nav}"]').click()
+    click(f'[data-test="{nav}"]', label)
     wait_for(lambda: page_ready(page) or one(f'[data-test="{error}"]'), 10, label)
-    err = one(f'[data-test="{error}"]')
-    expect(err is None, f"error: {err.text if err else ''}")
+    err = text_of(f'[data-test="{error}"]')
+    expect(err is None, f"error: {err}")
 
 
 def t_endpoints():
@@ -416,27 +446,27 @@ def t_endpoints():
 
 def t_bus():
     open_page("nav-bus", "page-bus", "bus-load-error", "the bus page")
-    ents = css('[data-test="bus-entity"]')
-    expect(len(ents) >= 1, "no bus entity listed")
+    expect(len(css('[data-test="bus-entity"]')) >= 1, "no bus entity listed")
     # open a queue or subscription with messages for the screenshot (best effort)
-    for e in ents:
-        if e.get_attribute("data-kind") in ("queue", "subscription"):
-            e.click()
-            try:
-                wait_for(lambda: css('[data-test="bus-messages"] tbody tr'), 5, "peeked messages")
-                rows = css('[data-test="bus-message-row"]')
-                if rows:
-                    rows[0].click()
-                    wait_for(lambda: css('[data-test="bus-message-body"]'), 5, "the message body")
-            except CheckFailed:
-                pass
-            break
+    for kind in ("queue", "subscription"):
+        entity = f'[data-test="bus-entity"][data-kind="{kind}"]'
+        if one(entity) is None:
+            continue
+        try:
+            click(entity, f"a {kind}")
+            wait_for(lambda: css('[data-test="bus-messages"] tbody tr'), 5, "peeked messages")
+            if one('[data-test="bus-message-row"]') is not None:
+                click('[data-test="bus-message-row"]', "a message")
+                wait_for(lambda: css('[data-test="bus-message-body"]'), 5, "the message body")
+        except CheckFailed:
+            pass
+        break
     shot("bus.png")
 
 
 def t_expired_key():
     driver.execute_script("sessionStorage.setItem('conduit.console.key', 'expired-' + Date.now());")
-    one('[data-test="nav-jobs"]').click()
+    click('[data-test="nav-jobs"]', "the Jobs link")
     wait_for(lambda: visible("#signin-key"), 10, "the sign-in form after a 401")
     msg = (text_of("#signin-error") or "").strip()
     expect(msg, "no message explains why the sign-in form is back")
