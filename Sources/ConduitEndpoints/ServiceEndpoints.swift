@@ -95,7 +95,7 @@ public enum ServiceEndpoints {
             metrics: metrics,
             logger: logger
         )
-        platform.addRule(table: "serviceendpoint") { [service] target, current, _ in
+        platform.addRule(table: "serviceendpoint") { [service] target, current, _, _ in
             try ServiceEndpointRules(embedded: service.embedded).check(&target, current: current)
         }
         platform.install(notificationService: service)

@@ -62,10 +62,11 @@ public final class Platform: Sendable {
     private let compiledAssemblyReady = Atomic<Bool>(false)
 
     /// A check (and completion) of a row before it is written: gets the columns the client sent (which it may
-    /// change, for example to set derived columns) and, for Update, the current row. Throw a ``PlatformError`` to
-    /// refuse the write; the message reaches the client.
+    /// change, for example to set derived columns), for Update the current row, and the operation's transaction
+    /// (to read related rows). Throw a ``PlatformError`` to refuse the write; the message reaches the client.
     public typealias TableRule =
-        @Sendable (_ target: inout Entity, _ current: Entity?, _ message: String) throws -> Void
+        @Sendable (_ target: inout Entity, _ current: Entity?, _ message: String, _ db: any SQLDatabase) async throws
+        -> Void
 
     /// A handler for a custom message: gets the request and services, returns the response results.
     public typealias CustomMessageHandler =
@@ -146,8 +147,11 @@ public final class Platform: Sendable {
             tracer: tracer,
             logger: logger
         )
-        platform.addRule(table: "pluginassembly") { target, current, _ in
-            try PluginAssemblyRules.check(&target, current: current)
+        platform.addRule(table: "pluginassembly") { target, current, _, db in
+            try await PluginAssemblyRules.check(&target, current: current, db: db)
+        }
+        platform.addRule(table: "plugintype") { target, current, _, db in
+            try await PluginAssemblyRules.checkType(target, current: current, db: db)
         }
         try await WorkflowActivation.install(on: platform)
         return platform
@@ -225,10 +229,16 @@ public final class Platform: Sendable {
         tableRules.withLock { $0[table, default: []].append(rule) }
     }
 
-    /// Runs the rules of `table` on a row about to be written.
-    func applyRules(table: String, target: inout Entity, current: Entity?, message: String) throws {
+    /// Runs the rules of `table` on a row about to be written, in the operation's transaction `db`.
+    func applyRules(
+        table: String,
+        target: inout Entity,
+        current: Entity?,
+        message: String,
+        db: any SQLDatabase
+    ) async throws {
         for rule in tableRules.withLock({ $0[table] ?? [] }) {
-            try rule(&target, current, message)
+            try await rule(&target, current, message, db)
         }
     }
 

@@ -52,10 +52,13 @@ struct CoreOperations {
         }
         let table = try platform.metadata.require(target.logicalName ?? "")
         try validateClientColumns(target, table: table, message: "Create")
-        try platform.applyRules(table: table.logicalName, target: &target, current: nil, message: "Create")
-        if table.logicalName == "pluginassembly" || table.logicalName == "plugintype" {
-            try await PluginAssemblyRules.beforeWrite(table: table.logicalName, target: target, current: nil, db: db)
-        }
+        try await platform.applyRules(
+            table: table.logicalName,
+            target: &target,
+            current: nil,
+            message: "Create",
+            db: db
+        )
         var id = target.id
         if case .guid(let given)? = target.attributes[table.primaryIdAttribute] { id = given }
         if id == .empty { id = Guid.random() }
@@ -116,15 +119,13 @@ struct CoreOperations {
         let current = try await existing(target.id, table: table)
         try checkVersion(request, rowVersion: target.rowVersion, current: current, table: table)
         try validateClientColumns(target, table: table, message: "Update")
-        try platform.applyRules(table: table.logicalName, target: &target, current: current, message: "Update")
-        if table.logicalName == "pluginassembly" || table.logicalName == "plugintype" {
-            try await PluginAssemblyRules.beforeWrite(
-                table: table.logicalName,
-                target: target,
-                current: current,
-                db: db
-            )
-        }
+        try await platform.applyRules(
+            table: table.logicalName,
+            target: &target,
+            current: current,
+            message: "Update",
+            db: db
+        )
         var merged = current.attributes
         for entry in target.attributes.entries { merged[entry.key] = entry.value }
         let version = Self.version(of: current)

@@ -35,7 +35,9 @@ enum PluginAssemblyRules {
         )
     }
 
-    static func check(_ target: inout Entity, current: Entity?) throws {
+    /// The rule on `pluginassembly` (Create and Update, in the operation's transaction `db`). New content of an
+    /// existing assembly must still export the function of each of its plug-in types.
+    static func check(_ target: inout Entity, current: Entity?, db: any SQLDatabase) async throws {
         var name = "(no name)"
         if case .string(let text)? = target.attributes["name"] ?? current?.attributes["name"] { name = text }
         if target.id == compiledAssemblyId || current?.id == compiledAssemblyId {
@@ -81,10 +83,24 @@ enum PluginAssemblyRules {
                 "The plug-in assembly '\(name)' cannot be saved: its content is not base64 (it must be the WebAssembly module, a .wasm binary or WAT text, in base64)."
             )
         }
+        let module: Module
         do {
-            _ = try SandboxABI.parse(Array(bytes), assembly: name)
+            module = try SandboxABI.parse(Array(bytes), assembly: name)
         } catch let error as SandboxError {
             throw PlatformError(.invalidArgument, "The plug-in assembly '\(name)' cannot be saved: \(error.message).")
+        }
+        guard let current else { return }
+        let exported = SandboxABI.entryPoints(module)
+        let missing = try await db.raw(
+            "SELECT typename FROM plugintype WHERE pluginassemblyid = \(bind: current.id.description) ORDER BY typename"
+        ).all().compactMap { try? $0.decode(column: "typename", as: String?.self) }.filter {
+            !exported.contains($0)
+        }
+        guard missing.isEmpty else {
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in assembly '\(Self.text(target, current, "name") ?? current.id.description)' cannot be saved: its plug-in types \(missing.map { "'\($0)'" }.joined(separator: ", ")) name functions the new content does not export (it exports \(Self.list(exported))). Export them, or delete those types first."
+            )
         }
     }
 }
@@ -128,59 +144,33 @@ extension PluginAssemblyRules {
         }
     }
 
-    /// Runs after the table rules, before a `pluginassembly` or `plugintype` row is written, in the operation's
-    /// transaction: a sandboxed assembly's plug-in types must name functions its module exports. A type naming a
-    /// function the module lacks is refused, and so is new content that drops a function a type names.
-    static func beforeWrite(table: String, target: Entity, current: Entity?, db: any SQLDatabase) async throws {
-        switch table {
-        case "pluginassembly":
-            guard let current, case .string(let content)? = target.attributes["content"],
-                let module = Self.module(content, name: "")
-            else { return }
-            let name = Self.text(target, current, "name") ?? current.id.description
-            let exported = SandboxABI.entryPoints(module)
-            let missing = try await db.raw(
-                "SELECT typename FROM plugintype WHERE pluginassemblyid = \(bind: current.id.description) ORDER BY typename"
-            ).all().compactMap { try? $0.decode(column: "typename", as: String?.self) }.filter {
-                !exported.contains($0)
-            }
-            guard missing.isEmpty else {
-                throw PlatformError(
-                    .invalidArgument,
-                    "The plug-in assembly '\(name)' cannot be saved: its plug-in types \(missing.map { "'\($0)'" }.joined(separator: ", ")) name functions the new content does not export (it exports \(Self.list(exported))). Export them, or delete those types first."
-                )
-            }
-        case "plugintype":
-            var assembly: Guid?
-            if case .entityReference(let reference)? = target.attributes["pluginassemblyid"]
-                ?? current?.attributes["pluginassemblyid"]
-            {
-                assembly = reference.id
-            }
-            guard let typeName = Self.text(target, current, "typename"), let assembly, assembly != compiledAssemblyId,
-                let row = try await db.raw(
-                    "SELECT name, isolationmode, content FROM pluginassembly WHERE pluginassemblyid = \(bind: assembly.description)"
-                ).first(),
-                try row.decode(column: "isolationmode", as: Int?.self) == 2,
-                let content = try row.decode(column: "content", as: String?.self)
-            else { return }
-            let name = try row.decode(column: "name", as: String?.self) ?? assembly.description
-            guard let module = Self.module(content, name: name) else { return }
-            let exported = SandboxABI.entryPoints(module)
-            guard exported.contains(typeName) else {
-                throw PlatformError(
-                    .invalidArgument,
-                    "The plug-in type '\(typeName)' cannot be saved: the plug-in assembly '\(name)' exports no function '\(typeName)' (it exports \(Self.list(exported))); a sandboxed plug-in type's typename is the function it runs."
-                )
-            }
-        default:
-            return
+    /// The rule on `plugintype` (Create and Update, in the operation's transaction `db`): a sandboxed assembly's
+    /// plug-in type must name a function its module exports.
+    static func checkType(_ target: Entity, current: Entity?, db: any SQLDatabase) async throws {
+        var assembly: Guid?
+        if case .entityReference(let reference)? = target.attributes["pluginassemblyid"]
+            ?? current?.attributes["pluginassemblyid"]
+        {
+            assembly = reference.id
         }
-    }
-
-    private static func module(_ content: String, name: String) -> Module? {
-        guard let bytes = Data(base64Encoded: content, options: .ignoreUnknownCharacters) else { return nil }
-        return try? SandboxABI.parse(Array(bytes), assembly: name)
+        guard let typeName = Self.text(target, current, "typename"), let assembly, assembly != compiledAssemblyId,
+            let row = try await db.raw(
+                "SELECT name, isolationmode, content FROM pluginassembly WHERE pluginassemblyid = \(bind: assembly.description)"
+            ).first(),
+            try row.decode(column: "isolationmode", as: Int?.self) == 2,
+            let content = try row.decode(column: "content", as: String?.self)
+        else { return }
+        let name = try row.decode(column: "name", as: String?.self) ?? assembly.description
+        guard let bytes = Data(base64Encoded: content, options: .ignoreUnknownCharacters),
+            let module = try? SandboxABI.parse(Array(bytes), assembly: name)
+        else { return }
+        let exported = SandboxABI.entryPoints(module)
+        guard exported.contains(typeName) else {
+            throw PlatformError(
+                .invalidArgument,
+                "The plug-in type '\(typeName)' cannot be saved: the plug-in assembly '\(name)' exports no function '\(typeName)' (it exports \(Self.list(exported))); a sandboxed plug-in type's typename is the function it runs."
+            )
+        }
     }
 
     private static func text(_ target: Entity, _ current: Entity?, _ column: String) -> String? {

@@ -19,7 +19,7 @@ enum WorkflowActivation {
             typeName: typeName,
             friendlyName: "Workflow activation"
         )
-        platform.addRule(table: "workflow") { [platform] target, current, _ in
+        platform.addRule(table: "workflow") { [platform] target, current, _, _ in
             try check(&target, current: current, platform: platform)
         }
         let system = platform.organizationService(userId: platform.organization.systemUserId)
