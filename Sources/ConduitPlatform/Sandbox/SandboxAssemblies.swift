@@ -16,18 +16,9 @@ final class SandboxAssemblies: Sendable {
         var generation: Int
     }
     private let loaded = Mutex<[Guid: Loaded]>([:])
-    /// The budget of each execution (`CONDUIT_SANDBOX_FUEL`, `CONDUIT_SANDBOX_MEMORY_MB`, `CONDUIT_SANDBOX_TIMEOUT`
-    /// in seconds change it).
-    private let configuredLimits = Mutex(
-        SandboxLimits(
-            fuel: ProcessInfo.processInfo.environment["CONDUIT_SANDBOX_FUEL"].flatMap { UInt64($0) } ?? 2_000_000_000,
-            memoryBytes: (ProcessInfo.processInfo.environment["CONDUIT_SANDBOX_MEMORY_MB"].flatMap { Int($0) } ?? 64)
-                << 20,
-            deadline: .seconds(
-                ProcessInfo.processInfo.environment["CONDUIT_SANDBOX_TIMEOUT"].flatMap { Double($0) } ?? 120
-            )
-        )
-    )
+    /// The budget of each execution: ``SandboxLimits``' defaults, which `CONDUIT_SANDBOX_FUEL`,
+    /// `CONDUIT_SANDBOX_MEMORY_MB` and `CONDUIT_SANDBOX_TIMEOUT` (seconds) change.
+    private let configuredLimits = Mutex(SandboxLimits.fromEnvironment(ProcessInfo.processInfo.environment))
 
     /// The budget of each execution.
     var limits: SandboxLimits {

@@ -197,6 +197,20 @@ public struct SandboxLimits: Sendable {
         self.memoryBytes = memoryBytes
         self.deadline = deadline
     }
+
+    /// The defaults, changed by `CONDUIT_SANDBOX_FUEL` (units), `CONDUIT_SANDBOX_MEMORY_MB` and
+    /// `CONDUIT_SANDBOX_TIMEOUT` (seconds) where `environment` gives them.
+    static func fromEnvironment(_ environment: [String: String]) -> SandboxLimits {
+        var limits = SandboxLimits()
+        if let fuel = environment["CONDUIT_SANDBOX_FUEL"].flatMap({ UInt64($0) }) { limits.fuel = fuel }
+        if let megabytes = environment["CONDUIT_SANDBOX_MEMORY_MB"].flatMap({ Int($0) }) {
+            limits.memoryBytes = megabytes << 20
+        }
+        if let seconds = environment["CONDUIT_SANDBOX_TIMEOUT"].flatMap({ Double($0) }) {
+            limits.deadline = .seconds(seconds)
+        }
+        return limits
+    }
 }
 
 /// A sandboxed plug-in that cannot be loaded or run, and why.
