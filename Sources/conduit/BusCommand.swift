@@ -35,10 +35,7 @@ struct BusCommand: AsyncParsableCommand {
         @Option(name: .customLong("connection-string"), help: "The namespace's connection string.")
         var connectionString: String?
 
-        @Option(
-            help:
-                "HTTPS: the PEM file of the certificate authorities to trust instead of the system's, such as <data-dir>/tls/ca.pem of 'conduit serve --tls self-signed' (or CONDUIT_CA)."
-        )
+        @Option(help: ArgumentHelp(CommandHTTPClient.caHelp))
         var ca: String? = ProcessInfo.processInfo.environment["CONDUIT_CA"]
 
         func resolved() throws -> String {

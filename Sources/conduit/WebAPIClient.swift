@@ -13,10 +13,7 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("key-file"), help: "The file holding the API key (the administrator's by default).")
     var keyFile: String = ProcessInfo.processInfo.environment["CONDUIT_KEY_FILE"] ?? "./conduit-data/admin.key"
 
-    @Option(
-        help:
-            "HTTPS: the PEM file of the certificate authorities to trust instead of the system's, such as <data-dir>/tls/ca.pem of 'conduit serve --tls self-signed' (or CONDUIT_CA)."
-    )
+    @Option(help: ArgumentHelp(CommandHTTPClient.caHelp))
     var ca: String? = ProcessInfo.processInfo.environment["CONDUIT_CA"]
 
     func validate() throws {

@@ -87,7 +87,7 @@ struct CoreOperations {
         } catch let error as PlatformError {
             throw error
         } catch {
-            if Self.isDuplicateKey(error) {
+            if UniqueViolation.matches(error) {
                 throw PlatformError(
                     .duplicateRecord,
                     "A record with the id \(id) already exists in '\(table.logicalName)'."
@@ -642,6 +642,4 @@ struct CoreOperations {
             }
         }
     }
-
-    static func isDuplicateKey(_ error: any Error) -> Bool { UniqueViolation.matches(error) }
 }
