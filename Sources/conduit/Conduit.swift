@@ -11,9 +11,11 @@ struct Conduit: AsyncParsableCommand {
         discussion: """
             Built so far: 'conduit serve' (the Web API, the organization service, the event pipeline, the \
             asynchronous service and the embedded bus), 'conduit listen' (receive posted contexts), 'conduit endpoint' \
-            (service endpoints), 'conduit bus' (queues, topics, subscriptions, rules, event hubs, relays, dead \
-            letters), 'conduit jobs' (system jobs), 'conduit workflow' (background workflows), 'conduit context' (convert and inspect execution contexts in the three Dataverse wire \
-            formats) and 'conduit bench'. Not built yet: step (see README.md).
+            (service endpoints), 'conduit step' (steps on endpoints and plug-in types), 'conduit plugin' \
+            (sandboxed plug-in assemblies), 'conduit bus' (queues, topics, subscriptions, rules, event hubs, relays, \
+            dead letters), 'conduit jobs' (system jobs), 'conduit workflow' (background workflows), 'conduit \
+            context' (convert and inspect execution contexts in the three Dataverse wire formats) and 'conduit \
+            bench'. What is not built yet is listed in README.md.
             """,
         subcommands: [
             ServeCommand.self, ListenCommand.self, EndpointCommand.self, StepCommand.self, PluginCommand.self,
